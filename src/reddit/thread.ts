@@ -61,6 +61,20 @@ export interface ThreadSource {
 }
 
 /**
+ * A collapsed branch of the comment tree (Reddit's `more` object), kept so the count of comments we
+ * did not load is known and `collect` can fetch them later. `count == 0` with no `children` means
+ * "continue this thread" (fetch `/comments/{post}/_/{parent}`).
+ */
+export interface MoreComments {
+  /** Fullname of the comment (`t1_`) or post (`t3_`) under which the branch is collapsed. */
+  parent_id: string;
+  /** Number of comments Reddit says are in the branch. */
+  count: number;
+  /** Base-36 ids of the direct children hidden in the branch (may be empty). */
+  children: string[];
+}
+
+/**
  * A post and its comments. `comments` are in a stable order (parents before children, siblings
  * by descending score). A thread imported from a source without comment trees has `comments: []`.
  */
@@ -68,4 +82,6 @@ export interface Thread {
   post: Post;
   comments: Comment[];
   source: ThreadSource;
+  /** Collapsed branches not loaded (Reddit JSON / API only). Absent when there were none. */
+  more?: MoreComments[];
 }

@@ -66,4 +66,63 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Human evaluation (src/evaluation/human/tasks.ts, src/server/). A rating task is one answer
+    // (kind 'single') or two answers to the same question (kind 'pair'); an assignment gives a task to
+    // one rater at a per-rater random position; ratings/pair_choices hold what the rater submitted.
+    name: "human-rating",
+    sql: `
+      CREATE TABLE raters (
+        id INTEGER PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('rater','admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        UNIQUE (experiment, name)
+      );
+      CREATE TABLE rating_tasks (
+        id INTEGER PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('single','pair')),
+        item_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        variant_b TEXT,
+        answer_b TEXT,
+        golden TEXT,
+        show_golden INTEGER NOT NULL DEFAULT 0,
+        criteria_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (experiment, kind, item_id, variant, variant_b)
+      );
+      CREATE TABLE rating_assignments (
+        id INTEGER PRIMARY KEY,
+        task_id INTEGER NOT NULL REFERENCES rating_tasks(id),
+        rater_id INTEGER NOT NULL REFERENCES raters(id),
+        position INTEGER NOT NULL,
+        swapped INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (task_id, rater_id),
+        UNIQUE (rater_id, position)
+      );
+      CREATE TABLE ratings (
+        id INTEGER PRIMARY KEY,
+        assignment_id INTEGER NOT NULL REFERENCES rating_assignments(id),
+        criterion TEXT NOT NULL,
+        score INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (assignment_id, criterion)
+      );
+      CREATE TABLE pair_choices (
+        assignment_id INTEGER PRIMARY KEY REFERENCES rating_assignments(id),
+        choice TEXT NOT NULL CHECK (choice IN ('a','b','tie')),
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE server_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,192 @@
+/**
+ * Import throughput on a generated Pushshift-style dump, against a plain baseline measured in the
+ * same run (issue 4).
+ *
+ *   npx tsx bench/import.bench.ts [--comments 1000000] [--posts 20000] [--dir /tmp/wayfarer-bench]
+ *
+ * 1. Generates `RS_bench.zst` (posts) and `RC_bench.zst` (comments) once (kept in --dir): NDJSON
+ *    with Pushshift field names and quirks (string created_utc, edited true/false/epoch), comment
+ *    trees up to depth 6, compressed by the `zstd` program with `--long=31` from stdin (so the
+ *    frames declare the 2 GiB window real dumps use).
+ * 2. Baseline: `zstd -dc --long=31 RC | wc -l` (decompress + count lines), wall time.
+ * 3. Wayfarer: `importThreads` over both files (decompress, parse, normalise, join by link_id
+ *    through bucket files, order, write threads JSONL), wall time and peak RSS.
+ * Prints comments/s for both, the ratio (target >= 0.5), and a JSON line with every number.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { importThreads } from "../src/reddit/import.ts";
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const COMMENTS = Number(arg("comments", "1000000"));
+const POSTS = Number(arg("posts", "20000"));
+const DIR = arg("dir", "/tmp/wayfarer-bench");
+
+/** Deterministic PRNG (mulberry32) so the dump is the same every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS =
+  "the a to and of in is for you it on that with be are this at can if from or as have but not we they was so your train hostel flight visa pass city day week budget hike beach museum food cheap book early late night bus metro walk".split(
+    " ",
+  );
+
+function sentence(r: () => number, n: number): string {
+  const w: string[] = [];
+  for (let i = 0; i < n; i++) w.push(WORDS[Math.floor(r() * WORDS.length)]!);
+  return `${w.join(" ")}.`;
+}
+
+async function compressTo(
+  file: string,
+  produce: (write: (s: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const child = spawn("sh", ["-c", `zstd -q -3 -T0 --long=31 -c > '${file}'`], {
+    stdio: ["pipe", "inherit", "inherit"],
+  });
+  let failure: Error | undefined;
+  child.stdin.on("error", (e) => {
+    failure = e;
+  });
+  const write = (s: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (failure) reject(failure);
+      else if (child.stdin.write(s)) resolve();
+      else child.stdin.once("drain", resolve);
+    });
+  await produce(write);
+  child.stdin.end();
+  await new Promise<void>((resolve, reject) =>
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`zstd exited ${code}`)))),
+  );
+}
+
+async function generate(rs: string, rc: string): Promise<void> {
+  const r = rng(42);
+  await compressTo(rs, async (write) => {
+    let buf = "";
+    for (let p = 0; p < POSTS; p++) {
+      buf += `${JSON.stringify({
+        id: `p${p.toString(36)}`,
+        subreddit: ["travel", "solotravel", "japan", "paris"][p % 4],
+        title: sentence(r, 8),
+        selftext: sentence(r, 40),
+        score: Math.floor(r() * 500),
+        upvote_ratio: 0.7 + r() * 0.3,
+        num_comments: Math.floor(COMMENTS / POSTS),
+        created_utc: String(1690000000 + p * 60),
+        over_18: false,
+        is_self: true,
+        author: `user${Math.floor(r() * 1e5)}`,
+        permalink: `/r/travel/comments/p${p.toString(36)}/x/`,
+        edited: false,
+      })}\n`;
+      if (buf.length > 1 << 20) {
+        await write(buf);
+        buf = "";
+      }
+    }
+    await write(buf);
+  });
+  await compressTo(rc, async (write) => {
+    let buf = "";
+    const perPost = Math.ceil(COMMENTS / POSTS);
+    for (let i = 0; i < COMMENTS; i++) {
+      const p = Math.floor(i / perPost);
+      const k = i % perPost;
+      const parent =
+        k < 5 || r() < 0.3 ? `t3_p${p.toString(36)}` : `t1_c${(i - 1 - Math.floor(r() * Math.min(k, 5))).toString(36)}`;
+      buf += `${JSON.stringify({
+        id: `c${i.toString(36)}`,
+        link_id: `t3_p${p.toString(36)}`,
+        parent_id: parent,
+        body: sentence(r, 10 + Math.floor(r() * 40)),
+        author: `user${Math.floor(r() * 1e5)}`,
+        score: Math.floor(r() * 50) - 5,
+        created_utc: r() < 0.5 ? String(1690000000 + i) : 1690000000 + i,
+        edited: r() < 0.05 ? 1690000500 + i : false,
+        distinguished: null,
+        stickied: false,
+        is_submitter: r() < 0.1,
+      })}\n`;
+      if (buf.length > 1 << 20) {
+        await write(buf);
+        buf = "";
+      }
+    }
+    await write(buf);
+  });
+}
+
+async function baseline(rc: string): Promise<{ lines: number; seconds: number }> {
+  const t0 = performance.now();
+  const out = execFileSync("sh", ["-c", `zstd -dc --long=31 -q '${rc}' | wc -l`], { encoding: "utf8" });
+  return { lines: Number(out.trim()), seconds: (performance.now() - t0) / 1000 };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DIR, { recursive: true });
+  const rs = join(DIR, `RS_bench_${POSTS}.zst`);
+  const rc = join(DIR, `RC_bench_${COMMENTS}.zst`);
+  if (!existsSync(rs) || !existsSync(rc)) {
+    const t0 = performance.now();
+    await generate(rs, rc);
+    console.log(`generated ${POSTS} posts, ${COMMENTS} comments in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  console.log(
+    `RS ${(statSync(rs).size / 2 ** 20).toFixed(1)} MiB, RC ${(statSync(rc).size / 2 ** 20).toFixed(1)} MiB (zstd --long=31)`,
+  );
+  const base = await baseline(rc);
+  const out = join(DIR, "threads.jsonl");
+  const t0 = performance.now();
+  let peakRss = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  const report = await importThreads({
+    inputs: [{ path: rs }, { path: rc }],
+    outFile: out,
+    zstdDecoder: "cli",
+    tmpDir: DIR,
+  });
+  clearInterval(timer);
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(out, { force: true });
+  const ours = report.comments / seconds;
+  const theirs = base.lines / base.seconds;
+  const result = {
+    comments: report.comments,
+    threads: report.threads,
+    skipped: report.skippedCount,
+    wayfarerSeconds: Number(seconds.toFixed(2)),
+    wayfarerCommentsPerSecond: Math.round(ours),
+    baselineSeconds: Number(base.seconds.toFixed(2)),
+    baselineLinesPerSecond: Math.round(theirs),
+    ratio: Number((ours / theirs).toFixed(3)),
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+  };
+  console.log(
+    `baseline  zstd -dc --long=31 | wc -l : ${base.lines} lines in ${base.seconds.toFixed(2)} s = ${Math.round(theirs)} lines/s`,
+  );
+  console.log(
+    `wayfarer  importThreads             : ${report.comments} comments in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s`,
+  );
+  console.log(`ratio ${result.ratio} (target >= 0.5), peak RSS ${result.peakRssMiB} MiB`);
+  console.log(JSON.stringify(result));
+}
+
+await main();

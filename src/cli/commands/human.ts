@@ -1,0 +1,206 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { z } from "zod";
+import { ConfigError } from "../../errors/config-error.ts";
+import { InputError } from "../../errors/input-error.ts";
+import { agreementByCriterion, type CriterionAgreement } from "../../evaluation/human/summary.ts";
+import {
+  type CreatedRatingTasks,
+  createRatingTasks,
+  DEFAULT_CRITERIA,
+  exportPreferencePairs,
+  type RatingItemInput,
+  ratingsAsJudgments,
+} from "../../evaluation/human/tasks.ts";
+import { Store } from "../../store/store.ts";
+import type { CliContext, CommandDefinition } from "../context.ts";
+import { DEFAULT_STORE } from "./serve.ts";
+
+/** Options of `wayfarer human create`. */
+export interface HumanCreateOptions {
+  experiment: string;
+  raters: string[];
+  /** JSONL of `{variant, item_id, question, answer, golden?}`; default: the experiment's generations in the store. */
+  items?: string;
+  criteria?: string[];
+  perItem?: number;
+  seed?: number;
+  showGolden?: boolean;
+  pairwise?: boolean;
+  store?: string;
+  /** Prefix for printed links, e.g. http://192.168.1.5:8080 */
+  baseUrl?: string;
+}
+
+const itemSchema = z.object({
+  variant: z.string().min(1),
+  item_id: z.union([z.string().min(1), z.number()]).transform(String),
+  question: z.string(),
+  answer: z.string(),
+  golden: z.string().optional(),
+});
+
+function readItems(file: string, text: string): RatingItemInput[] {
+  const out: RatingItemInput[] = [];
+  text.split("\n").forEach((raw, i) => {
+    if (!raw.trim()) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch (cause) {
+      throw new InputError({ file, line: i + 1 }, `not valid JSON (${(cause as Error).message})`, { cause });
+    }
+    const p = itemSchema.safeParse(v);
+    if (!p.success) {
+      const issue = p.error.issues[0]!;
+      throw new InputError({ file, line: i + 1, field: issue.path.join(".") }, issue.message);
+    }
+    const { golden, ...rest } = p.data;
+    out.push(golden === undefined ? rest : { ...rest, golden });
+  });
+  return out;
+}
+
+/** Creates rating tasks and prints each rater's link. */
+export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext): Promise<CreatedRatingTasks> {
+  using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
+  let items: RatingItemInput[];
+  if (opts.items) {
+    const file = resolve(ctx.cwd, opts.items);
+    const { readFileSync } = await import("node:fs");
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (cause) {
+      throw new InputError({ file: opts.items }, `cannot read the file (${(cause as Error).message})`, { cause });
+    }
+    items = readItems(opts.items, text);
+  } else {
+    items = store.db
+      .prepare(
+        "SELECT variant, item_id, question, answer FROM generations WHERE experiment = ? AND id IN (SELECT MAX(id) FROM generations WHERE experiment = ? GROUP BY variant, item_id) ORDER BY item_id, variant",
+      )
+      .all(opts.experiment, opts.experiment) as RatingItemInput[];
+    if (items.length === 0)
+      throw new ConfigError(
+        `experiment "${opts.experiment}" has no generations in the store; run generate first or pass --items FILE`,
+      );
+  }
+  const created = createRatingTasks(store, {
+    experiment: opts.experiment,
+    items,
+    raters: opts.raters,
+    criteria: opts.criteria ?? [...DEFAULT_CRITERIA],
+    raterPerItem: opts.perItem ?? 2,
+    seed: opts.seed ?? 1,
+    showGolden: opts.showGolden ?? false,
+    pairwise: opts.pairwise ?? false,
+  });
+  const base = (opts.baseUrl ?? "http://127.0.0.1:8080").replace(/\/$/, "");
+  ctx.out(`${created.tasks} tasks, ${created.assignments} assignments. Personal links (keep them private):\n`);
+  for (const r of [...created.raters, created.admin])
+    ctx.out(`  ${r.name}${r.role === "admin" ? " (admin)" : ` (${r.tasks} tasks)`}: ${base}${r.link}\n`);
+  return created;
+}
+
+/** Writes ratings as judgments JSONL (for `wayfarer meta`) or pairwise choices as preference pairs. */
+export function runHumanExport(
+  opts: { experiment: string; what: "judgments" | "preferences"; out: string; store?: string },
+  ctx: CliContext,
+): number {
+  using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
+  const rows =
+    opts.what === "judgments"
+      ? ratingsAsJudgments(store, opts.experiment).map((j) => ({
+          input_id: j.inputId,
+          system_id: j.systemId,
+          rater_id: j.raterId,
+          criterion: j.criterion,
+          score: j.score,
+        }))
+      : exportPreferencePairs(store, opts.experiment);
+  writeFileSync(resolve(ctx.cwd, opts.out), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  ctx.err(`${rows.length} ${opts.what === "judgments" ? "ratings" : "preference pairs"} written to ${opts.out}\n`);
+  return rows.length;
+}
+
+/** Prints inter-rater agreement per criterion. */
+export function runHumanAgreement(
+  opts: { experiment: string; store?: string; json?: boolean },
+  ctx: CliContext,
+): CriterionAgreement[] {
+  using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
+  const result = agreementByCriterion(ratingsAsJudgments(store, opts.experiment));
+  if (opts.json) ctx.out(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(3));
+    if (result.length === 0) ctx.out("no ratings yet\n");
+    for (const r of result) {
+      ctx.out(
+        `${r.criterion}: alpha ordinal ${f(r.alphaOrdinal)}, interval ${f(r.alphaInterval)}, Cohen quadratic ${f(r.cohenQuadratic)}, Fleiss ${f(r.fleiss)} (${r.itemsWithTwoRatings}/${r.items} items rated twice, ${r.raters} raters)${r.note ? ` — ${r.note}` : ""}\n`,
+      );
+    }
+  }
+  return result;
+}
+
+const list = (v: string, prev: string[] | undefined) => [
+  ...(prev ?? []),
+  ...v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} ${v}: expected a whole number`);
+  return n;
+};
+
+export const humanCommand: CommandDefinition = {
+  name: "human",
+  register(program: Command, ctx: CliContext) {
+    const human = program.command("human").description("Human evaluation: rating tasks, agreement, exports");
+    human
+      .command("create")
+      .description("Create blind, randomised rating tasks and print each rater's link")
+      .requiredOption("--experiment <name>", "experiment name")
+      .requiredOption("--raters <names>", "rater names (comma-separated or repeated)", list)
+      .option(
+        "--items <file>",
+        "JSONL {variant, item_id, question, answer, golden?} (default: generations in the store)",
+      )
+      .option("--criteria <names>", `Likert criteria (default ${DEFAULT_CRITERIA.join(",")})`, list)
+      .option("--per-item <n>", "raters per item (≥ 2, default 2)", int("--per-item"))
+      .option("--seed <n>", "assignment seed (default 1)", int("--seed"))
+      .option("--show-golden", "show the golden answer to raters")
+      .option("--pairwise", "also ask pairwise preferences between variants")
+      .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
+      .option("--base-url <url>", "server URL for the printed links (default http://127.0.0.1:8080)")
+      .action(async (o: HumanCreateOptions) => {
+        await runHumanCreate(o, ctx);
+      });
+    human
+      .command("export")
+      .description("Export ratings as judgments JSONL (for `wayfarer meta`) or pairwise choices as preference pairs")
+      .requiredOption("--experiment <name>", "experiment name")
+      .requiredOption("--what <kind>", "judgments | preferences")
+      .requiredOption("--out <file>", "output JSONL")
+      .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
+      .action((o: { experiment: string; what: string; out: string; store?: string }) => {
+        if (o.what !== "judgments" && o.what !== "preferences")
+          throw new ConfigError(`--what ${o.what}: use judgments or preferences`);
+        runHumanExport({ ...o, what: o.what }, ctx);
+      });
+    human
+      .command("agreement")
+      .description("Inter-rater agreement per criterion (Krippendorff's alpha, Cohen's and Fleiss' kappa)")
+      .requiredOption("--experiment <name>", "experiment name")
+      .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
+      .option("--json", "print JSON")
+      .action((o: { experiment: string; store?: string; json?: boolean }) => {
+        runHumanAgreement(o, ctx);
+      });
+  },
+};

@@ -1,0 +1,70 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { IMPORT_FORMATS, type ImportFormat } from "../../config/import.ts";
+import { ConfigError } from "../../errors/config-error.ts";
+import { type ImportReport, importThreads } from "../../reddit/import.ts";
+import type { CliContext, CommandDefinition } from "../context.ts";
+
+/** Options of `wayfarer import`. */
+export interface ImportCommandOptions {
+  /** Files or directories to read. */
+  paths: string[];
+  /** Forces one format for every path (auto-detected per file when absent). */
+  format?: string;
+  /** Threads JSONL to write. */
+  out: string;
+  json?: boolean;
+}
+
+/** Imports every path into one threads JSONL and prints the report (skips with file:line). */
+export async function runImport(opts: ImportCommandOptions, ctx: CliContext): Promise<ImportReport> {
+  if (opts.format !== undefined && !IMPORT_FORMATS.includes(opts.format as ImportFormat)) {
+    throw new ConfigError(`--format ${opts.format}: unknown format; use one of ${IMPORT_FORMATS.join(", ")}`);
+  }
+  const format = opts.format as ImportFormat | undefined;
+  const outFile = resolve(ctx.cwd, opts.out);
+  const report = await importThreads({
+    inputs: opts.paths.map((p) => ({ path: resolve(ctx.cwd, p), ...(format ? { format } : {}) })),
+    outFile,
+    onProgress: ({ file, records }) => {
+      if (ctx.interactive) ctx.err(`\r${file}: ${records} records`);
+    },
+  });
+  if (ctx.interactive) ctx.err("\n");
+  if (opts.json) {
+    ctx.out(`${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  }
+  ctx.out(`${report.files} files -> ${report.threads} threads, ${report.comments} comments -> ${outFile}\n`);
+  const loc = (s: { file: string; line?: number; field?: string }) =>
+    `${s.file}${s.line !== undefined ? `:${s.line}` : ""}${s.field ? ` field "${s.field}"` : ""}`;
+  if (report.skippedCount > 0) {
+    ctx.err(
+      `skipped ${report.skippedCount} record(s)${report.skippedCount > report.skipped.length ? ` (first ${report.skipped.length} shown)` : ""}:\n`,
+    );
+    for (const s of report.skipped) ctx.err(`  ${loc(s)}: ${s.reason}\n`);
+  }
+  if (report.warningCount > 0) {
+    ctx.err(`repaired ${report.warningCount} record(s):\n`);
+    for (const s of report.warnings.slice(0, 20)) ctx.err(`  ${loc(s)}: ${s.reason}\n`);
+  }
+  return report;
+}
+
+export const importCommand: CommandDefinition = {
+  name: "import",
+  register(program: Command, ctx: CliContext) {
+    program
+      .command("import")
+      .description(
+        "Read Reddit dumps/exports (CSV, Reddit JSON, Pushshift .zst NDJSON, threads JSONL) into threads JSONL",
+      )
+      .argument("<paths...>", "files or directories (all matching files inside, sorted)")
+      .requiredOption("-o, --out <file>", "threads JSONL to write")
+      .option("--format <format>", `force the format: ${IMPORT_FORMATS.join(" | ")} (default: detect per file)`)
+      .option("--json", "print the report as JSON")
+      .action(async (paths: string[], opts: Omit<ImportCommandOptions, "paths">) => {
+        await runImport({ ...opts, paths }, ctx);
+      });
+  },
+};

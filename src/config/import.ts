@@ -1,0 +1,32 @@
+/**
+ * Settings of the `import` stage (dumps and exports -> threads JSONL). Types, defaults and help text
+ * live only here (STYLE.md #6).
+ */
+import { z } from "zod";
+
+/** Every input format `importThreads` reads (see src/reddit/import.ts). */
+export const IMPORT_FORMATS = ["reddit-csv", "reddit-json", "threads-csv", "ndjson-zst", "threads-jsonl"] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+export const ImportInputSchema = z
+  .object({
+    path: z.string().min(1).describe("A file, or a directory whose matching files (recursively, sorted) are all read."),
+    format: z
+      .enum(IMPORT_FORMATS)
+      .optional()
+      .describe(
+        "reddit-csv | reddit-json | threads-csv | ndjson-zst | threads-jsonl; detected from extension and header when absent.",
+      ),
+  })
+  .describe("One input of the import stage.");
+
+export const ImportOptionsSchema = z
+  .object({
+    inputs: z
+      .array(ImportInputSchema)
+      .min(1, "give at least one input path")
+      .describe("Files or directories to import, read in order."),
+  })
+  .describe("Settings of the import stage.");
+
+export type ImportOptions = z.output<typeof ImportOptionsSchema>;

@@ -1,0 +1,350 @@
+/**
+ * The `corpus` stage: raw threads JSONL -> clean threads, seeded splits and a corpus card.
+ *
+ * Per thread, in this order (each step counted in the card, see {@link buildCorpus}):
+ *   duplicate post id -> removed post -> NSFW -> link post -> upvote ratio -> score ->
+ *   text cleaning + PII scrubbing -> empty post -> duplicate post text -> comment filters -> minimum comments.
+ * Per comment, in thread order (parents before children):
+ *   reply to a dropped comment -> [deleted]/[removed] -> bot -> stickied moderator ->
+ *   text cleaning + PII scrubbing -> score -> length/empty -> duplicate text -> per-thread cap.
+ * A dropped comment takes its replies with it (they would lose their context), counted under
+ * "reply to a dropped comment". Nothing is dropped silently.
+ */
+
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type CorpusOptions, type CorpusOptionsInput, CorpusOptionsSchema } from "../config/corpus.ts";
+import { ConfigError } from "../errors/config-error.ts";
+import { InputError } from "../errors/input-error.ts";
+import { readThreadsJsonl } from "../reddit/import.ts";
+import type { Comment, Thread } from "../reddit/thread.ts";
+import { type CorpusCard, renderCardMarkdown } from "./card.ts";
+import { evaluatePii, type LabelledSnippet, type PiiType, scrubPii } from "./pii.ts";
+import { assignSplits, SPLIT_NAMES, type SplitName } from "./split.ts";
+import { FilterCounter, HistogramCounter, LENGTH_BOUNDS, SCORE_BOUNDS } from "./stats.ts";
+import { cleanText } from "./text.ts";
+
+/** Post sources that carry no comment trees; `commentCount: "auto"` uses `num_comments` for them. */
+export const POSTS_ONLY_SOURCES: readonly string[] = ["reddit-csv"];
+
+const REMOVED_TEXT = new Set(["[deleted]", "[removed]", "[ removed by reddit ]", "[removed by reddit]"]);
+
+function sha(s: string): string {
+  return createHash("sha256").update(s).digest("hex").slice(0, 32);
+}
+
+/** Mutable state of one corpus build (dedup memory, counters). */
+interface BuildState {
+  opts: CorpusOptions;
+  botPattern: RegExp | null;
+  botAuthors: Set<string>;
+  filters: FilterCounter;
+  seenPostIds: Set<string>;
+  seenPostText: Set<string>;
+  seenCommentText: Set<string>;
+  piiReplaced: Partial<Record<PiiType, number>>;
+}
+
+/** Cleans text, then scrubs PII when enabled (counting replacements). */
+function cleanAndScrub(s: string, st: BuildState): string {
+  const t = cleanText(s, st.opts.text);
+  if (!st.opts.pii.enabled) return t;
+  const r = scrubPii(t, st.opts.pii.types);
+  for (const [k, v] of Object.entries(r.counts)) st.piiReplaced[k as PiiType] = (st.piiReplaced[k as PiiType] ?? 0) + v;
+  return r.text;
+}
+
+function declareFilters(f: FilterCounter): void {
+  f.declare("duplicate-post-id", "thread", "same post id seen earlier in the input (first kept)");
+  f.declare("removed-post", "thread", "post has removed_by_category, or body [deleted]/[removed]");
+  f.declare("nsfw", "thread", "post marked over_18");
+  f.declare("link-post", "thread", "link/photo post (is_self false)");
+  f.declare("upvote-ratio", "thread", "upvote_ratio below minimum (unknown ratios pass)");
+  f.declare("post-score", "thread", "post score below minimum");
+  f.declare("empty-post", "thread", "title empty after cleaning");
+  f.declare("duplicate-post-text", "thread", "same cleaned title + body seen earlier");
+  f.declare("orphaned-reply", "comment", "reply to a comment dropped by another filter");
+  f.declare("removed-comment", "comment", "body [deleted]/[removed]");
+  f.declare("bot", "comment", "author is a bot");
+  f.declare("stickied-moderator", "comment", "stickied comment distinguished as moderator");
+  f.declare("comment-score", "comment", "comment score below minimum");
+  f.declare("comment-length", "comment", "cleaned body shorter than minimum (empty included)");
+  f.declare("duplicate-comment", "comment", "same cleaned body seen earlier in the corpus");
+  f.declare("comment-cap", "comment", "beyond the per-thread maximum");
+  f.declare("min-comments", "thread", "fewer comments than the minimum");
+}
+
+function isBot(author: string | null, st: BuildState): boolean {
+  if (author === null) return false;
+  return st.botAuthors.has(author.toLowerCase()) || (st.botPattern?.test(author) ?? false);
+}
+
+function cleanComments(thread: Thread, st: BuildState): Comment[] {
+  const { removal, quality, dedup } = st.opts;
+  const f = st.filters;
+  const dropped = new Set<string>();
+  const kept: Comment[] = [];
+  for (const c of thread.comments) {
+    const drop = () => {
+      dropped.add(c.name);
+    };
+    if (!f.pass("orphaned-reply", !dropped.has(c.parent_id))) {
+      drop();
+      continue;
+    }
+    if (removal.dropRemovedComments && !f.pass("removed-comment", !REMOVED_TEXT.has(c.body.trim().toLowerCase()))) {
+      drop();
+      continue;
+    }
+    if (removal.dropBots && !f.pass("bot", !isBot(c.author, st))) {
+      drop();
+      continue;
+    }
+    if (
+      removal.dropStickiedModComments &&
+      !f.pass("stickied-moderator", !(c.stickied && c.distinguished === "moderator"))
+    ) {
+      drop();
+      continue;
+    }
+    const body = cleanAndScrub(c.body, st);
+    if (quality.minCommentScore !== null && !f.pass("comment-score", c.score >= quality.minCommentScore)) {
+      drop();
+      continue;
+    }
+    if (!f.pass("comment-length", body.length >= Math.max(1, quality.minCommentChars))) {
+      drop();
+      continue;
+    }
+    if (dedup.exactComments && body.length >= dedup.exactCommentMinChars) {
+      const key = sha(body.toLowerCase());
+      if (!f.pass("duplicate-comment", !st.seenCommentText.has(key))) {
+        drop();
+        continue;
+      }
+      st.seenCommentText.add(key);
+    }
+    kept.push({ ...c, body });
+  }
+  const cap = quality.maxCommentsPerThread;
+  if (cap === null) return kept;
+  // `kept` is still parents-before-children, so a prefix is a tree.
+  for (let i = 0; i < kept.length; i++) f.pass("comment-cap", i < cap);
+  return kept.slice(0, cap);
+}
+
+/** Cleans and filters one thread; null when it is dropped (the reason is counted). */
+function cleanThread(thread: Thread, st: BuildState): Thread | null {
+  const { removal, quality, dedup } = st.opts;
+  const f = st.filters;
+  const p = thread.post;
+  if (dedup.exactPosts) {
+    if (!f.pass("duplicate-post-id", !st.seenPostIds.has(p.name))) return null;
+    st.seenPostIds.add(p.name);
+  }
+  if (
+    removal.dropRemovedPosts &&
+    !f.pass("removed-post", p.removed_by_category === null && !REMOVED_TEXT.has(p.selftext.trim().toLowerCase()))
+  ) {
+    return null;
+  }
+  if (removal.dropNsfw && !f.pass("nsfw", !p.over_18)) return null;
+  if (removal.dropLinkPosts && !f.pass("link-post", p.is_self)) return null;
+  if (
+    quality.minUpvoteRatio !== null &&
+    !f.pass("upvote-ratio", p.upvote_ratio === null || p.upvote_ratio >= quality.minUpvoteRatio)
+  ) {
+    return null;
+  }
+  if (quality.minScore !== null && !f.pass("post-score", p.score >= quality.minScore)) return null;
+  const title = cleanAndScrub(p.title, st);
+  const selftext = cleanAndScrub(p.selftext, st);
+  if (!f.pass("empty-post", title.length > 0)) return null;
+  if (dedup.exactPosts) {
+    const key = sha(`${title.toLowerCase()}\n${selftext.toLowerCase()}`);
+    if (!f.pass("duplicate-post-text", !st.seenPostText.has(key))) return null;
+    st.seenPostText.add(key);
+  }
+  const comments = cleanComments(thread, st);
+  const postsOnly = POSTS_ONLY_SOURCES.includes(thread.source.kind);
+  const count =
+    quality.commentCount === "num_comments" || (quality.commentCount === "auto" && postsOnly)
+      ? p.num_comments
+      : comments.length;
+  if (!f.pass("min-comments", count >= quality.minComments)) return null;
+  const out: Thread = { post: { ...p, title, selftext }, comments, source: thread.source };
+  if (thread.more) out.more = thread.more;
+  return out;
+}
+
+async function writeLine(stream: WriteStream, line: string): Promise<void> {
+  if (!stream.write(line)) await once(stream, "drain");
+}
+
+async function closeStream(stream: WriteStream): Promise<void> {
+  stream.end();
+  await once(stream, "finish");
+}
+
+async function readLabelledSnippets(file: string): Promise<LabelledSnippet[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new InputError({ file }, "cannot read the labelled PII snippets");
+  }
+  return text.split("\n").flatMap((line, i) => {
+    if (line.trim() === "") return [];
+    try {
+      const v = JSON.parse(line) as LabelledSnippet;
+      if (typeof v.text !== "string" || !Array.isArray(v.pii)) throw new Error("expected {text, pii: [{type, text}]}");
+      return [v];
+    } catch (e) {
+      throw new InputError({ file, line: i + 1 }, `not a labelled snippet: ${(e as Error).message}`);
+    }
+  });
+}
+
+/** Options of {@link buildCorpus}. */
+export interface BuildCorpusOptions {
+  /** Raw threads JSONL (what `importThreads` writes). */
+  inFile: string;
+  /** Output folder; created if missing. Existing outputs are replaced. */
+  outDir: string;
+  /** Settings; validated and defaulted with {@link CorpusOptionsSchema}. */
+  options: CorpusOptionsInput | CorpusOptions;
+  /**
+   * Labelled PII snippets (JSONL of {@link LabelledSnippet}, e.g. `test/fixtures/pii/snippets.jsonl`);
+   * when given, the card reports the scrubber's precision/recall per type on them.
+   */
+  piiLabelledSet?: string;
+}
+
+/**
+ * Builds the corpus: writes `outDir/threads.jsonl` (clean threads, input order),
+ * `outDir/splits/{train,validation,test}.jsonl` (the same threads, each in exactly one split) and
+ * `outDir/corpus-card.{json,md}`, and returns the card. Streams the input twice (filter, then split)
+ * and holds only ids and dedup hashes in memory. Throws ConfigError for invalid options (before
+ * reading anything) and InputError for a corrupt input line (file, line, field).
+ */
+export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard> {
+  const parsed = CorpusOptionsSchema.safeParse(opts.options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`corpus options: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  }
+  const o = parsed.data;
+  const st: BuildState = {
+    opts: o,
+    botPattern: o.removal.botPattern === "" ? null : new RegExp(o.removal.botPattern, "i"),
+    botAuthors: new Set(o.removal.botAuthors.map((a) => a.toLowerCase())),
+    filters: new FilterCounter(),
+    seenPostIds: new Set(),
+    seenPostText: new Set(),
+    seenCommentText: new Set(),
+    piiReplaced: {},
+  };
+  declareFilters(st.filters);
+  await mkdir(join(opts.outDir, "splits"), { recursive: true });
+  const cleanPath = join(opts.outDir, "threads.jsonl");
+  const out = createWriteStream(`${cleanPath}.partial`);
+  const kept: { name: string; subreddit: string }[] = [];
+  const subIn = new Map<string, number>();
+  let threadsIn = 0;
+  let commentsIn = 0;
+  let commentsOut = 0;
+  const postLen = new HistogramCounter(LENGTH_BOUNDS);
+  const commentLen = new HistogramCounter(LENGTH_BOUNDS);
+  const postScore = new HistogramCounter(SCORE_BOUNDS);
+  const commentScore = new HistogramCounter(SCORE_BOUNDS);
+  for await (const thread of readThreadsJsonl(opts.inFile)) {
+    threadsIn++;
+    commentsIn += thread.comments.length;
+    subIn.set(thread.post.subreddit, (subIn.get(thread.post.subreddit) ?? 0) + 1);
+    const clean = cleanThread(thread, st);
+    if (!clean) continue;
+    kept.push({ name: clean.post.name, subreddit: clean.post.subreddit });
+    commentsOut += clean.comments.length;
+    postLen.add(clean.post.title.length + (clean.post.selftext ? clean.post.selftext.length + 1 : 0));
+    postScore.add(clean.post.score);
+    for (const c of clean.comments) {
+      commentLen.add(c.body.length);
+      commentScore.add(c.score);
+    }
+    await writeLine(out, `${JSON.stringify(clean)}\n`);
+  }
+  await closeStream(out);
+  await rename(`${cleanPath}.partial`, cleanPath);
+
+  const assignment = assignSplits({ threads: kept, ratios: o.split, seed: o.seed });
+  const splitStreams = Object.fromEntries(
+    SPLIT_NAMES.map((s) => [s, createWriteStream(join(opts.outDir, "splits", `${s}.jsonl`))]),
+  ) as Record<SplitName, WriteStream>;
+  const splitCounts = Object.fromEntries(SPLIT_NAMES.map((s) => [s, { threads: 0, comments: 0 }])) as Record<
+    SplitName,
+    { threads: number; comments: number }
+  >;
+  const perSub = new Map<string, Record<SplitName, number>>();
+  const writtenTo = new Map<string, SplitName>();
+  let leaked = 0;
+  for await (const thread of readThreadsJsonl(cleanPath)) {
+    const split = assignment.get(thread.post.name)!;
+    const before = writtenTo.get(thread.post.name);
+    if (before !== undefined && before !== split) leaked++;
+    writtenTo.set(thread.post.name, split);
+    splitCounts[split].threads++;
+    splitCounts[split].comments += thread.comments.length;
+    const row = perSub.get(thread.post.subreddit) ?? { train: 0, validation: 0, test: 0 };
+    row[split]++;
+    perSub.set(thread.post.subreddit, row);
+    await writeLine(splitStreams[split], `${JSON.stringify(thread)}\n`);
+  }
+  for (const s of SPLIT_NAMES) await closeStream(splitStreams[s]);
+
+  const card: CorpusCard = {
+    kind: "wayfarer-corpus-card",
+    version: 1,
+    input: { file: opts.inFile, threads: threadsIn, comments: commentsIn },
+    output: { threads: kept.length, comments: commentsOut },
+    filters: st.filters.list(),
+    subreddits: [...subIn.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([name, n]) => {
+        const row = perSub.get(name) ?? { train: 0, validation: 0, test: 0 };
+        return { name, in: n, out: row.train + row.validation + row.test, ...row };
+      }),
+    splits: splitCounts,
+    leakage: {
+      threadsInMoreThanOneSplit: leaked,
+      method: "split by thread fullname; each thread written to exactly one split",
+    },
+    distributions: {
+      postChars: postLen.toJSON(),
+      commentChars: commentLen.toJSON(),
+      postScore: postScore.toJSON(),
+      commentScore: commentScore.toJSON(),
+    },
+    options: o,
+  };
+  if (o.pii.enabled || opts.piiLabelledSet) {
+    let quality: NonNullable<CorpusCard["pii"]>["types"] = [];
+    let snippets = 0;
+    if (opts.piiLabelledSet) {
+      const labelled = await readLabelledSnippets(opts.piiLabelledSet);
+      snippets = labelled.length;
+      quality = evaluatePii(labelled);
+    }
+    card.pii = {
+      labelledSet: opts.piiLabelledSet ?? "(none)",
+      snippets,
+      types: quality,
+      replaced: { ...st.piiReplaced },
+    };
+  }
+  await writeFile(join(opts.outDir, "corpus-card.json"), `${JSON.stringify(card, null, 2)}\n`);
+  await writeFile(join(opts.outDir, "corpus-card.md"), renderCardMarkdown(card));
+  return card;
+}

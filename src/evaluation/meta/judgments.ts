@@ -1,0 +1,163 @@
+/**
+ * JSONL import of human judgments and automatic evaluator scores, so the meta-evaluation can run on
+ * Wayfarer's own ratings or on public benchmark data (SummEval expert annotations, MT-Bench votes).
+ *
+ * Human line:  {"input_id": "q1", "system_id": "dpo", "rater_id": "r1", "criterion": "helpfulness", "score": 4}
+ * Score line:  {"input_id": "q1", "system_id": "dpo", "evaluator": "bleu", "score": 0.31}
+ * `input_id` / `system_id` / `rater_id` may be strings or numbers (numbers become strings).
+ * Blank lines are ignored. A line that is not JSON or lacks a field is an error naming file:line and
+ * the field, unless `skipInvalid` is set, in which case it is skipped and counted. `score: null`
+ * (an evaluator that could not measure) is always skipped and counted, never treated as 0.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { InputError } from "../../errors/input-error.ts";
+
+/** One human rating of one system's output for one input on one criterion. */
+export interface HumanJudgment {
+  inputId: string;
+  systemId: string;
+  /** Absent in aggregated data sets (one score per item). */
+  raterId?: string;
+  criterion: string;
+  score: number;
+}
+
+/** One automatic evaluator's score for one system's output for one input. */
+export interface MetricScore {
+  inputId: string;
+  systemId: string;
+  evaluator: string;
+  score: number;
+}
+
+/** What an import read, with everything it skipped. */
+export interface ImportResult<T> {
+  records: T[];
+  /** Lines skipped, by reason (e.g. `"score is null"`, `"invalid"`). */
+  skipped: Record<string, number>;
+  /** file:line: problem, for skipped invalid lines (first 20). */
+  problems: string[];
+}
+
+/** Options of the import functions. */
+export interface ImportOptions {
+  /** Skip (and count) invalid lines instead of failing on the first one. Default false. */
+  skipInvalid?: boolean;
+}
+
+const id = z.union([z.string().min(1), z.number()]).transform((v) => String(v));
+const humanLine = z.object({
+  input_id: id,
+  system_id: id,
+  rater_id: id.optional().nullable(),
+  criterion: z.string().min(1),
+  score: z.number().finite().nullable(),
+});
+const scoreLine = z.object({
+  input_id: id,
+  system_id: id,
+  evaluator: z.string().min(1),
+  score: z.number().finite().nullable(),
+});
+
+function parseJsonl<S extends z.ZodType<{ score: number | null }>, T>(
+  file: string,
+  text: string,
+  schema: S,
+  toRecord: (v: z.output<S>) => T,
+  options: ImportOptions,
+): ImportResult<T> {
+  const records: T[] = [];
+  const skipped: Record<string, number> = {};
+  const problems: string[] = [];
+  const skip = (reason: string, problem?: string) => {
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+    if (problem && problems.length < 20) problems.push(problem);
+  };
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (raw === "") continue;
+    const line = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (cause) {
+      const err = new InputError({ file, line }, `not valid JSON (${(cause as Error).message})`, { cause });
+      if (!options.skipInvalid) throw err;
+      skip("invalid", err.message);
+      continue;
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join(".") || undefined;
+      const got =
+        field && typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : value;
+      const err = new InputError(
+        { file, line, ...(field ? { field } : {}) },
+        `${issue.message} (got ${JSON.stringify(got) ?? "nothing"})`,
+      );
+      if (!options.skipInvalid) throw err;
+      skip("invalid", err.message);
+      continue;
+    }
+    if (parsed.data.score === null) {
+      skip("score is null");
+      continue;
+    }
+    records.push(toRecord(parsed.data));
+  }
+  return { records, skipped, problems };
+}
+
+/** Parses human judgments from JSONL text; `file` is used in messages only. */
+export function parseHumanJudgments(
+  file: string,
+  text: string,
+  options: ImportOptions = {},
+): ImportResult<HumanJudgment> {
+  return parseJsonl(
+    file,
+    text,
+    humanLine,
+    (v) => ({
+      inputId: v.input_id,
+      systemId: v.system_id,
+      ...(v.rater_id != null ? { raterId: v.rater_id } : {}),
+      criterion: v.criterion,
+      score: v.score as number,
+    }),
+    options,
+  );
+}
+
+/** Parses evaluator scores from JSONL text; `file` is used in messages only. */
+export function parseMetricScores(file: string, text: string, options: ImportOptions = {}): ImportResult<MetricScore> {
+  return parseJsonl(
+    file,
+    text,
+    scoreLine,
+    (v) => ({ inputId: v.input_id, systemId: v.system_id, evaluator: v.evaluator, score: v.score as number }),
+    options,
+  );
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new InputError({ file }, `cannot read the file (${(cause as Error).message})`, { cause });
+  }
+}
+
+/** Reads and parses a human-judgment JSONL file. */
+export function readHumanJudgments(file: string, options: ImportOptions = {}): ImportResult<HumanJudgment> {
+  return parseHumanJudgments(file, readText(file), options);
+}
+
+/** Reads and parses an evaluator-score JSONL file. */
+export function readMetricScores(file: string, options: ImportOptions = {}): ImportResult<MetricScore> {
+  return parseMetricScores(file, readText(file), options);
+}

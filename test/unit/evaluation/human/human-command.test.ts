@@ -1,0 +1,134 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../../../src/cli/main.ts";
+import { findRater, submitRating, tasksForRater } from "../../../../src/evaluation/human/tasks.ts";
+import { Store } from "../../../../src/store/store.ts";
+
+function capture(cwd: string) {
+  const o = { out: "", err: "" };
+  return {
+    o,
+    ctx: { cwd, env: {}, out: (s: string) => (o.out += s), err: (s: string) => (o.err += s), interactive: false },
+  };
+}
+
+describe("wayfarer human", () => {
+  it("create prints links; ratings export to JSONL that `wayfarer meta` reads; preferences export", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-human-"));
+    const lines = ["q1", "q2", "q3"].flatMap((q) =>
+      ["base", "dpo"].map((v) => JSON.stringify({ variant: v, item_id: q, question: `Q ${q}`, answer: `${v}:${q}` })),
+    );
+    writeFileSync(join(dir, "items.jsonl"), `${lines.join("\n")}\n`);
+    const c = capture(dir);
+    const code = await main(
+      [
+        "human",
+        "create",
+        "--experiment",
+        "e",
+        "--raters",
+        "ana,ben",
+        "--items",
+        "items.jsonl",
+        "--criteria",
+        "helpfulness",
+        "--pairwise",
+        "--store",
+        "s.sqlite",
+        "--base-url",
+        "http://h:1/",
+      ],
+      c.ctx,
+    );
+    expect(code).toBe(0);
+    expect(c.o.out).toMatch(/^9 tasks, 18 assignments/);
+    const links = [...c.o.out.matchAll(/http:\/\/h:1\/r\/([\w-]+)/g)].map((m) => m[1]!);
+    expect(links).toHaveLength(3);
+    {
+      using store = Store.open(join(dir, "s.sqlite"));
+      for (const token of links.slice(0, 2)) {
+        const r = findRater(store, token)!;
+        for (const t of tasksForRater(store, r)) {
+          if (t.kind === "pair")
+            submitRating(store, r, { assignmentId: t.id, choice: t.answer.startsWith("dpo") ? "a" : "b" });
+          else
+            submitRating(store, r, { assignmentId: t.id, scores: { helpfulness: t.answer.startsWith("dpo") ? 5 : 2 } });
+        }
+      }
+    }
+    const e = capture(dir);
+    expect(
+      await main(
+        ["human", "export", "--experiment", "e", "--what", "judgments", "--out", "h.jsonl", "--store", "s.sqlite"],
+        e.ctx,
+      ),
+    ).toBe(0);
+    const judgments = readFileSync(join(dir, "h.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(judgments).toHaveLength(12);
+    expect(judgments[0]).toEqual({
+      input_id: "q1",
+      system_id: "base",
+      rater_id: "ana",
+      criterion: "helpfulness",
+      score: 2,
+    });
+    expect(
+      await main(
+        ["human", "export", "--experiment", "e", "--what", "preferences", "--out", "p.jsonl", "--store", "s.sqlite"],
+        e.ctx,
+      ),
+    ).toBe(0);
+    const prefs = readFileSync(join(dir, "p.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(prefs).toHaveLength(6);
+    expect(prefs.every((p) => p.chosen.startsWith("dpo") && p.provenance.source === "human-pairwise")).toBe(true);
+    const a = capture(dir);
+    expect(await main(["human", "agreement", "--experiment", "e", "--store", "s.sqlite", "--json"], a.ctx)).toBe(0);
+    const agreement = JSON.parse(a.o.out);
+    expect(agreement[0]).toMatchObject({
+      criterion: "helpfulness",
+      items: 6,
+      itemsWithTwoRatings: 6,
+      raters: 2,
+      alphaInterval: 1,
+      sufficient: false,
+    });
+    // The exported judgments feed `wayfarer meta` (a perfect evaluator here).
+    writeFileSync(
+      join(dir, "s.jsonl"),
+      judgments
+        .map((j) =>
+          JSON.stringify({ input_id: j.input_id, system_id: j.system_id, evaluator: "oracle", score: j.score }),
+        )
+        .filter((_, i) => i % 2 === 0)
+        .join("\n"),
+    );
+    const m = capture(dir);
+    expect(
+      await main(["meta", "--human", "h.jsonl", "--scores", "s.jsonl", "--resamples", "50", "--json"], m.ctx),
+    ).toBe(0);
+    const meta = JSON.parse(m.o.out).meta;
+    expect(meta.results[0].levels.item.correlations.pearson.value).toBe(1);
+    expect(meta.results[0].levels.item.sufficient).toBe(false);
+    expect(meta.notes.join(" ")).toMatch(/too few ratings to conclude/);
+  });
+  it("explains a bad items file with file:line and field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-human-"));
+    writeFileSync(join(dir, "items.jsonl"), '{"variant":"a","item_id":"q","question":"x"}\n');
+    const c = capture(dir);
+    expect(
+      await main(
+        ["human", "create", "--experiment", "e", "--raters", "a,b", "--items", "items.jsonl", "--store", "s.sqlite"],
+        c.ctx,
+      ),
+    ).toBe(1);
+    expect(c.o.err).toMatch(/items\.jsonl:1 field "answer"/);
+  });
+});

@@ -1,0 +1,275 @@
+"""Base models: GGUF -> trainable Hugging Face folder, and GGUF metadata helpers.
+
+Facts this relies on (checked with transformers 5.17, see shared/reference/models-and-training.md):
+- ``from_pretrained(dir, gguf_file=...)`` dequantizes Q4_1/Q4_K/Q8_0 GGUF weights to fp32.
+- The rebuilt tokenizer sets ``eos_token`` to the BOS token (``<|im_start|>`` for SmolLM2); ChatML
+  models must end turns with ``<|im_end|>``, so it is set explicitly.
+- The loaded model is flagged as quantized (``hf_quantizer``, ``is_quantized``,
+  ``config.quantization_config``): TRL refuses to train it and ``save_pretrained`` fails until the
+  flags are cleared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+
+from .errors import InputFileError, TrainerError
+
+MARKER_FILE = "wayfarer-base.json"
+MARKER_VERSION = 1
+CHATML_END = "<|im_end|>"
+CHATML_START = "<|im_start|>"
+
+
+@dataclass(frozen=True)
+class GgufArchInfo:
+    """Architecture facts read from a GGUF header (no tensor data is read).
+
+    Attributes:
+        architecture: ``general.architecture`` (e.g. ``"llama"``, ``"gemma3"``).
+        block_count: number of transformer blocks.
+        head_count: attention heads (``<arch>.attention.head_count``).
+        head_count_kv: key/value heads (``<arch>.attention.head_count_kv``; = head_count if absent).
+        tensor_shapes: GGUF tensor name -> shape in numpy/PyTorch order ``(out, in)`` for matrices.
+    """
+
+    architecture: str
+    block_count: int
+    head_count: int
+    head_count_kv: int
+    tensor_shapes: dict[str, tuple[int, ...]]
+
+
+def _field_value(reader, key: str):
+    f = reader.fields.get(key)
+    if f is None:
+        return None
+    return f.contents()
+
+
+def read_gguf_arch_info(gguf_path: str) -> GgufArchInfo:
+    """Read architecture, block/head counts and tensor shapes from a GGUF file.
+
+    Raises:
+        InputFileError: the file is missing or is not a GGUF model.
+    """
+    import gguf
+
+    if not os.path.isfile(gguf_path):
+        raise InputFileError(gguf_path, "GGUF file does not exist")
+    try:
+        reader = gguf.GGUFReader(gguf_path)
+    except Exception as e:  # the gguf package raises ValueError/struct errors on bad files
+        raise InputFileError(gguf_path, f"not a readable GGUF file ({e})") from None
+    arch = _field_value(reader, "general.architecture")
+    if not isinstance(arch, str):
+        raise InputFileError(gguf_path, "GGUF has no general.architecture")
+    blocks = _field_value(reader, f"{arch}.block_count")
+    heads = _field_value(reader, f"{arch}.attention.head_count")
+    heads_kv = _field_value(reader, f"{arch}.attention.head_count_kv")
+    if blocks is None or heads is None:
+        raise InputFileError(gguf_path, f"GGUF lacks {arch}.block_count or {arch}.attention.head_count")
+    # GGUFReader reports ggml order (ne0 = innermost); reverse to numpy order.
+    shapes = {t.name: tuple(int(x) for x in reversed(t.shape.tolist())) for t in reader.tensors}
+    return GgufArchInfo(
+        architecture=arch,
+        block_count=int(blocks),
+        head_count=int(heads),
+        head_count_kv=int(heads_kv if heads_kv is not None else heads),
+        tensor_shapes=shapes,
+    )
+
+
+def _gguf_fingerprint(gguf_path: str, with_sha256: bool) -> dict:
+    st = os.stat(gguf_path)
+    fp = {"gguf_name": os.path.basename(gguf_path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    if with_sha256:
+        h = hashlib.sha256()
+        with open(gguf_path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        fp["sha256"] = h.hexdigest()
+    return fp
+
+
+def _marker_matches(out_dir: str, gguf_path: str) -> bool:
+    """True when ``out_dir`` has a completion marker for this GGUF.
+
+    Matches on size + mtime first (free); if the mtime changed (copied file) falls back to sha256.
+    """
+    try:
+        with open(os.path.join(out_dir, MARKER_FILE), encoding="utf-8") as f:
+            marker = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return False
+    if marker.get("version") != MARKER_VERSION:
+        return False
+    src = marker.get("source", {})
+    cheap = _gguf_fingerprint(gguf_path, with_sha256=False)
+    if src.get("size") != cheap["size"]:
+        return False
+    if src.get("mtime_ns") == cheap["mtime_ns"]:
+        return True
+    return src.get("sha256") == _gguf_fingerprint(gguf_path, with_sha256=True)["sha256"]
+
+
+def _pick_eos(tokenizer) -> str | None:
+    vocab = tokenizer.get_vocab()
+    if CHATML_END in vocab and CHATML_END in (tokenizer.chat_template or ""):
+        return CHATML_END
+    return None
+
+
+def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
+    """Turn a GGUF model into a trainable Hugging Face folder (fp32 weights + tokenizer).
+
+    Steps: load with ``from_pretrained(dirname, gguf_file=basename)`` (dequantized to fp32), set
+    ``eos_token`` to ``<|im_end|>`` for ChatML models (also in ``config``/``generation_config``), set
+    the pad token to ``<|endoftext|>`` when present (else eos), clear the quantized flags, save
+    model + tokenizer, then write ``wayfarer-base.json`` last as the completion marker.
+
+    Idempotent: when ``out_dir`` already has a marker for this GGUF (same size and mtime, or same
+    sha256), nothing is loaded and ``{"skipped": True, ...}`` is returned.
+
+    Args:
+        gguf_path: the base model GGUF file.
+        out_dir: destination folder (created; a stale, marker-less folder is overwritten).
+        log: optional ``callable(str)`` for human-readable notes (stderr in the CLI).
+
+    Returns:
+        ``{"out_dir", "skipped", "architecture", "eos_token", "pad_token", "parameters"}``.
+
+    Raises:
+        InputFileError: the GGUF is missing or unreadable.
+    """
+    log = log or (lambda s: print(s, file=sys.stderr))
+    gguf_path = os.path.abspath(gguf_path)
+    info = read_gguf_arch_info(gguf_path)
+    if _marker_matches(out_dir, gguf_path):
+        with open(os.path.join(out_dir, MARKER_FILE), encoding="utf-8") as f:
+            marker = json.load(f)
+        log(f"{out_dir} already prepared from {os.path.basename(gguf_path)}; skipping")
+        return {"out_dir": out_dir, "skipped": True, **marker.get("result", {})}
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = os.path.split(gguf_path)
+    log(f"loading {name} (dequantizing to fp32)")
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+
+    eos = _pick_eos(tokenizer)
+    if eos is not None:
+        tokenizer.eos_token = eos
+    vocab = tokenizer.get_vocab()
+    pad = "<|endoftext|>" if "<|endoftext|>" in vocab and "<|endoftext|>" != tokenizer.eos_token else tokenizer.eos_token
+    tokenizer.pad_token = pad
+    eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+    pad_id = tokenizer.convert_tokens_to_ids(pad)
+    model.config.eos_token_id = eos_id
+    model.config.pad_token_id = pad_id
+    if model.generation_config is not None:
+        model.generation_config.eos_token_id = eos_id
+        model.generation_config.pad_token_id = pad_id
+
+    # Trap 2: clear the GGUF "quantized" flags so TRL trains it and save_pretrained works.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    if getattr(model, "quantization_method", None) is not None:
+        model.quantization_method = None
+
+    if os.path.isdir(out_dir):
+        shutil.rmtree(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    result = {
+        "architecture": info.architecture,
+        "eos_token": tokenizer.eos_token,
+        "pad_token": pad,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    marker = {
+        "version": MARKER_VERSION,
+        "source": {"path": gguf_path, **_gguf_fingerprint(gguf_path, with_sha256=True)},
+        "result": result,
+    }
+    with open(os.path.join(out_dir, MARKER_FILE), "w", encoding="utf-8") as f:
+        json.dump(marker, f, indent=2)
+    log(f"saved {out_dir} ({result['parameters']} parameters, eos={tokenizer.eos_token!r}, pad={pad!r})")
+    return {"out_dir": out_dir, "skipped": False, **result}
+
+
+def require_base_dir(base_model_dir: str) -> None:
+    """Raise :class:`InputFileError` unless ``base_model_dir`` holds a HF model (``config.json``)."""
+    if not os.path.isfile(os.path.join(base_model_dir, "config.json")):
+        raise InputFileError(
+            base_model_dir,
+            "not a Hugging Face model folder (no config.json); create it with "
+            "`python -m trainer prepare-base --gguf FILE --out DIR`",
+        )
+
+
+def load_tokenizer(base_model_dir: str):
+    """Load the tokenizer saved by :func:`prepare_base` (eos/pad already fixed)."""
+    from transformers import AutoTokenizer
+
+    require_base_dir(base_model_dir)
+    tok = AutoTokenizer.from_pretrained(base_model_dir)
+    if tok.pad_token is None:
+        raise TrainerError(f"{base_model_dir}: tokenizer has no pad token; rerun prepare-base")
+    return tok
+
+
+def dequantize_gguf(src_gguf: str, out_gguf: str) -> dict:
+    """Write an all-F32 copy of a GGUF model: same metadata and tensor names, every tensor dequantized.
+
+    The values are exactly what ``from_pretrained(gguf_file=...)`` trains on, so llama.cpp on the
+    copy computes in f32 like PyTorch. On the quantized original, llama.cpp's CPU kernels also
+    quantize the *activations* (Q8) for Q4/Q8 weights, which moves SmolLM2-135M log-probs by up to
+    ~0.3 nat vs PyTorch — too much to test a LoRA export against. Used by the export parity test.
+
+    Args:
+        src_gguf: quantized GGUF model.
+        out_gguf: destination (about 4 bytes x parameters; 540 MB for SmolLM2-135M).
+
+    Returns:
+        ``{"out", "tensors", "bytes"}``.
+
+    Raises:
+        InputFileError: missing or unreadable source.
+    """
+    import gguf
+    import numpy as np
+
+    if not os.path.isfile(src_gguf):
+        raise InputFileError(src_gguf, "GGUF file does not exist")
+    reader = gguf.GGUFReader(src_gguf)
+    arch = _field_value(reader, "general.architecture")
+    tmp = out_gguf + ".tmp"
+    writer = gguf.GGUFWriter(tmp, arch, use_temp_file=False)
+    for key, f in reader.fields.items():
+        if key.startswith("GGUF.") or key in ("general.architecture", "general.file_type", "general.alignment"):
+            continue
+        vtype = f.types[0]
+        sub = f.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(key, f.contents(), vtype, sub_type=sub)
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    for t in reader.tensors:
+        shape = tuple(int(x) for x in reversed(t.shape.tolist()))
+        arr = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32).reshape(shape)
+        writer.add_tensor(t.name, np.ascontiguousarray(arr))
+    os.makedirs(os.path.dirname(os.path.abspath(out_gguf)), exist_ok=True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    os.replace(tmp, out_gguf)
+    return {"out": out_gguf, "tensors": len(reader.tensors), "bytes": os.path.getsize(out_gguf)}

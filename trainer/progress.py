@@ -1,0 +1,126 @@
+"""JSON-lines progress protocol between the trainer and the TypeScript side.
+
+Contract (one JSON object per line on the process's *original* stdout; nothing else is ever
+written there — human-readable text, warnings and tqdm bars go to stderr):
+
+- ``{"event": "start", "command": str, ...}`` once, when a command begins. ``sft`` adds
+  ``"method": "lora" | "qlora"`` (what actually runs, not what was asked), ``"device": "cpu" | "cuda"``,
+  ``"threads"``, ``"requested_quantization"`` and ``"train_examples"``.
+- ``{"event": "progress", "step": int, "total_steps": int, "epoch": float, "loss": float,
+  "learning_rate": float, "grad_norm": float | null}`` once per logging step (``training.logging_steps``).
+  ``loss`` is the mean token-level cross-entropy (nats) over the completion tokens of the steps since
+  the previous report, as computed by the Hugging Face Trainer.
+- ``{"event": "eval", "step": int, "eval_loss": float}`` after each evaluation (only when an eval
+  file is given).
+- ``{"event": "done", ...}`` once on success; for ``sft``: ``adapter_dir``, ``train_loss_first``,
+  ``train_loss_last``, ``steps``, ``seconds``, ``seconds_per_step``, ``tokens_per_second``.
+- ``{"event": "error", "message": str}`` once on failure, followed by exit code 1. Expected errors
+  (bad spec field, missing file) carry one sentence naming the field or file; tracebacks of
+  unexpected errors go to stderr only.
+
+The same events (except ``error``) are appended to ``<output_dir>/training_log.jsonl`` by ``sft``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from typing import IO, Any
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe: NaN/inf floats become ``None``, tensors/numpy scalars become floats."""
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            value = value.item()
+        except (ValueError, RuntimeError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+class ProgressReporter:
+    """Writes protocol events as JSON lines.
+
+    Args:
+        stream: where events go (the original stdout, see :func:`claim_stdout`).
+        log_path: optional file that also receives every event (appended, one JSON per line).
+    """
+
+    def __init__(self, stream: IO[str], log_path: str | None = None) -> None:
+        self._stream = stream
+        self._log_path = log_path
+
+    def set_log_path(self, log_path: str | None) -> None:
+        """Start (or stop, with ``None``) mirroring events into ``log_path``."""
+        self._log_path = log_path
+
+    def emit(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Write one event and return it. ``fields`` must be JSON-serialisable after :func:`_clean`."""
+        record = {"event": event, **_clean(fields), "time": round(time.time(), 3)}
+        line = json.dumps(record, ensure_ascii=False)
+        self._stream.write(line + "\n")
+        self._stream.flush()
+        if self._log_path is not None and event != "error":
+            with open(self._log_path, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        return record
+
+
+def claim_stdout() -> IO[str]:
+    """Reserve the real stdout for JSON events and send everything else to stderr.
+
+    Duplicates file descriptor 1 to a private descriptor, then points fd 1 and ``sys.stdout`` at
+    stderr, so that prints from libraries (Trainer's ``tqdm.write``, C++ warnings) can never corrupt
+    the protocol. Returns a text stream on the private descriptor.
+    """
+    sys.stdout.flush()
+    private_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(private_fd, "w", buffering=1, encoding="utf-8")
+
+
+def make_progress_callback(reporter: ProgressReporter):
+    """Build a ``transformers.TrainerCallback`` that turns Trainer logs into ``progress``/``eval`` events.
+
+    The callback keeps the histories ``losses`` and ``eval_losses`` (lists of ``(step, loss)``) for
+    the ``done`` event and for tests. transformers is imported here, not at module import, so that
+    spec validation errors come back in well under a second.
+    """
+    from transformers import TrainerCallback
+
+    class JsonProgressCallback(TrainerCallback):
+        def __init__(self) -> None:
+            self.reporter = reporter
+            self.losses: list[tuple[int, float]] = []
+            self.eval_losses: list[tuple[int, float]] = []
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            if "loss" in logs:
+                loss = float(logs["loss"])
+                self.losses.append((state.global_step, loss))
+                self.reporter.emit(
+                    "progress",
+                    step=state.global_step,
+                    total_steps=state.max_steps,
+                    epoch=logs.get("epoch", state.epoch),
+                    loss=loss,
+                    learning_rate=logs.get("learning_rate"),
+                    grad_norm=logs.get("grad_norm"),
+                )
+            if "eval_loss" in logs:
+                eval_loss = float(logs["eval_loss"])
+                self.eval_losses.append((state.global_step, eval_loss))
+                self.reporter.emit("eval", step=state.global_step, eval_loss=eval_loss)
+
+    return JsonProgressCallback()

@@ -1,0 +1,47 @@
+"""Shared fixtures. Tests that need the real base model skip (with the reason) when it is absent.
+
+The prepared HF base folder is cached in ``$TMPDIR/wayfarer-trainer-test-cache`` (the same folder the
+TypeScript parity test uses); ``prepare-base`` is idempotent, so reruns reuse it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BASE_GGUF = os.path.join(
+    os.environ.get("WAYFARER_HOME", os.path.expanduser("~/.cache/wayfarer")),
+    "models/smollm2-135m-instruct-q4_1/SmolLM2-135M-Instruct.Q4_1.gguf",
+)
+CACHE = os.path.join(tempfile.gettempdir(), "wayfarer-trainer-test-cache")
+
+
+def run_trainer(*args: str, timeout: float = 600) -> tuple[int, list[dict], str]:
+    """Run ``python -m trainer`` as the TypeScript side does; returns (exit code, events, stderr)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "trainer", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]  # must all be JSON
+    return proc.returncode, events, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def base_gguf() -> str:
+    if not os.path.isfile(BASE_GGUF):
+        pytest.skip(f"base model not found at {BASE_GGUF} (run npm run setup)")
+    return BASE_GGUF
+
+
+@pytest.fixture(scope="session")
+def base_dir(base_gguf: str) -> str:
+    from trainer.base_model import prepare_base
+
+    out = os.path.join(CACHE, "smollm2-135m-base")
+    prepare_base(base_gguf, out, log=lambda s: None)
+    return out
