@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 
 from .errors import InputFileError, TrainerError
@@ -118,6 +119,16 @@ def _marker_matches(out_dir: str, gguf_path: str) -> bool:
     return src.get("sha256") == _gguf_fingerprint(gguf_path, with_sha256=True)["sha256"]
 
 
+def _check_out_dir(out_dir: str) -> None:
+    """Refuse to replace a non-empty folder that prepare-base did not write (no marker file)."""
+    if os.path.isfile(out_dir):
+        raise InputFileError(out_dir, "--out must be a folder, not a file")
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, MARKER_FILE)):
+        raise InputFileError(
+            out_dir, f"folder exists, is not empty and has no {MARKER_FILE}; choose an empty or new folder"
+        )
+
+
 def _pick_eos(tokenizer) -> str | None:
     vocab = tokenizer.get_vocab()
     if CHATML_END in vocab and CHATML_END in (tokenizer.chat_template or ""):
@@ -138,7 +149,8 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
 
     Args:
         gguf_path: the base model GGUF file.
-        out_dir: destination folder (created; a stale, marker-less folder is overwritten).
+        out_dir: destination folder. Created; a folder from an earlier prepare-base (other GGUF)
+            is replaced; a non-empty folder without the marker is refused.
         log: optional ``callable(str)`` for human-readable notes (stderr in the CLI).
 
     Returns:
@@ -156,6 +168,7 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
         log(f"{out_dir} already prepared from {os.path.basename(gguf_path)}; skipping")
         return {"out_dir": out_dir, "skipped": True, **marker.get("result", {})}
 
+    _check_out_dir(out_dir)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder, name = os.path.split(gguf_path)
@@ -185,11 +198,13 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
     if getattr(model, "quantization_method", None) is not None:
         model.quantization_method = None
 
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
+    # Written to a sibling folder and renamed, so an interrupted run never leaves a half folder.
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    partial = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out_dir))}.partial-", dir=parent)
+    os.chmod(partial, 0o755)
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
     result = {
         "architecture": info.architecture,
         "eos_token": tokenizer.eos_token,
@@ -201,8 +216,11 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
         "source": {"path": gguf_path, **_gguf_fingerprint(gguf_path, with_sha256=True)},
         "result": result,
     }
-    with open(os.path.join(out_dir, MARKER_FILE), "w", encoding="utf-8") as f:
+    with open(os.path.join(partial, MARKER_FILE), "w", encoding="utf-8") as f:
         json.dump(marker, f, indent=2)
+    if os.path.isdir(out_dir):
+        shutil.rmtree(out_dir)  # only ever one of ours: checked by _check_out_dir before loading
+    os.replace(partial, out_dir)
     log(f"saved {out_dir} ({result['parameters']} parameters, eos={tokenizer.eos_token!r}, pad={pad!r})")
     return {"out_dir": out_dir, "skipped": False, **result}
 

@@ -13,7 +13,9 @@ written there — human-readable text, warnings and tqdm bars go to stderr):
 - ``{"event": "eval", "step": int, "eval_loss": float}`` after each evaluation (only when an eval
   file is given).
 - ``{"event": "done", ...}`` once on success; for ``sft``: ``adapter_dir``, ``train_loss_first``,
-  ``train_loss_last``, ``steps``, ``seconds``, ``seconds_per_step``, ``tokens_per_second``.
+  ``train_loss_last``, ``eval_loss_first``, ``eval_loss_last``, ``steps`` (global step reached),
+  ``steps_this_run`` (0 when a finished job is rerun), ``seconds`` (wall time of ``train()``),
+  ``seconds_per_step`` and ``tokens_per_second`` (steady state, see ``steady_rate``).
 - ``{"event": "error", "message": str}`` once on failure, followed by exit code 1. Expected errors
   (bad spec field, missing file) carry one sentence naming the field or file; tracebacks of
   unexpected errors go to stderr only.
@@ -92,8 +94,8 @@ def claim_stdout() -> IO[str]:
 def make_progress_callback(reporter: ProgressReporter):
     """Build a ``transformers.TrainerCallback`` that turns Trainer logs into ``progress``/``eval`` events.
 
-    The callback keeps the histories ``losses`` and ``eval_losses`` (lists of ``(step, loss)``) for
-    the ``done`` event and for tests. transformers is imported here, not at module import, so that
+    The callback keeps the histories ``losses`` and ``eval_losses`` (lists of ``(step, loss)``) and
+    per-step timestamps (``steady_rate()``) for the ``done`` event and for tests. transformers is imported here, not at module import, so that
     spec validation errors come back in well under a second.
     """
     from transformers import TrainerCallback
@@ -103,6 +105,23 @@ def make_progress_callback(reporter: ProgressReporter):
             self.reporter = reporter
             self.losses: list[tuple[int, float]] = []
             self.eval_losses: list[tuple[int, float]] = []
+            # (wall time, global step, tokens seen) at the end of each optimizer step
+            self.step_marks: list[tuple[float, int, int]] = []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.step_marks.append((time.time(), state.global_step, int(state.num_input_tokens_seen or 0)))
+
+        def steady_rate(self) -> tuple[float | None, float | None]:
+            """(seconds per optimizer step, non-padding tokens per second) measured from the end of
+            this run's first step to the end of its last step. Excludes start-up, the first step
+            and the final save; includes evaluations and checkpoint saves in between.
+            ``(None, None)`` with fewer than 2 steps."""
+            if len(self.step_marks) < 2:
+                return None, None
+            (t0, s0, n0), (t1, s1, n1) = self.step_marks[0], self.step_marks[-1]
+            if t1 <= t0 or s1 <= s0:
+                return None, None
+            return (t1 - t0) / (s1 - s0), ((n1 - n0) / (t1 - t0)) if n1 > n0 else None
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             logs = logs or {}

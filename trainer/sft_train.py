@@ -229,6 +229,13 @@ def run_sft(spec: SftJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
         processing_class=tokenizer,
         peft_config=lora_config,
     )
+    kept = len(trainer.train_dataset)
+    if kept == 0:
+        raise TrainerError(
+            f"{spec.train_file}: no example keeps any completion token within "
+            f"training.max_seq_length={t.max_seq_length} (prompts are too long); raise "
+            "training.max_seq_length or shorten the prompts"
+        )
     callback = make_progress_callback(reporter)
     trainer.add_callback(callback)
     trainable, total = trainer.model.get_nb_trainable_parameters()
@@ -241,6 +248,7 @@ def run_sft(spec: SftJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
         device="cuda" if use_cuda else "cpu",
         threads=torch.get_num_threads(),
         train_examples=len(train_rows),
+        train_examples_kept=kept,  # examples with >= 1 completion token after truncation
         eval_examples=len(eval_rows) if eval_rows else 0,
         trainable_parameters=trainable,
         total_parameters=total,
@@ -262,6 +270,7 @@ def run_sft(spec: SftJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
     steps_run = trainer.state.global_step - start_step
     tokens = trainer.state.num_input_tokens_seen
     losses = callback.losses
+    steady_step_s, steady_tok_s = callback.steady_rate()
     done = {
         "adapter_dir": adapter_dir,
         "method": method,
@@ -273,9 +282,9 @@ def run_sft(spec: SftJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
         "steps": trainer.state.global_step,
         "steps_this_run": steps_run,
         "seconds": round(seconds, 3),
-        "seconds_per_step": round(seconds / steps_run, 4) if steps_run > 0 else None,
+        "seconds_per_step": round(steady_step_s, 4) if steady_step_s else None,
         "tokens_seen": tokens,
-        "tokens_per_second": round(tokens / seconds, 2) if seconds > 0 and tokens else None,
+        "tokens_per_second": round(steady_tok_s, 2) if steady_tok_s else None,
     }
     reporter.emit("done", **done)
     return done

@@ -125,4 +125,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Evaluation engine cache (src/evaluation/engine.ts): a score row is reused when its
+    // (evaluator, config signature, inputs) key matches; `input_hash` lets reports spot rows whose
+    // answer/reference has since changed.
+    name: "score-cache-key",
+    sql: `
+      ALTER TABLE scores ADD COLUMN cache_key TEXT;
+      ALTER TABLE scores ADD COLUMN input_hash TEXT;
+      CREATE INDEX scores_by_cache_key ON scores(experiment, variant, item_id, evaluator, cache_key);
+    `,
+  },
+  {
+    name: "generations-finish-reason",
+    sql: `
+      ALTER TABLE generations ADD COLUMN finish_reason TEXT NOT NULL DEFAULT 'stop';
+      ALTER TABLE generations ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];

@@ -3,12 +3,21 @@ import { corpusCommand } from "./corpus.ts";
 import { humanCommand } from "./human.ts";
 import { importCommand } from "./import.ts";
 import { metaCommand } from "./meta.ts";
+import { runCommand, stageCommand } from "./run.ts";
+import { scoreCommand } from "./score.ts";
 import { serveCommand } from "./serve.ts";
 
 /** Every CLI command, in help order. Add one import and one entry per command file. */
 export const COMMANDS: readonly CommandDefinition[] = [
+  runCommand,
   importCommand,
   corpusCommand,
+  stageCommand("datasets", "Build the SFT set and the golden set"),
+  stageCommand("train", "Train the LoRA adapters (Python trainer) and export them to GGUF"),
+  stageCommand("generate", "Answer the golden questions with every model variant"),
+  stageCommand("evaluate", "Score every answer with every evaluator"),
+  stageCommand("report", "Write the HTML/Markdown/JSON report"),
+  scoreCommand,
   humanCommand,
   metaCommand,
   serveCommand,

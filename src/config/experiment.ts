@@ -1,0 +1,229 @@
+/**
+ * The experiment file (`wayfarer run experiment.yaml`): one zod schema per stage, composed here.
+ * This file holds the types, defaults and help text of every setting that is not a stage's own
+ * (`corpus.ts`, `import.ts`). Relative paths in the file are resolved against the file's folder.
+ */
+import { z } from "zod";
+import { CorpusOptionsSchema } from "./corpus.ts";
+import { ImportOptionsSchema } from "./import.ts";
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const Name = z.string().regex(NAME, "use letters, digits, '.', '_' or '-' (no spaces)");
+
+export const DEFAULT_SYSTEM_PROMPT =
+  "You are Wayfarer, a friendly travel assistant. Answer the traveller's question with specific, practical advice.";
+
+export const LlamaModelSchema = z
+  .object({
+    provider: z.literal("llama").describe("A local GGUF file served by node-llama-cpp."),
+    path: z
+      .string()
+      .min(1)
+      .describe(
+        "A .gguf file (relative to the experiment file), or the name of a model in the Wayfarer model cache (e.g. smollm2-135m-instruct-q4_1, installed by setup).",
+      ),
+    contextSize: z.number().int().min(256).default(2048).describe("Context window in tokens (prompt + answer)."),
+    threads: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("CPU threads for llama.cpp; default half the cores (more than the free cores slows it 100x)."),
+  })
+  .strict();
+
+export const OpenAIModelSchema = z
+  .object({
+    provider: z.literal("openai-compatible").describe("Any OpenAI-compatible /chat/completions endpoint."),
+    baseURL: z.string().url().describe("Base URL up to /v1, e.g. https://api.openai.com/v1."),
+    model: z.string().min(1).describe("Model id sent to the endpoint."),
+    apiKeyEnv: z
+      .string()
+      .default("OPENAI_API_KEY")
+      .describe("Name of the environment variable holding the key (the key itself never goes in the file)."),
+    structuredOutputs: z.boolean().default(true).describe("Send response_format json_schema when asked for JSON."),
+  })
+  .strict();
+
+export const ModelSchema = z.discriminatedUnion("provider", [LlamaModelSchema, OpenAIModelSchema]);
+export type ModelConfig = z.output<typeof ModelSchema>;
+
+export const SftDatasetSchema = z
+  .object({
+    target: z
+      .enum(["top-comment"])
+      .default("top-comment")
+      .describe(
+        "What the assistant turn is: top-comment = the best-scored top-level comment (a teacher-LLM synthesis, as the seed study did, comes later).",
+      ),
+    minTargetChars: z.number().int().min(1).default(40).describe("Skip threads whose target is shorter than this."),
+    maxTargetChars: z.number().int().min(1).default(1200).describe("Skip threads whose target is longer than this."),
+    minTargetScore: z.number().int().default(1).describe("Skip threads whose target comment scored below this."),
+    maxExamples: z.number().int().min(1).nullable().default(null).describe("Keep at most this many (seeded sample)."),
+  })
+  .strict();
+
+export const GoldenDatasetSchema = z
+  .object({
+    file: z
+      .string()
+      .min(1)
+      .describe("CSV with columns Index, Notes, Golden Question, Golden Answer (the seed study's golden_answers.csv shape)."),
+    limit: z.number().int().min(1).nullable().default(null).describe("Use only the first N questions."),
+  })
+  .strict();
+
+export const DatasetsSchema = z
+  .object({
+    sft: SftDatasetSchema.prefault({}).describe("Supervised fine-tuning set in chat `messages` form."),
+    golden: GoldenDatasetSchema.describe("The golden questions and answers used by generate and evaluate."),
+  })
+  .strict();
+
+export const LoraSchema = z
+  .object({
+    r: z.number().int().min(1).default(16).describe("LoRA rank."),
+    alpha: z.number().positive().default(32).describe("LoRA alpha; the update is scaled by alpha / r."),
+    dropout: z.number().min(0).max(1).default(0.05).describe("Dropout on the LoRA input."),
+    target_modules: z
+      .array(z.string())
+      .default(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+      .describe("Linear layers that get adapters (no embeddings or lm_head: llama.cpp cannot load those)."),
+  })
+  .strict();
+
+export const TrainingSchema = z
+  .object({
+    epochs: z.number().positive().default(2).describe("Passes over the training set (ignored when max_steps > 0)."),
+    max_steps: z.number().int().default(-1).describe("Stop after this many optimizer steps; -1 = use epochs."),
+    learning_rate: z.number().positive().default(2e-4),
+    batch_size: z.number().int().min(1).default(4).describe("Per-device batch size."),
+    gradient_accumulation_steps: z.number().int().min(1).default(1),
+    max_seq_length: z.number().int().min(16).default(256).describe("Tokens per example; longer ones are truncated."),
+    warmup_ratio: z.number().min(0).max(1).default(0.03),
+    lr_scheduler: z.string().default("cosine").describe("transformers scheduler name (cosine, linear, constant...)."),
+    logging_steps: z.number().int().min(1).default(1),
+    max_grad_norm: z.number().positive().default(0.3),
+  })
+  .strict();
+
+export const AdapterSchema = z
+  .object({
+    name: Name.describe("Adapter name; variants refer to it."),
+    method: z.enum(["sft"]).default("sft").describe("Training method (sft = LoRA/QLoRA supervised fine-tuning)."),
+    base: Name.describe("A key of `models` (provider llama): the base model to train."),
+    dataset: z.enum(["sft"]).default("sft").describe("Which dataset of the datasets stage to train on."),
+    quantization: z
+      .enum(["none", "nf4"])
+      .default("none")
+      .describe("none = LoRA on full-precision weights; nf4 = QLoRA (4-bit base via bitsandbytes, GPU or AVX2 CPU)."),
+    lora: LoraSchema.prefault({}),
+    training: TrainingSchema.prefault({}),
+  })
+  .strict();
+
+export const RepeatPenaltySchema = z
+  .object({
+    penalty: z.number().min(1).max(2).default(1.1).describe("1 = off."),
+    lastTokens: z.number().int().min(1).default(64),
+  })
+  .strict();
+
+export const VariantSchema = z
+  .object({
+    name: Name.describe("Shown in the report; must be unique."),
+    model: Name.describe("A key of `models`."),
+    adapter: Name.optional().describe("Name of a trained adapter (train.adapters) applied to the model."),
+  })
+  .strict();
+
+export const GenerateSchema = z
+  .object({
+    variants: z.array(VariantSchema).min(1).describe("Model variants that answer every golden question."),
+    maxTokens: z.number().int().min(1).default(200).describe("Upper bound on answer tokens."),
+    temperature: z.number().min(0).max(2).default(0).describe("0 = greedy, reproducible."),
+    seed: z.number().int().optional().describe("Sampling seed (default: the experiment seed)."),
+    repeatPenalty: RepeatPenaltySchema.prefault({}),
+    trimUnfinishedSentence: z
+      .boolean()
+      .default(true)
+      .describe("When maxTokens cut the answer, drop the unfinished last sentence (nothing else is changed)."),
+  })
+  .strict();
+
+export const EvaluateSchema = z
+  .object({
+    evaluators: z
+      .array(
+        z.union([
+          z.string(),
+          z.object({ id: z.string(), options: z.record(z.string(), z.unknown()).default({}) }).strict(),
+        ]),
+      )
+      .default(["bleu", "rougeL", "judge-single"])
+      .describe(
+        "Evaluators to run: an id (see `wayfarer score --help`), or {id, options} with that evaluator's options.",
+      ),
+    judge: z
+      .object({
+        model: Name.describe("A key of `models` used as the LLM judge."),
+      })
+      .strict()
+      .optional()
+      .describe("The LLM judge; required when an evaluator needs one."),
+    concurrency: z.number().int().min(1).default(1).describe("Evaluator calls in flight at once."),
+  })
+  .strict();
+
+export const ExperimentSchema = z
+  .object({
+    name: Name.describe("Experiment name; outputs go to <workspace>/<name>/."),
+    description: z.string().optional(),
+    seed: z.number().int().default(42).describe("Seed for splits, sampling and training."),
+    workspace: z.string().default("runs").describe("Folder (relative to the experiment file) for outputs and the store."),
+    systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT).describe("System message for training and generation."),
+    import: ImportOptionsSchema,
+    corpus: CorpusOptionsSchema.prefault({}),
+    datasets: DatasetsSchema,
+    models: z.record(Name, ModelSchema).describe("Named models: bases to train and serve, and judges."),
+    train: z
+      .object({ adapters: z.array(AdapterSchema).default([]) })
+      .strict()
+      .prefault({}),
+    generate: GenerateSchema,
+    evaluate: EvaluateSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((x, ctx) => {
+    const model = (name: string, path: (string | number)[], wantLlama: boolean) => {
+      const m = x.models[name];
+      if (!m) {
+        ctx.addIssue({ code: "custom", path, message: `no model "${name}" in models (have: ${Object.keys(x.models).join(", ") || "none"})` });
+      } else if (wantLlama && m.provider !== "llama") {
+        ctx.addIssue({ code: "custom", path, message: `model "${name}" must be a local llama model to train or load adapters` });
+      }
+    };
+    const adapters = new Set<string>();
+    x.train.adapters.forEach((a, i) => {
+      if (adapters.has(a.name)) ctx.addIssue({ code: "custom", path: ["train", "adapters", i, "name"], message: `duplicate adapter "${a.name}"` });
+      adapters.add(a.name);
+      model(a.base, ["train", "adapters", i, "base"], true);
+    });
+    const variants = new Set<string>();
+    x.generate.variants.forEach((v, i) => {
+      if (variants.has(v.name)) ctx.addIssue({ code: "custom", path: ["generate", "variants", i, "name"], message: `duplicate variant "${v.name}"` });
+      variants.add(v.name);
+      model(v.model, ["generate", "variants", i, "model"], v.adapter !== undefined);
+      if (v.adapter !== undefined) {
+        const a = x.train.adapters.find((t) => t.name === v.adapter);
+        if (!a) ctx.addIssue({ code: "custom", path: ["generate", "variants", i, "adapter"], message: `no adapter "${v.adapter}" in train.adapters` });
+        else if (a.base !== v.model) ctx.addIssue({ code: "custom", path: ["generate", "variants", i, "adapter"], message: `adapter "${v.adapter}" was trained on "${a.base}", not "${v.model}"` });
+      }
+    });
+    if (x.evaluate.judge) model(x.evaluate.judge.model, ["evaluate", "judge", "model"], false);
+  });
+
+export type ExperimentInput = z.input<typeof ExperimentSchema>;
+export type Experiment = z.output<typeof ExperimentSchema>;
+export type AdapterConfig = z.output<typeof AdapterSchema>;
+export type VariantConfig = z.output<typeof VariantSchema>;

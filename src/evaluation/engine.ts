@@ -1,0 +1,320 @@
+/**
+ * The evaluation engine: runs every requested evaluator on every item, writes one `scores` row per
+ * (item, evaluator), and summarises per (variant, evaluator).
+ *
+ * - Cache / resume: each row carries `cache_key = sha256(evaluator id, config signature, inputs)`.
+ *   A rerun reuses rows with the same key (scored and not-applicable always; error rows are retried
+ *   unless `retryErrors: false`), so a killed run resumes where it stopped and an unchanged rerun
+ *   makes no calls. Changing an option, the judge model or the answer changes the key.
+ * - Concurrency: at most `concurrency` evaluator calls in flight (default 4).
+ * - Rate limits: the OpenAI-compatible generator already retries 429/5xx with backoff (honouring
+ *   Retry-After). If a call still fails with a retryable error (`isRetryable: true`) the engine waits
+ *   and retries it up to `maxRetries` more times, with every worker paused during the wait, then
+ *   records `status: "error"` (retried by the next run).
+ * - Nulls: error and not-applicable rows are counted; means are over scored rows only.
+ */
+import { createHash } from "node:crypto";
+import type { Store } from "../store/store.ts";
+import { EVALUATORS, type EvaluatorContext, type EvaluatorId } from "./registry.ts";
+import type { EvaluationCost, EvaluationInput, EvaluationResult } from "./types.ts";
+
+/** One answer to evaluate. `(variant, itemId)` is unique within an experiment. */
+export interface EvaluationItem {
+  variant: string;
+  itemId: string;
+  input: EvaluationInput;
+}
+
+/** An evaluator to run, with its options (validated by the evaluator's schema before any work). */
+export interface EvaluatorRequest {
+  id: EvaluatorId;
+  options?: Record<string, unknown>;
+}
+
+/** Options of `evaluateAll`. */
+export interface EvaluateAllOptions {
+  store: Store;
+  experiment: string;
+  items: readonly EvaluationItem[];
+  evaluators: readonly EvaluatorRequest[];
+  context: EvaluatorContext;
+  /** Evaluator calls in flight at once, >= 1. Default 4. */
+  concurrency?: number;
+  /** Recompute rows that ended in `status: "error"` last time. Default true. */
+  retryErrors?: boolean;
+  /** Extra attempts after a thrown retryable error (APICallError.isRetryable), >= 0. Default 2. */
+  maxRetries?: number;
+  /** Waits between those attempts; injected in tests. Default setTimeout (2 s, 4 s, ... capped at 60 s). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Stops scheduling new calls; finished rows are kept; the promise rejects with the abort reason. */
+  signal?: AbortSignal;
+  /** Called after each (item, evaluator) finishes, cached ones included. */
+  onProgress?: (done: number, total: number) => void;
+  /** Clock for `created_at`; injected in tests. */
+  now?: () => Date;
+}
+
+/** Per (variant, evaluator) counts, mean of scored values only, and spend. */
+export interface EvaluationSummaryRow {
+  variant: string;
+  evaluator: EvaluatorId;
+  /** Distinct result signatures seen (usually one). */
+  signatures: string[];
+  nScored: number;
+  nError: number;
+  nNotApplicable: number;
+  /** Mean over scored rows; null when none scored (never a mean of nulls). */
+  mean: number | null;
+  promptTokens: number;
+  completionTokens: number;
+  /** Summed dollars of rows with a known price; null when no row had one. */
+  usd: number | null;
+  /** Rows reused from the store instead of computed. */
+  nCached: number;
+}
+
+export interface EvaluationSummary {
+  experiment: string;
+  rows: EvaluationSummaryRow[];
+  /** Evaluator calls made in this run (not counting retries). */
+  computed: number;
+  /** Rows reused from the store. */
+  cached: number;
+}
+
+/** One finished (item, evaluator). */
+interface Outcome {
+  variant: string;
+  evaluator: EvaluatorId;
+  result: EvaluationResult;
+  cached: boolean;
+}
+
+interface ScoreRow {
+  status: "scored" | "error" | "not-applicable";
+  value: number | null;
+  reason: string | null;
+  details_json: string | null;
+  signature: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  usd: number | null;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** Hash of what an evaluator reads from one input (order-sensitive for references and contexts). */
+export function inputHash(input: EvaluationInput): string {
+  return sha256(JSON.stringify([input.question, input.answer, input.references ?? null, input.contexts ?? null]));
+}
+
+/** Cache key of one (evaluator, config signature, input). */
+export function cacheKey(evaluator: string, configSignature: string, inputDigest: string): string {
+  return sha256(`${evaluator}\u0000${configSignature}\u0000${inputDigest}`);
+}
+
+function rowToResult(r: ScoreRow): EvaluationResult {
+  const cost: EvaluationCost = { promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, usd: r.usd };
+  if (r.status === "scored") {
+    return {
+      status: "scored",
+      value: r.value ?? Number.NaN,
+      ...(r.reason !== null ? { reason: r.reason } : {}),
+      ...(r.details_json !== null ? { details: JSON.parse(r.details_json) as Record<string, number> } : {}),
+      signature: r.signature,
+      cost,
+    };
+  }
+  return { status: r.status, value: null, reason: r.reason ?? "", signature: r.signature, cost };
+}
+
+function isRetryable(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { isRetryable?: unknown }).isRetryable === true;
+}
+
+/**
+ * Evaluates every item with every evaluator (see the module doc for caching, concurrency and
+ * rate limits), writing one `scores` row per (item, evaluator) as soon as it is known.
+ *
+ * @throws ConfigError before any work when an evaluator's options or context are invalid.
+ * @throws the abort reason when `signal` aborts (rows finished so far stay in the store).
+ * @returns summary per (variant, evaluator), in the order variants appear in `items` and evaluators in
+ *   `evaluators`.
+ */
+export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationSummary> {
+  const { store, experiment, items, context } = opts;
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
+  const retryErrors = opts.retryErrors ?? true;
+  const maxRetries = Math.max(0, opts.maxRetries ?? 2);
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = opts.now ?? (() => new Date());
+
+  const evaluators = opts.evaluators.map((req) => {
+    const ev = EVALUATORS[req.id];
+    ev.check(context, req.options);
+    return { req, ev, configSignature: ev.configSignature(context, req.options) };
+  });
+  const seen = new Set<string>();
+  for (const it of items) {
+    const k = `${it.variant}\u0000${it.itemId}`;
+    if (seen.has(k)) throw new RangeError(`evaluateAll: item ${it.itemId} of variant ${it.variant} is listed twice`);
+    seen.add(k);
+  }
+
+  const find = store.db.prepare<[string, string, string, string, string], ScoreRow>(
+    `SELECT status, value, reason, details_json, signature, prompt_tokens, completion_tokens, usd
+       FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ?
+       ORDER BY id DESC LIMIT 1`,
+  );
+  const del = store.db.prepare(
+    "DELETE FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND (cache_key = ? OR signature = ?)",
+  );
+  const insert = store.db.prepare(
+    `INSERT INTO scores (experiment, variant, item_id, evaluator, status, value, reason, details_json, signature,
+                         prompt_tokens, completion_tokens, usd, created_at, cache_key, input_hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const write = store.db.transaction(
+    (item: EvaluationItem, evaluator: string, key: string, digest: string, r: EvaluationResult) => {
+      del.run(experiment, item.variant, item.itemId, evaluator, key, r.signature);
+      insert.run(
+        experiment,
+        item.variant,
+        item.itemId,
+        evaluator,
+        r.status,
+        r.value,
+        r.reason ?? null,
+        r.status === "scored" && r.details ? JSON.stringify(r.details) : null,
+        r.signature,
+        r.cost.promptTokens,
+        r.cost.completionTokens,
+        r.cost.usd,
+        now().toISOString(),
+        key,
+        digest,
+      );
+    },
+  );
+
+  interface Task {
+    item: EvaluationItem;
+    digest: string;
+    e: (typeof evaluators)[number];
+  }
+  const tasks: Task[] = [];
+  for (const item of items) {
+    const digest = inputHash(item.input);
+    for (const e of evaluators) tasks.push({ item, digest, e });
+  }
+  const outcomes: Outcome[] = [];
+  let done = 0;
+  let computed = 0;
+  let next = 0;
+  /** Resolves when a rate-limit pause is over; every worker waits on it before a new call. */
+  let pause: Promise<void> = Promise.resolve();
+
+  const runOne = async (t: Task): Promise<void> => {
+    const key = cacheKey(t.e.req.id, t.e.configSignature, t.digest);
+    const row = find.get(experiment, t.item.variant, t.item.itemId, t.e.req.id, key);
+    if (row && (row.status !== "error" || !retryErrors)) {
+      outcomes.push({ variant: t.item.variant, evaluator: t.e.req.id, result: rowToResult(row), cached: true });
+      return;
+    }
+    let result: EvaluationResult;
+    for (let attempt = 0; ; attempt++) {
+      await pause;
+      opts.signal?.throwIfAborted();
+      try {
+        result = await t.e.ev.evaluate(t.item.input, context, {
+          ...(t.e.req.options ? { options: t.e.req.options } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        break;
+      } catch (error) {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        if (isRetryable(error) && attempt < maxRetries) {
+          const wait = Math.min(60_000, 2000 * 2 ** attempt);
+          pause = Promise.all([pause, sleep(wait)]).then(() => undefined);
+          continue;
+        }
+        result = {
+          status: "error",
+          value: null,
+          reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
+          signature: t.e.configSignature,
+          cost: { promptTokens: 0, completionTokens: 0, usd: null },
+        };
+        break;
+      }
+    }
+    computed++;
+    write(t.item, t.e.req.id, key, t.digest, result);
+    outcomes.push({ variant: t.item.variant, evaluator: t.e.req.id, result, cached: false });
+  };
+
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      opts.signal?.throwIfAborted();
+      const t = tasks[next++]!;
+      await runOne(t);
+      done++;
+      opts.onProgress?.(done, tasks.length);
+    }
+  };
+  const workers = Array.from({ length: Math.min(concurrency, Math.max(1, tasks.length)) }, () => worker());
+  const settled = await Promise.allSettled(workers);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+
+  return { experiment, rows: summarise(outcomes, items, opts.evaluators), computed, cached: done - computed };
+}
+
+function summarise(
+  outcomes: readonly Outcome[],
+  items: readonly EvaluationItem[],
+  requests: readonly EvaluatorRequest[],
+): EvaluationSummaryRow[] {
+  const variants = [...new Set(items.map((i) => i.variant))];
+  const rows = new Map<string, EvaluationSummaryRow & { sum: number; usdKnown: boolean }>();
+  for (const v of variants) {
+    for (const r of requests) {
+      rows.set(`${v}\u0000${r.id}`, {
+        variant: v,
+        evaluator: r.id,
+        signatures: [],
+        nScored: 0,
+        nError: 0,
+        nNotApplicable: 0,
+        mean: null,
+        promptTokens: 0,
+        completionTokens: 0,
+        usd: null,
+        nCached: 0,
+        sum: 0,
+        usdKnown: false,
+      });
+    }
+  }
+  for (const o of outcomes) {
+    const row = rows.get(`${o.variant}\u0000${o.evaluator}`)!;
+    const r = o.result;
+    if (!row.signatures.includes(r.signature)) row.signatures.push(r.signature);
+    if (r.status === "scored") {
+      row.nScored++;
+      row.sum += r.value;
+    } else if (r.status === "error") row.nError++;
+    else row.nNotApplicable++;
+    row.promptTokens += r.cost.promptTokens;
+    row.completionTokens += r.cost.completionTokens;
+    if (r.cost.usd !== null) {
+      row.usd = (row.usd ?? 0) + r.cost.usd;
+      row.usdKnown = true;
+    }
+    if (o.cached) row.nCached++;
+  }
+  return [...rows.values()].map(({ sum, usdKnown: _u, ...row }) => ({
+    ...row,
+    mean: row.nScored > 0 ? sum / row.nScored : null,
+  }));
+}

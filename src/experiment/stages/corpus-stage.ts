@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import { buildCorpus } from "../../corpus/clean.ts";
+import type { Stage } from "../stage.ts";
+
+/** corpus: raw threads -> clean threads, seeded splits by thread and the corpus card. */
+export const corpusStage: Stage = {
+  id: "corpus",
+  deps: ["import"],
+  version: 1,
+  settings: (exp) => exp.config.corpus,
+  async run(ctx) {
+    const card = await buildCorpus({
+      inFile: join(ctx.dir("import"), "threads.jsonl"),
+      outDir: ctx.dir("corpus"),
+      options: ctx.exp.config.corpus,
+    });
+    const notes: string[] = [];
+    if (card.leakage.threadsInMoreThanOneSplit !== 0) notes.push(`LEAKAGE: ${card.leakage.threadsInMoreThanOneSplit} threads in two splits`);
+    return {
+      counts: {
+        threadsIn: card.input.threads,
+        threadsOut: card.output.threads,
+        commentsOut: card.output.comments,
+        train: card.splits.train.threads,
+        validation: card.splits.validation.threads,
+        test: card.splits.test.threads,
+      },
+      outputs: ["threads.jsonl", "splits/train.jsonl", "splits/validation.jsonl", "splits/test.jsonl", "corpus-card.json"],
+      notes,
+    };
+  },
+};

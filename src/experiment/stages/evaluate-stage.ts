@@ -1,0 +1,109 @@
+import { join } from "node:path";
+import type { Experiment } from "../../config/experiment.ts";
+import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
+import { cacheKey, type EvaluationItem, type EvaluatorRequest, evaluateAll, inputHash } from "../../evaluation/engine.ts";
+import { WordNet } from "../../evaluation/metrics/meteor.ts";
+import { EVALUATOR_IDS, EVALUATORS, type EvaluatorContext, isEvaluatorId } from "../../evaluation/registry.ts";
+import { ConfigError } from "../../errors/config-error.ts";
+import type { GeneratorV1 } from "../../models/generator.ts";
+import { createGenerator } from "../../models/registry.ts";
+import type { Stage } from "../stage.ts";
+import type { AnswerRecord } from "./generate-stage.ts";
+
+/** One row of `evaluate/scores.jsonl`. */
+export interface ScoreRecord {
+  variant: string;
+  itemId: string;
+  evaluator: string;
+  status: "scored" | "error" | "not-applicable";
+  value: number | null;
+  reason: string | null;
+  signature: string;
+}
+
+/** The evaluator requests of an experiment; ConfigError naming the unknown id and the known ones. */
+export function evaluatorRequests(config: Experiment): EvaluatorRequest[] {
+  return config.evaluate.evaluators.map((e, i) => {
+    const id = typeof e === "string" ? e : e.id;
+    if (!isEvaluatorId(id)) {
+      throw new ConfigError(`evaluate.evaluators[${i}]: unknown evaluator "${id}"; known: ${EVALUATOR_IDS.join(", ")}`);
+    }
+    return typeof e === "string" ? { id } : { id, options: e.options };
+  });
+}
+
+/**
+ * evaluate: every answer with every configured evaluator through the evaluation engine (cached
+ * per call in the store, so a killed run resumes). Writes `scores.jsonl` and `summary.json`.
+ */
+export const evaluateStage: Stage = {
+  id: "evaluate",
+  deps: ["generate"],
+  version: 1,
+  settings: (exp) => ({
+    evaluate: exp.config.evaluate,
+    judge: exp.config.evaluate.judge ? exp.config.models[exp.config.evaluate.judge.model] : null,
+  }),
+  async run(ctx) {
+    const { config } = ctx.exp;
+    const requests = evaluatorRequests(config);
+    const answers = await readJsonlAll<AnswerRecord>(join(ctx.dir("generate"), "answers.jsonl"));
+    const needsJudge = requests.some((r) => EVALUATORS[r.id].descriptor.needs.includes("llm"));
+    let judge: GeneratorV1 | undefined;
+    if (needsJudge) {
+      const j = config.evaluate.judge;
+      if (!j) throw new ConfigError("evaluate: an LLM-judge evaluator is listed but evaluate.judge.model is not set");
+      judge = await createGenerator(j.model, config.models[j.model]!, { runtime: ctx.runtime, env: ctx.env });
+    }
+    const context: EvaluatorContext = {
+      ...(judge ? { judge } : {}),
+      ...(requests.some((r) => r.id === "meteor") ? { wordnet: WordNet.fromWordnetDb() } : {}),
+    };
+    const items: EvaluationItem[] = answers.map((a) => ({
+      variant: a.variant,
+      itemId: a.itemId,
+      input: { question: a.question, answer: a.answer, references: [a.reference] },
+    }));
+    const total = items.length * requests.length;
+    const bar = ctx.progress.bar("evaluate", total);
+    let summary: Awaited<ReturnType<typeof evaluateAll>>;
+    try {
+      summary = await evaluateAll({
+        store: ctx.store,
+        experiment: config.name,
+        items,
+        evaluators: requests,
+        context,
+        concurrency: config.evaluate.concurrency,
+        onProgress: (done) => bar.update(done),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+    } finally {
+      bar.stop();
+      await judge?.dispose();
+    }
+    const select = ctx.store.db.prepare(
+      "SELECT status, value, reason, signature FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ? ORDER BY id DESC LIMIT 1",
+    );
+    const rows: ScoreRecord[] = [];
+    for (const r of requests) {
+      const sig = EVALUATORS[r.id].configSignature(context, r.options);
+      for (const item of items) {
+        const row = select.get(config.name, item.variant, item.itemId, r.id, cacheKey(r.id, sig, inputHash(item.input))) as
+          | { status: ScoreRecord["status"]; value: number | null; reason: string | null; signature: string }
+          | undefined;
+        if (!row) throw new Error(`evaluate: no score row for ${item.variant}/${item.itemId}/${r.id} after the engine ran`);
+        rows.push({ variant: item.variant, itemId: item.itemId, evaluator: r.id, ...row });
+      }
+    }
+    await writeJsonl(join(ctx.dir("evaluate"), "scores.jsonl"), rows);
+    await writeJson(join(ctx.dir("evaluate"), "summary.json"), summary);
+    const counts: Record<string, number> = { rows: rows.length, computed: summary.computed, cached: summary.cached };
+    const notes: string[] = [];
+    for (const s of summary.rows) {
+      if (s.mean !== null) counts[`${s.variant}.${s.evaluator}`] = s.mean;
+      if (s.nError > 0) notes.push(`${s.variant} ${s.evaluator}: ${s.nError} of ${s.nScored + s.nError + s.nNotApplicable} not measured (counted, not averaged)`);
+    }
+    return { counts, outputs: ["scores.jsonl", "summary.json"], notes };
+  },
+};

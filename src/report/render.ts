@@ -1,0 +1,141 @@
+import { stringify } from "yaml";
+import type { LeaderboardCell, ReportData } from "./report-data.ts";
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits));
+
+function cellText(c: LeaderboardCell | undefined): string {
+  if (!c) return "–";
+  const extra = [c.nError ? `${c.nError} not measured` : "", c.nNotApplicable ? `${c.nNotApplicable} n/a` : ""].filter(Boolean).join(", ");
+  return `${fmt(c.mean)} (n=${c.nScored}${extra ? `; ${extra}` : ""})`;
+}
+
+/** An SVG line chart of training loss per step (one line per adapter; eval loss dashed). */
+export function lossChartSvg(training: ReportData["training"], width = 560, height = 220): string {
+  const series = training.flatMap((t) => [
+    { name: `${t.adapter} train`, points: t.losses, dash: "" },
+    ...(t.evalLosses.length ? [{ name: `${t.adapter} eval`, points: t.evalLosses, dash: "5,4" }] : []),
+  ]);
+  const all = series.flatMap((s) => s.points);
+  if (all.length === 0) return "";
+  const pad = { l: 48, r: 12, t: 12, b: 32 };
+  const maxStep = Math.max(...all.map((p) => p.step), 1);
+  const minLoss = Math.min(...all.map((p) => p.loss));
+  const maxLoss = Math.max(...all.map((p) => p.loss));
+  const span = maxLoss - minLoss || 1;
+  const x = (s: number) => pad.l + (s / maxStep) * (width - pad.l - pad.r);
+  const y = (l: number) => pad.t + (1 - (l - minLoss) / span) * (height - pad.t - pad.b);
+  const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
+  const lines = series
+    .map((s, i) => {
+      const pts = s.points.map((p) => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(" ");
+      return `<polyline fill="none" stroke="${colors[i % colors.length]}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""} points="${pts}"><title>${escapeHtml(s.name)}</title></polyline>`;
+    })
+    .join("");
+  const legend = series
+    .map((s, i) => `<text x="${width - pad.r - 150}" y="${pad.t + 14 + i * 14}" font-size="11" fill="${colors[i % colors.length]}">${escapeHtml(s.name)}</text>`)
+    .join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="training loss per step">
+<line x1="${pad.l}" y1="${height - pad.b}" x2="${width - pad.r}" y2="${height - pad.b}" stroke="#888"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${height - pad.b}" stroke="#888"/>
+<text x="${pad.l - 6}" y="${pad.t + 10}" font-size="11" text-anchor="end">${fmt(maxLoss, 2)}</text><text x="${pad.l - 6}" y="${height - pad.b}" font-size="11" text-anchor="end">${fmt(minLoss, 2)}</text>
+<text x="${pad.l}" y="${height - 8}" font-size="11">step 0</text><text x="${width - pad.r}" y="${height - 8}" font-size="11" text-anchor="end">step ${maxStep}</text>
+${lines}${legend}</svg>`;
+}
+
+/** A horizontal bar chart of one evaluator's mean per variant. */
+function barsSvg(data: ReportData, evaluator: string): string {
+  const rows = data.variants.map((v) => ({ name: v.name, value: data.leaderboard[v.name]?.[evaluator]?.mean ?? null }));
+  const max = Math.max(...rows.map((r) => r.value ?? 0), 1e-9);
+  const h = 22 * rows.length + 8;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="360" height="${h}" role="img" aria-label="${escapeHtml(evaluator)} per variant">${rows
+    .map(
+      (r, i) =>
+        `<text x="0" y="${i * 22 + 16}" font-size="12">${escapeHtml(r.name)}</text><rect x="90" y="${i * 22 + 4}" width="${(((r.value ?? 0) / max) * 200).toFixed(1)}" height="16" fill="#4c78a8"/><text x="${95 + ((r.value ?? 0) / max) * 200}" y="${i * 22 + 16}" font-size="11">${fmt(r.value)}</text>`,
+    )
+    .join("")}</svg>`;
+}
+
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f3f3f3}.ex td{max-width:380px;white-space:pre-wrap}pre{background:#f7f7f7;padding:1em;overflow:auto;max-height:400px}
+.note{color:#8a5a00}.charts{display:flex;flex-wrap:wrap;gap:2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}`;
+
+/** The self-contained HTML report (no external assets, all text escaped). */
+export function renderHtml(d: ReportData): string {
+  const e = escapeHtml;
+  const evalIds = d.evaluators.map((x) => x.id);
+  const stageRows = d.stages
+    .map(
+      (s) =>
+        `<tr><td>${e(s.stage)}</td><td>${s.seconds.toFixed(1)}</td><td>${e(Object.entries(s.counts).map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(", "))}</td><td class="note">${s.notes.map(e).join("<br>")}</td></tr>`,
+    )
+    .join("");
+  const board = d.variants
+    .map(
+      (v) =>
+        `<tr><td><b>${e(v.name)}</b></td><td>${e(v.model)}${v.adapter ? ` + ${e(v.adapter)}` : ""}</td>${evalIds.map((id) => `<td>${e(cellText(d.leaderboard[v.name]?.[id]))}</td>`).join("")}<td>${v.meanLatencySeconds.toFixed(2)}</td><td>${v.meanCompletionTokens.toFixed(0)}</td></tr>`,
+    )
+    .join("");
+  const examples = d.examples
+    .map(
+      (x) =>
+        `<tr><td>${e(x.itemId)}</td><td>${e(x.question)}</td><td>${e(x.reference)}</td>${x.answers
+          .map((a) => `<td>${e(a.answer)}<br><small>${e(evalIds.map((id) => `${id} ${fmt(a.scores[id] ?? null, 2)}`).join(" · "))}</small></td>`)
+          .join("")}</tr>`,
+    )
+    .join("");
+  const training = d.training
+    .map(
+      (t) =>
+        `<tr><td>${e(t.adapter)}</td><td>${e(t.method)}</td><td>${e(t.base)}</td><td>${t.trainExamples}</td><td>${t.steps}</td><td>${t.seconds.toFixed(0)}</td><td>${fmt(t.trainLossFirst)} → ${fmt(t.trainLossLast)}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td></tr>`,
+    )
+    .join("");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Wayfarer report: ${e(d.experiment)}</title><style>${CSS}</style></head><body>
+<h1>Wayfarer report: ${e(d.experiment)}</h1>
+<p>${d.description ? `${e(d.description)} ` : ""}Generated ${e(d.generatedAt)}.</p>
+<h2>Leaderboard</h2>
+<p>Mean of each evaluator over the answers it could measure; <i>not measured</i> answers (e.g. judge output that did not parse) are counted, never averaged in.</p>
+<table><tr><th>variant</th><th>model</th>${evalIds.map((id) => `<th>${e(id)}</th>`).join("")}<th>latency s</th><th>tokens</th></tr>${board}</table>
+<div class="charts">${evalIds.map((id) => `<figure>${barsSvg(d, id)}<figcaption>${e(id)}</figcaption></figure>`).join("")}</div>
+<details><summary>Evaluator signatures</summary><table>${d.evaluators.map((x) => `<tr><td>${e(x.id)}</td><td><code>${e(x.signature)}</code></td></tr>`).join("")}</table></details>
+<h2>Training</h2>
+${d.training.length ? `<table><tr><th>adapter</th><th>method</th><th>base</th><th>examples</th><th>steps</th><th>seconds</th><th>train loss</th><th>eval loss</th></tr>${training}</table>${lossChartSvg(d.training)}` : "<p>No adapters trained.</p>"}
+<h2>Stages</h2>
+<table><tr><th>stage</th><th>seconds</th><th>counts</th><th>notes</th></tr>${stageRows}</table>
+<h2>Answers side by side</h2>
+<table class="ex"><tr><th>#</th><th>question</th><th>golden answer</th>${d.variants.map((v) => `<th>${e(v.name)}</th>`).join("")}</tr>${examples}</table>
+<h2>Settings</h2>
+<pre>${e(stringify(d.settings))}</pre>
+</body></html>
+`;
+}
+
+/** Markdown escaping for table cells (pipes and newlines). */
+function md(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+}
+
+/** The Markdown report (same content as the HTML, tables only). */
+export function renderMarkdown(d: ReportData): string {
+  const evalIds = d.evaluators.map((x) => x.id);
+  const lines: string[] = [`# Wayfarer report: ${d.experiment}`, "", `Generated ${d.generatedAt}.`, "", "## Leaderboard", ""];
+  lines.push(`| variant | model | ${evalIds.join(" | ")} | latency s | tokens |`, `|---|---|${evalIds.map(() => "---|").join("")}---|---|`);
+  for (const v of d.variants) {
+    lines.push(`| ${md(v.name)} | ${md(v.model)}${v.adapter ? ` + ${md(v.adapter)}` : ""} | ${evalIds.map((id) => cellText(d.leaderboard[v.name]?.[id])).join(" | ")} | ${v.meanLatencySeconds.toFixed(2)} | ${v.meanCompletionTokens.toFixed(0)} |`);
+  }
+  lines.push("", "## Training", "");
+  for (const t of d.training) {
+    lines.push(`- ${t.adapter}: ${t.method} on ${t.base}, ${t.trainExamples} examples, ${t.steps} steps in ${t.seconds.toFixed(0)} s; train loss ${fmt(t.trainLossFirst)} -> ${fmt(t.trainLossLast)}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}`);
+  }
+  lines.push("", "## Stages", "", "| stage | seconds | counts |", "|---|---|---|");
+  for (const s of d.stages) lines.push(`| ${s.stage} | ${s.seconds.toFixed(1)} | ${md(Object.entries(s.counts).map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(", "))} |`);
+  lines.push("", "## Answers side by side", "", `| # | question | golden | ${d.variants.map((v) => md(v.name)).join(" | ")} |`, `|---|---|---|${d.variants.map(() => "---|").join("")}`);
+  for (const x of d.examples) lines.push(`| ${md(x.itemId)} | ${md(x.question)} | ${md(x.reference)} | ${x.answers.map((a) => md(a.answer)).join(" | ")} |`);
+  lines.push("", "## Settings", "", "```yaml", stringify(d.settings).trimEnd(), "```", "");
+  return lines.join("\n");
+}

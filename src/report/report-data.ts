@@ -1,0 +1,99 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { LoadedExperiment } from "../config/load.ts";
+import { readJson, readJsonlAll } from "../datasets/jsonl.ts";
+import type { AnswerRecord } from "../experiment/stages/generate-stage.ts";
+import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
+import type { TrainSummary } from "../experiment/stages/train-stage.ts";
+import { STAGE_IDS, type StageId, type StageManifest } from "../experiment/stage.ts";
+
+/** One cell of the leaderboard: an evaluator's mean over the answers it could score. */
+export interface LeaderboardCell {
+  mean: number | null;
+  nScored: number;
+  nError: number;
+  nNotApplicable: number;
+}
+
+/** Everything the report shows, gathered from the stage outputs (also written as report.json). */
+export interface ReportData {
+  experiment: string;
+  description: string | null;
+  generatedAt: string;
+  settings: LoadedExperiment["config"];
+  stages: { stage: StageId; counts: Record<string, number>; seconds: number; notes: string[] }[];
+  variants: { name: string; model: string; adapter: string | null; meanLatencySeconds: number; meanCompletionTokens: number }[];
+  evaluators: { id: string; signature: string }[];
+  /** leaderboard[variant][evaluator] */
+  leaderboard: Record<string, Record<string, LeaderboardCell>>;
+  training: TrainSummary[];
+  /** Per golden question: the reference and every variant's answer (with its scores). */
+  examples: { itemId: string; question: string; reference: string; answers: { variant: string; answer: string; scores: Record<string, number | null> }[] }[];
+}
+
+/** Reads the outputs of the stages that ran into one {@link ReportData}. */
+export async function gatherReportData(exp: LoadedExperiment, now = new Date()): Promise<ReportData> {
+  const dir = (s: StageId) => join(exp.runDir, s);
+  const stages: ReportData["stages"] = [];
+  for (const s of STAGE_IDS) {
+    const f = join(dir(s), "manifest.json");
+    if (!existsSync(f)) continue;
+    const m = await readJson<StageManifest>(f);
+    stages.push({ stage: s, counts: m.counts, seconds: m.durationSeconds, notes: m.notes });
+  }
+  const answers = await readJsonlAll<AnswerRecord>(join(dir("generate"), "answers.jsonl"));
+  const scores = await readJsonlAll<ScoreRecord>(join(dir("evaluate"), "scores.jsonl"));
+  const training: TrainSummary[] = [];
+  for (const a of exp.config.train.adapters) {
+    const f = join(dir("train"), a.name, "summary.json");
+    if (existsSync(f)) training.push(await readJson<TrainSummary>(f));
+  }
+  const evaluators: ReportData["evaluators"] = [];
+  const leaderboard: ReportData["leaderboard"] = {};
+  const scoreOf = new Map<string, ScoreRecord>();
+  for (const s of scores) {
+    scoreOf.set(`${s.variant}\0${s.itemId}\0${s.evaluator}`, s);
+    if (!evaluators.some((e) => e.id === s.evaluator)) evaluators.push({ id: s.evaluator, signature: s.signature });
+    const row = (leaderboard[s.variant] ??= {});
+    const cell = (row[s.evaluator] ??= { mean: null, nScored: 0, nError: 0, nNotApplicable: 0 });
+    if (s.status === "scored" && s.value !== null) {
+      cell.mean = ((cell.mean ?? 0) * cell.nScored + s.value) / (cell.nScored + 1);
+      cell.nScored++;
+    } else if (s.status === "error") cell.nError++;
+    else cell.nNotApplicable++;
+  }
+  const variants = exp.config.generate.variants.map((v) => {
+    const mine = answers.filter((a) => a.variant === v.name);
+    const mean = (f: (a: AnswerRecord) => number) => (mine.length ? mine.reduce((s, a) => s + f(a), 0) / mine.length : 0);
+    return {
+      name: v.name,
+      model: v.model,
+      adapter: v.adapter ?? null,
+      meanLatencySeconds: mean((a) => a.latencySeconds),
+      meanCompletionTokens: mean((a) => a.completionTokens),
+    };
+  });
+  const examples: ReportData["examples"] = [];
+  for (const a of answers) {
+    let ex = examples.find((e) => e.itemId === a.itemId);
+    if (!ex) {
+      ex = { itemId: a.itemId, question: a.question, reference: a.reference, answers: [] };
+      examples.push(ex);
+    }
+    const s: Record<string, number | null> = {};
+    for (const e of evaluators) s[e.id] = scoreOf.get(`${a.variant}\0${a.itemId}\0${e.id}`)?.value ?? null;
+    ex.answers.push({ variant: a.variant, answer: a.answer, scores: s });
+  }
+  return {
+    experiment: exp.config.name,
+    description: exp.config.description ?? null,
+    generatedAt: now.toISOString(),
+    settings: exp.config,
+    stages,
+    variants,
+    evaluators,
+    leaderboard,
+    training,
+    examples,
+  };
+}

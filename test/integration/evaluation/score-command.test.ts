@@ -1,0 +1,135 @@
+/** `wayfarer score` end to end through `main` (files on disk, a loopback judge). */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../../src/cli/main.ts";
+import { corpusBleu, sentenceBleu } from "../../../src/evaluation/metrics/bleu.ts";
+import { corpusChrf } from "../../../src/evaluation/metrics/chrf.ts";
+import { rougeScores } from "../../../src/evaluation/metrics/rouge.ts";
+import { type FakeOpenAI, startFakeOpenAI, userPrompt } from "../../unit/evaluation/judge/fake-openai-server.ts";
+
+function capture(cwd: string) {
+  const o = { out: "", err: "" };
+  return {
+    o,
+    ctx: { cwd, env: {}, out: (s: string) => (o.out += s), err: (s: string) => (o.err += s), interactive: false },
+  };
+}
+
+const preds = [
+  { id: "a", question: "Airport to Paris?", answer: "Take the RER B train to Gare du Nord." },
+  { id: "b", question: "Cheap food in Lyon?", answer: "Try a bouchon at lunch; the set menu is cheap." },
+  { id: "c", question: "Is Lisbon hilly?", answer: "Yes." },
+];
+const refs = [
+  { id: "a", reference: "The RER B train goes to Gare du Nord." },
+  { id: "b", references: ["Bouchons have cheap lunch menus.", "Eat at a bouchon at lunch."] },
+  { id: "c", reference: "Very hilly; wear good shoes." },
+];
+
+let dir: string;
+let fake: FakeOpenAI;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "wf-score-"));
+  writeFileSync(join(dir, "pred.jsonl"), `${preds.map((p) => JSON.stringify(p)).join("\n")}\n\n`);
+  writeFileSync(join(dir, "ref.jsonl"), `${refs.map((p) => JSON.stringify(p)).join("\n")}\n`);
+  fake = await startFakeOpenAI((req) => ({ content: userPrompt(req).includes("bouchon") ? "[[8]]" : "[[3]]" }));
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+describe("wayfarer score", () => {
+  it("per-item and corpus scores as JSON", async () => {
+    const c = capture(dir);
+    const code = await main(
+      ["score", "--metric", "bleu,rougeL", "--metric", "chrf", "--pred", "pred.jsonl", "--ref", "ref.jsonl", "--json"],
+      c.ctx,
+    );
+    expect(c.o.err).toBe("");
+    expect(code).toBe(0);
+    const out = JSON.parse(c.o.out) as {
+      items: number;
+      metrics: Array<{
+        metric: string;
+        corpus: { value: number; kind: string; nScored: number };
+        items: Array<{ line: number; id: string; value: number }>;
+      }>;
+    };
+    expect(out.items).toBe(3);
+    const [bleu, rougeL, chrf] = out.metrics;
+    const R = [
+      ["The RER B train goes to Gare du Nord."],
+      ["Bouchons have cheap lunch menus.", "Eat at a bouchon at lunch."],
+      ["Very hilly; wear good shoes."],
+    ];
+    const H = preds.map((p) => p.answer);
+    expect(bleu!.corpus).toMatchObject({ kind: "corpus-statistic", nScored: 3 });
+    expect(bleu!.corpus.value).toBeCloseTo(corpusBleu(H, R).score, 10);
+    expect(bleu!.items.map((i) => i.value)).toEqual(H.map((h, i) => sentenceBleu(h, R[i]!).score));
+    expect(bleu!.items.map((i) => [i.line, i.id])).toEqual([
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+    ]);
+    expect(rougeL!.corpus.kind).toBe("mean-of-scored");
+    expect(rougeL!.corpus.value).toBeCloseTo(
+      H.reduce((s, h, i) => s + rougeScores(h, R[i]!).rougeL.fmeasure, 0) / 3,
+      12,
+    );
+    expect(chrf!.corpus.value).toBeCloseTo(corpusChrf(H, R).score, 10);
+  });
+
+  it("judge metric through an OpenAI-compatible endpoint; text output", async () => {
+    const c = capture(dir);
+    const code = await main(
+      [
+        "score",
+        "--metric",
+        "judge-single",
+        "--pred",
+        "pred.jsonl",
+        "--judge-url",
+        fake.baseURL,
+        "--judge-model",
+        "fake",
+        "--options",
+        '{"structured":false}',
+      ],
+      c.ctx,
+    );
+    expect(c.o.err).toBe("");
+    expect(code).toBe(0);
+    expect(c.o.out).toMatch(
+      /^judge-single\t4\.6667\t\(mean-of-scored; scored 3, error 0, not-applicable 0; tokens \d+\+\d+\)\tjudge-single\|/,
+    );
+  });
+
+  it.each([
+    [["--metric", "bleux"], /--metric bleux: unknown metric; known: bleu, /],
+    [["--metric", "bleu"], /--metric bleu compares with reference answers: give --ref FILE/],
+    [["--metric", "bleu", "--ref", "short.jsonl"], /short\.jsonl: has 1 JSON lines but pred\.jsonl has 3/],
+    [["--metric", "bleu", "--ref", "bad.jsonl"], /bad\.jsonl:2: not valid JSON/],
+    [
+      ["--metric", "bleu", "--ref", "badfield.jsonl"],
+      /badfield\.jsonl:3 field "references": must be an array of strings/,
+    ],
+    [
+      ["--metric", "bleu", "--ref", "wrongid.jsonl"],
+      /wrongid\.jsonl:1 field "id": is "z" but line 1 of pred\.jsonl has id "a"/,
+    ],
+    [["--metric", "judge-single"], /evaluator "judge-single": needs a judge model/],
+    [["--metric", "rougeL", "--ref", "ref.jsonl", "--options", "{nope"], /--options: not valid JSON/],
+  ])("%j fails with a clear message", async (args, message) => {
+    writeFileSync(join(dir, "short.jsonl"), '"x"\n');
+    writeFileSync(join(dir, "bad.jsonl"), '"x"\n{oops\n"z"\n');
+    writeFileSync(join(dir, "badfield.jsonl"), '"x"\n"y"\n{"references": "z"}\n');
+    writeFileSync(join(dir, "wrongid.jsonl"), '{"id": "z", "reference": "x"}\n"y"\n"z"\n');
+    const c = capture(dir);
+    const code = await main(["score", "--pred", "pred.jsonl", ...args], c.ctx);
+    expect(code).toBe(1);
+    expect(c.o.err).toMatch(message);
+    expect(c.o.err.split("\n").filter(Boolean)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * Ragas family against a loopback OpenAI-compatible judge that answers each step with scripted JSON,
+ * and a bag-of-words encoder (a real, hand-checkable TextEmbedder) so expected values can be computed
+ * by hand.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cosine, type TextEmbedder } from "../../../../src/evaluation/metrics/embedding.ts";
+import { statementF1 } from "../../../../src/evaluation/ragas/answer-correctness.ts";
+import { averagePrecision, score as contextPrecision } from "../../../../src/evaluation/ragas/context-precision.ts";
+import { EVALUATORS, type EvaluatorContext } from "../../../../src/evaluation/registry.ts";
+import {
+  type FakeChatRequest,
+  type FakeOpenAI,
+  type FakeReply,
+  startFakeOpenAI,
+  userPrompt,
+} from "../judge/fake-openai-server.ts";
+
+/** Word-count vectors over a fixed vocabulary (lowercased words). */
+class BagOfWordsEmbedder implements TextEmbedder {
+  readonly modelId = "bag-of-words-test";
+  constructor(readonly vocab: readonly string[]) {}
+  async embed(texts: readonly string[]): Promise<number[][]> {
+    return texts.map((t) => {
+      const words = t.toLowerCase().match(/[a-z]+/g) ?? [];
+      return this.vocab.map((v) => words.filter((w) => w === v).length);
+    });
+  }
+  async dispose(): Promise<void> {}
+}
+
+function block(prompt: string, label: string): string {
+  const re = new RegExp(`\\[The Start of ${label} id ([0-9a-f]+)\\]\\n([\\s\\S]*?)\\n\\[The End of `);
+  return re.exec(prompt)?.[2] ?? "";
+}
+
+let respond: (req: FakeChatRequest, prompt: string) => FakeReply;
+let fake: FakeOpenAI;
+beforeAll(async () => {
+  fake = await startFakeOpenAI((req) => respond(req, userPrompt(req)));
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+const VOCAB = ["where", "is", "the", "louvre", "what", "museum", "paris", "open"];
+const ctx = (): EvaluatorContext => ({ judge: fake.generator(), embedder: new BagOfWordsEmbedder(VOCAB) });
+
+/** Splits on ". " — the fake's statement extraction. */
+const sentences = (t: string) => t.split(/(?<=\.)\s+/).filter(Boolean);
+
+describe("faithfulness", () => {
+  it("supported / total statements, contexts joined", async () => {
+    respond = (_req, p) => {
+      if (p.includes("break down each sentence"))
+        return { content: JSON.stringify({ statements: sentences(block(p, "Answer")) }) };
+      const context = block(p, "Context");
+      const stmts = block(p, "Statements")
+        .split("\n")
+        .map((l) => l.replace(/^\d+\. /, ""));
+      return {
+        content: JSON.stringify({
+          verdicts: stmts.map((s) => ({
+            statement: s,
+            reason: "r",
+            verdict: context.includes(s.replace(/\.$/, "")) ? 1 : 0,
+          })),
+        }),
+      };
+    };
+    const r = await EVALUATORS["ragas-faithfulness"].evaluate(
+      {
+        question: "Tell me about the Louvre",
+        answer: "The Louvre is in Paris. The Louvre is free on Mondays. The Louvre has the Mona Lisa.",
+        contexts: ["The Louvre is in Paris", "Inside, The Louvre has the Mona Lisa and more."],
+      },
+      ctx(),
+    );
+    expect(r).toMatchObject({ status: "scored", details: { statements: 3, supported: 2 } });
+    expect(r.value).toBeCloseTo(2 / 3, 12);
+    expect(r.cost.promptTokens).toBeGreaterThan(0);
+  });
+
+  it("not-applicable without contexts (no LLM call); error when the step output is malformed", async () => {
+    const before = fake.requests.length;
+    const na = await EVALUATORS["ragas-faithfulness"].evaluate({ question: "q", answer: "a" }, ctx());
+    expect(na).toMatchObject({ status: "not-applicable", value: null });
+    expect(fake.requests.length).toBe(before);
+    respond = () => ({ content: '{"statements": "not a list"}' });
+    const err = await EVALUATORS["ragas-faithfulness"].evaluate({ question: "q", answer: "a", contexts: ["c"] }, ctx());
+    expect(err.status).toBe("error");
+    expect(err.value).toBeNull();
+    expect(err.reason).toMatch(
+      /statement extraction: unexpected JSON shape.*raw output: \{"statements": "not a list"\}/,
+    );
+  });
+});
+
+describe("answer relevancy", () => {
+  it("mean cosine of generated questions to the question; 3 generations at t=0.3, seeds 0..2", async () => {
+    const qs = ["Where is the Louvre?", "What museum is in Paris?", "Where is the Louvre museum?"];
+    let i = 0;
+    respond = () => ({ content: JSON.stringify({ question: qs[i++ % 3], noncommittal: 0 }) });
+    const input = { question: "Where is the Louvre?", answer: "The Louvre is in Paris." };
+    const r = await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx());
+    const e = new BagOfWordsEmbedder(VOCAB);
+    const [q, ...g] = await e.embed([input.question, ...qs]);
+    const expected = g.reduce((a, v) => a + cosine(q!, v), 0) / 3;
+    expect(r.status).toBe("scored");
+    expect(r.value).toBeCloseTo(expected, 12);
+    expect(r.value).toBeCloseTo((1 + 1 / 4 + 2 / Math.sqrt(5)) / 3, 12);
+    const reqs = fake.requests.slice(-3);
+    expect(reqs.map((x) => x.temperature)).toEqual([0.3, 0.3, 0.3]);
+    expect(reqs.map((x) => (x as { seed?: number }).seed)).toEqual([0, 1, 2]);
+  });
+
+  it("any noncommittal generation zeroes it (0.1.x); 'all' mode needs every one", async () => {
+    let i = 0;
+    respond = () => ({
+      content: JSON.stringify({ question: "Where is the Louvre?", noncommittal: i++ === 1 ? 1 : 0 }),
+    });
+    const input = { question: "Where is the Louvre?", answer: "I'm not sure." };
+    expect((await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx())).value).toBe(0);
+    i = 0;
+    const all = await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "all" } });
+    expect(all.value).toBeCloseTo(1, 12);
+  });
+});
+
+describe("context precision", () => {
+  it("average precision over per-chunk verdicts in rank order", async () => {
+    expect(averagePrecision([1, 0, 1])).toBeCloseTo((1 + 2 / 3) / 2, 9);
+    expect(averagePrecision([0, 1])).toBeCloseTo(0.5, 9);
+    expect(averagePrecision([0, 0])).toBe(0);
+    respond = (_req, p) => ({
+      content: JSON.stringify({ reason: "r", verdict: block(p, "Context").includes("Louvre") ? 1 : 0 }),
+    });
+    const r = await contextPrecision(
+      {
+        question: "Where is the Louvre?",
+        answer: "ignored",
+        references: ["The Louvre is in Paris."],
+        contexts: ["Lyon has bouchons.", "The Louvre is on the Right Bank.", "The Louvre opened in 1793."],
+      },
+      ctx(),
+    );
+    expect(r.value).toBeCloseTo((1 / 2 + 2 / 3) / 2, 9);
+    // the reference, not the answer, is what the chunk must be useful for
+    expect(block(userPrompt(fake.requests.at(-1)!), "Answer")).toBe("The Louvre is in Paris.");
+  });
+
+  it("not-applicable without contexts or without a reference", async () => {
+    expect(
+      (await EVALUATORS["ragas-context-precision"].evaluate({ question: "q", answer: "a", references: ["r"] }, ctx()))
+        .status,
+    ).toBe("not-applicable");
+    expect(
+      (await EVALUATORS["ragas-context-recall"].evaluate({ question: "q", answer: "a", contexts: ["c"] }, ctx()))
+        .status,
+    ).toBe("not-applicable");
+  });
+});
+
+describe("context recall", () => {
+  it("attributed / classified reference sentences", async () => {
+    respond = (_req, p) => {
+      const ctxText = block(p, "Context");
+      return {
+        content: JSON.stringify({
+          classifications: sentences(block(p, "Answer")).map((s) => ({
+            statement: s,
+            reason: "r",
+            attributed: ctxText.includes(s) ? 1 : 0,
+          })),
+        }),
+      };
+    };
+    const r = await EVALUATORS["ragas-context-recall"].evaluate(
+      {
+        question: "q",
+        answer: "ignored",
+        references: ["A is true. B is true. C is true. D is true."],
+        contexts: ["A is true.", "C is true. Also E."],
+      },
+      ctx(),
+    );
+    expect(r).toMatchObject({ status: "scored", value: 0.5, details: { statements: 4, attributed: 2 } });
+  });
+});
+
+describe("answer correctness", () => {
+  it("0.75 · F1(TP, FP, FN) + 0.25 · cosine", async () => {
+    expect(statementF1(2, 1, 1)).toBeCloseTo(2 / 3, 12);
+    expect(statementF1(0, 0, 0)).toBeNull();
+    respond = (_req, p) => {
+      if (p.includes("break down each sentence"))
+        return { content: JSON.stringify({ statements: sentences(block(p, "Answer")) }) };
+      const it = (s: string) => ({ statement: s, reason: "r" });
+      return { content: JSON.stringify({ TP: [it("a")], FP: [it("b"), it("c")], FN: [it("d")] }) };
+    };
+    const input = { question: "q", answer: "The Louvre is open.", references: ["The Louvre museum is in Paris."] };
+    const r = await EVALUATORS["ragas-answer-correctness"].evaluate(input, ctx());
+    const e = new BagOfWordsEmbedder(VOCAB);
+    const [a, b] = await e.embed([input.answer, input.references[0]!]);
+    const f1 = 1 / (1 + 0.5 * 3);
+    expect(r.value).toBeCloseTo(0.75 * f1 + 0.25 * cosine(a!, b!), 12);
+    expect(r.status === "scored" && r.details).toMatchObject({ tp: 1, fp: 2, fn: 1 });
+    const w = await EVALUATORS["ragas-answer-correctness"].evaluate(
+      input,
+      { judge: fake.generator() },
+      { options: { weights: [1, 0] } },
+    );
+    expect(w.value).toBeCloseTo(f1, 12);
+  });
+
+  it("needs an embedder unless the similarity weight is 0", () => {
+    expect(() => EVALUATORS["ragas-answer-correctness"].check({ judge: fake.generator() })).toThrow(/encoder/);
+    expect(() =>
+      EVALUATORS["ragas-answer-correctness"].check({ judge: fake.generator() }, { weights: [1, 0] }),
+    ).not.toThrow();
+    expect(() =>
+      EVALUATORS["ragas-answer-correctness"].check({ judge: fake.generator() }, { weights: [0, 0] }),
+    ).toThrow(/weights/);
+  });
+});
