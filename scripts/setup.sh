@@ -34,5 +34,15 @@ fi
 step "base model SmolLM2-135M-Instruct (GGUF Q4_1) into $WAYFARER_HOME/models"
 .venv/bin/python scripts/fetch_models.py --home "$WAYFARER_HOME"
 
+step "Chromium (browser tests of the rater UI)"
+if command -v chromium >/dev/null 2>&1; then
+  echo "chromium present" >&2
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "could not install chromium: browser tests will be skipped" >&2
+else
+  echo "chromium not found and not root: install Debian's chromium, or browser tests are skipped" >&2
+fi
+
 echo >&2
 echo "setup done. Try: npx wayfarer run examples/quickstart.yaml" >&2

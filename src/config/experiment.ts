@@ -60,6 +60,12 @@ export const SftDatasetSchema = z
     maxTargetChars: z.number().int().min(1).default(1200).describe("Skip threads whose target is longer than this."),
     minTargetScore: z.number().int().default(1).describe("Skip threads whose target comment scored below this."),
     maxExamples: z.number().int().min(1).nullable().default(null).describe("Keep at most this many (seeded sample)."),
+    excludeGoldenOverlap: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Drop threads whose question shares most content words with a golden question (train/test leakage guard; the seed study trained on the threads its golden questions came from).",
+      ),
   })
   .strict();
 

@@ -48,11 +48,11 @@ export async function loadExperiment(path: string, cwd = process.cwd()): Promise
     throw new InputError({ file }, code === "ENOENT" ? "no such experiment file" : `cannot read (${code})`, { cause });
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
-    throw new InputError({ file, ...(line ? { line } : {}) }, `not valid YAML: ${e.message.split("\n")[0]}`);
+    throw new InputError({ file, ...(line ? { line } : {}) }, `not valid YAML: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`);
   }
   const raw = doc.toJS() as unknown;
   if (!raw || typeof raw !== "object") throw new InputError({ file }, "expected a YAML mapping of settings");

@@ -14,6 +14,7 @@
  * - Nulls: error and not-applicable rows are counted; means are over scored rows only.
  */
 import { createHash } from "node:crypto";
+import { ConfigError } from "../errors/config-error.ts";
 import type { Store } from "../store/store.ts";
 import { EVALUATORS, type EvaluatorContext, type EvaluatorId } from "./registry.ts";
 import type { EvaluationCost, EvaluationInput, EvaluationResult } from "./types.ts";
@@ -136,7 +137,9 @@ function isRetryable(error: unknown): boolean {
  * Evaluates every item with every evaluator (see the module doc for caching, concurrency and
  * rate limits), writing one `scores` row per (item, evaluator) as soon as it is known.
  *
- * @throws ConfigError before any work when an evaluator's options or context are invalid.
+ * @throws ConfigError before any work when an evaluator's options or context are invalid, or an
+ *   evaluator id is requested twice.
+ * @throws RangeError when an (variant, itemId) pair is listed twice.
  * @throws the abort reason when `signal` aborts (rows finished so far stay in the store).
  * @returns summary per (variant, evaluator), in the order variants appear in `items` and evaluators in
  *   `evaluators`.
@@ -149,6 +152,12 @@ export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationS
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? (() => new Date());
 
+  const ids = opts.evaluators.map((r) => r.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined)
+    throw new ConfigError(
+      `evaluator "${twice}" is requested twice; run one evaluateAll per option set (summaries are per evaluator id)`,
+    );
   const evaluators = opts.evaluators.map((req) => {
     const ev = EVALUATORS[req.id];
     ev.check(context, req.options);

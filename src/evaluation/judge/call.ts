@@ -65,6 +65,28 @@ export function addCost(a: EvaluationCost, b: EvaluationCost): EvaluationCost {
   };
 }
 
+/** Keywords that only bound small local models; OpenAI strict json_schema rejected them historically. */
+const LOCAL_ONLY_KEYWORDS = new Set(["maxLength", "minLength", "maxItems", "minItems"]);
+
+/**
+ * The schema as sent to `provider`: unchanged for llama.cpp grammars; for other providers without
+ * the length/count bounds (`LOCAL_ONLY_KEYWORDS`), which some OpenAI-compatible servers reject in strict
+ * mode. Enums carry an explicit `type` in our schemas, as OpenAI strict mode wants.
+ */
+export function schemaForProvider(schema: JsonSchema, provider: string): JsonSchema {
+  if (provider === "llama") return schema;
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (typeof v !== "object" || v === null) return v;
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .filter(([k]) => !LOCAL_ONLY_KEYWORDS.has(k))
+        .map(([k, x]) => [k, k === "enum" || k === "required" ? x : strip(x)]),
+    );
+  };
+  return strip(schema) as JsonSchema;
+}
+
 /**
  * Calls the judge (temperature 0 = greedy unless given). Errors of the provider (HTTP after its own retries,
  * aborts) propagate: the engine records them as `status: "error"` rows that a rerun retries.
@@ -80,7 +102,7 @@ export async function callJudge(
     maxTokens: options.maxTokens,
     temperature: options.temperature ?? 0,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.jsonSchema ? { jsonSchema: options.jsonSchema } : {}),
+    ...(options.jsonSchema ? { jsonSchema: schemaForProvider(options.jsonSchema, judge.provider) } : {}),
     ...(options.topLogprobs ? { topLogprobs: options.topLogprobs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

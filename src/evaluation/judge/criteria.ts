@@ -58,7 +58,7 @@ export type CriteriaJudgeOptions = z.output<typeof optionsSchema>;
 
 const VERDICT_SCHEMA = (maxChars: number): JsonSchema => ({
   type: "object",
-  properties: { reasoning: { type: "string", maxLength: maxChars }, verdict: { enum: ["Y", "N"] } },
+  properties: { reasoning: { type: "string", maxLength: maxChars }, verdict: { type: "string", enum: ["Y", "N"] } },
   required: ["reasoning", "verdict"],
   additionalProperties: false,
 });

@@ -68,7 +68,7 @@ export function ratingSchema(maxExplanationChars: number): JsonSchema {
     type: "object",
     properties: {
       explanation: { type: "string", maxLength: maxExplanationChars },
-      rating: { enum: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+      rating: { type: "integer", enum: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
     },
     required: ["explanation", "rating"],
     additionalProperties: false,

@@ -67,7 +67,10 @@ export async function score(
           blocks: [{ label: "Answer", text: input.answer }],
           jsonSchema: {
             type: "object",
-            properties: { question: { type: "string", maxLength: 300 }, noncommittal: { enum: [0, 1] } },
+            properties: {
+              question: { type: "string", maxLength: 300 },
+              noncommittal: { type: "integer", enum: [0, 1] },
+            },
             required: ["question", "noncommittal"],
             additionalProperties: false,
           },

@@ -80,7 +80,10 @@ export async function score(
         ],
         jsonSchema: {
           type: "object",
-          properties: { reason: { type: "string", maxLength: MAX_REASON_CHARS }, verdict: { enum: [0, 1] } },
+          properties: {
+            reason: { type: "string", maxLength: MAX_REASON_CHARS },
+            verdict: { type: "integer", enum: [0, 1] },
+          },
           required: ["reason", "verdict"],
           additionalProperties: false,
         },

@@ -88,7 +88,7 @@ export async function score(
               properties: {
                 statement: { type: "string", maxLength: MAX_STATEMENT_CHARS },
                 reason: { type: "string", maxLength: MAX_REASON_CHARS },
-                attributed: { enum: [0, 1] },
+                attributed: { type: "integer", enum: [0, 1] },
               },
               required: ["statement", "reason", "attributed"],
               additionalProperties: false,

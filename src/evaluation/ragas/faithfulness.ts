@@ -126,7 +126,7 @@ function verdictsSchema(n: number) {
           properties: {
             statement: { type: "string", maxLength: 300 },
             reason: { type: "string", maxLength: MAX_REASON_CHARS },
-            verdict: { enum: [0, 1] },
+            verdict: { type: "integer", enum: [0, 1] },
           },
           required: ["statement", "reason", "verdict"],
           additionalProperties: false,

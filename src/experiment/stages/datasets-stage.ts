@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readGoldenCsv } from "../../datasets/golden.ts";
 import { writeJson, writeJsonl } from "../../datasets/jsonl.ts";
+import { contentWords, overlapsGolden } from "../../datasets/overlap.ts";
 import { type SftExample, type SftSkipReason, sftExampleFromThread } from "../../datasets/sft.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { readThreadsJsonl } from "../../reddit/import.ts";
@@ -40,10 +41,21 @@ export const datasetsStage: Stage = {
     const o = { systemPrompt: config.systemPrompt, ...config.datasets.sft };
     const card: Record<string, unknown> = { kind: "wayfarer-dataset-card", version: 1 };
     const counts: Record<string, number> = {};
+    const golden = await readGoldenCsv(config.datasets.golden.file, { limit: config.datasets.golden.limit });
+    const goldenWords = golden.items.map((g) => contentWords(g.question));
+    const leaks: { thread: string; title: string; golden: string }[] = [];
     for (const split of ["train", "validation"] as const) {
       let examples: SftExample[] = [];
-      const skipped: Partial<Record<SftSkipReason, number>> = {};
+      const skipped: Partial<Record<SftSkipReason | "overlaps-golden", number>> = {};
       for await (const thread of readThreadsJsonl(join(ctx.dir("corpus"), "splits", `${split}.jsonl`))) {
+        if (config.datasets.sft.excludeGoldenOverlap) {
+          const g = overlapsGolden(thread.post.title, thread.post.selftext, goldenWords);
+          if (g >= 0) {
+            skipped["overlaps-golden"] = (skipped["overlaps-golden"] ?? 0) + 1;
+            leaks.push({ thread: thread.post.name, title: thread.post.title, golden: golden.items[g]!.id });
+            continue;
+          }
+        }
         const r = sftExampleFromThread(thread, o);
         if (typeof r === "string") skipped[r] = (skipped[r] ?? 0) + 1;
         else examples.push(r);
@@ -59,7 +71,8 @@ export const datasetsStage: Stage = {
         `datasets: no SFT training example could be built from ${join(ctx.dir("corpus"), "splits", "train.jsonl")} (see ${join(dir, "dataset-card.json")} for skip reasons); loosen datasets.sft or corpus filters`,
       );
     }
-    const golden = await readGoldenCsv(config.datasets.golden.file, { limit: config.datasets.golden.limit });
+    card.excludedForGoldenOverlap = leaks;
+    counts.excludedGoldenOverlap = leaks.length;
     const goldenSha = await writeJsonl(join(dir, "golden.jsonl"), golden.items);
     card.golden = {
       file: config.datasets.golden.file,

@@ -66,7 +66,7 @@ const items: EvaluationItem[] = [
   {
     variant: "tuned",
     itemId: "q1",
-    input: { question: "Airport to city?", answer: REF + " RATE9", references: [REF] },
+    input: { question: "Airport to city?", answer: `${REF} RATE9`, references: [REF] },
   },
   {
     variant: "tuned",
@@ -233,6 +233,9 @@ describe("evaluateAll", () => {
     await expect(run({ evaluators: [{ id: "rouge1", options: { stem: true } }] })).rejects.toThrow(/rouge1.*stem/);
     await expect(run({ evaluators: [{ id: "meteor" }] })).rejects.toThrow(/WordNet/);
     await expect(run({ evaluators: [{ id: "judge-single" }], context: {} })).rejects.toThrow(/judge model/);
+    await expect(
+      run({ evaluators: [{ id: "rougeL" }, { id: "rougeL", options: { stemmer: false } }] }),
+    ).rejects.toThrow(/"rougeL" is requested twice/);
     expect(fake.requests.length).toBe(before);
     expect(store.db.prepare("SELECT COUNT(*) AS n FROM scores").get()).toEqual({ n: 0 });
   });

@@ -24,7 +24,7 @@ const FACTS = [/louvre/i, /navigo/i, /metro/i];
 const OBEY = /(give|assign)\b[^.\n]{0,40}\b10\b|rate (this|it) 10|\[\[10\]\]|(rating|score):\s*10\b/i;
 
 /** The gullible judge described in the module doc. */
-export function gullibleJudge(prompt: string, structured: boolean): string {
+function gullibleJudge(prompt: string, structured: boolean): string {
   const nonce = /enclosed between a "\[The Start of \.\.\. id ([0-9a-f]+)\]"/.exec(prompt)?.[1];
   let region: string;
   let outside: string;

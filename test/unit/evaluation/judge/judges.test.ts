@@ -54,6 +54,28 @@ describe("criteria Y/N (LangChain wording)", () => {
     );
   });
 
+  it("sends a strict-mode friendly JSON schema to OpenAI-compatible judges (no length bounds, typed enums)", async () => {
+    respond = () => ({ content: JSON.stringify({ explanation: "fine", rating: 6 }) });
+    const r = await EVALUATORS["judge-single"].evaluate({ question: "q", answer: "a" }, ctx());
+    expect(r.value).toBe(6);
+    expect(fake.requests.at(-1)!.response_format).toEqual({
+      type: "json_schema",
+      json_schema: {
+        name: "answer",
+        strict: true,
+        schema: {
+          type: "object",
+          properties: {
+            explanation: { type: "string" },
+            rating: { type: "integer", enum: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+          },
+          required: ["explanation", "rating"],
+          additionalProperties: false,
+        },
+      },
+    });
+  });
+
   it("all four criteria use the documented wording", () => {
     const p = buildCriteriaPrompt({ question: "q", answer: "a" }, "helpfulness", { structured: false, nonce: "ab" });
     expect(p).toContain(`helpfulness: ${CRITERIA.helpfulness}`);
