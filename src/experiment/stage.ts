@@ -33,6 +33,8 @@ export interface Stage {
   deps: readonly StageId[];
   /** Bump when the stage's code changes what it writes, so old outputs are not reused. */
   version: number;
+  /** Run even when inputs and settings are unchanged (the report: ratings can arrive any time). */
+  alwaysRun?: boolean;
   settings(exp: LoadedExperiment): unknown;
   run(ctx: StageContext): Promise<StageResult>;
 }

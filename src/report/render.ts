@@ -1,3 +1,4 @@
+import { epochMeans } from "../experiment/stages/train-stage.ts";
 import { stringify } from "yaml";
 import type { LeaderboardCell, ReportData } from "./report-data.ts";
 
@@ -64,6 +65,34 @@ table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:
 th{background:#f3f3f3}.ex td{max-width:380px;white-space:pre-wrap}pre{background:#f7f7f7;padding:1em;overflow:auto;max-height:400px}
 .note{color:#8a5a00}.charts{display:flex;flex-wrap:wrap;gap:2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}`;
 
+/** Evaluators whose scored values are all equal (over at least 2 answers): they carry no information. */
+export function constantEvaluators(d: ReportData): string[] {
+  return d.evaluators
+    .map((x) => x.id)
+    .filter((id) => {
+      const values = d.examples.flatMap((ex) => ex.answers.map((a) => a.scores[id])).filter((v): v is number => typeof v === "number");
+      return values.length >= 2 && values.every((v) => v === values[0]);
+    });
+}
+
+function humanHtml(d: ReportData): string {
+  const e = escapeHtml;
+  const h = d.human;
+  if (!h) {
+    return `<p>No human ratings yet, so no evaluator can be called trustworthy. Create blind rating tasks with <code>wayfarer human create --experiment ${e(d.experiment)} --raters alice,bob</code>, send each rater their link from <code>wayfarer serve</code>, then rerun <code>wayfarer report</code>.</p>`;
+  }
+  const agreement = h.agreement
+    .map(
+      (a) =>
+        `<tr><td>${e(a.criterion)}</td><td>${a.itemsWithTwoRatings}</td><td>${a.raters}</td><td>${fmt(a.alphaOrdinal)}</td><td>${fmt(a.alphaInterval)}</td><td>${fmt(a.cohenQuadratic)}</td><td>${fmt(a.fleiss)}</td><td>${a.sufficient ? "" : "too few items to conclude"}</td></tr>`,
+    )
+    .join("");
+  return `<p>${h.ratings} ratings from ${h.raters} raters.</p>
+<table><tr><th>criterion</th><th>items rated twice</th><th>raters</th><th>Krippendorff α ordinal</th><th>α interval</th><th>Cohen κ (quadratic)</th><th>Fleiss κ</th><th></th></tr>${agreement}</table>
+${h.trust ? `<pre>${e(h.trustMarkdown)}</pre>${h.trustChartSvg}` : ""}
+${h.notes.length ? `<ul class="note">${h.notes.map((n) => `<li>${e(n)}</li>`).join("")}</ul>` : ""}`;
+}
+
 /** The self-contained HTML report (no external assets, all text escaped). */
 export function renderHtml(d: ReportData): string {
   const e = escapeHtml;
@@ -91,7 +120,7 @@ export function renderHtml(d: ReportData): string {
   const training = d.training
     .map(
       (t) =>
-        `<tr><td>${e(t.adapter)}</td><td>${e(t.method)}</td><td>${e(t.base)}</td><td>${t.trainExamples}</td><td>${t.steps}</td><td>${t.seconds.toFixed(0)}</td><td>${fmt(t.trainLossFirst)} → ${fmt(t.trainLossLast)}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td></tr>`,
+        `<tr><td>${e(t.adapter)}</td><td>${e(t.method)}</td><td>${e(t.base)}</td><td>${t.trainExamples}</td><td>${t.steps}</td><td>${t.seconds.toFixed(0)}</td><td>${epochMeans(t.losses).map((x) => fmt(x.loss)).join(" → ")}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td></tr>`,
     )
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -100,11 +129,14 @@ export function renderHtml(d: ReportData): string {
 <p>${d.description ? `${e(d.description)} ` : ""}Generated ${e(d.generatedAt)}.</p>
 <h2>Leaderboard</h2>
 <p>Mean of each evaluator over the answers it could measure; <i>not measured</i> answers (e.g. judge output that did not parse) are counted, never averaged in.</p>
+${constantEvaluators(d).map((id) => `<p class="note">${e(id)} gave the same value to every answer: it does not tell the variants apart here (a judge this small cannot judge).</p>`).join("")}
 <table><tr><th>variant</th><th>model</th>${evalIds.map((id) => `<th>${e(id)}</th>`).join("")}<th>latency s</th><th>tokens</th></tr>${board}</table>
 <div class="charts">${evalIds.map((id) => `<figure>${barsSvg(d, id)}<figcaption>${e(id)}</figcaption></figure>`).join("")}</div>
 <details><summary>Evaluator signatures</summary><table>${d.evaluators.map((x) => `<tr><td>${e(x.id)}</td><td><code>${e(x.signature)}</code></td></tr>`).join("")}</table></details>
+<h2>Human evaluation: which evaluator to trust</h2>
+${humanHtml(d)}
 <h2>Training</h2>
-${d.training.length ? `<table><tr><th>adapter</th><th>method</th><th>base</th><th>examples</th><th>steps</th><th>seconds</th><th>train loss</th><th>eval loss</th></tr>${training}</table>${lossChartSvg(d.training)}` : "<p>No adapters trained.</p>"}
+${d.training.length ? `<table><tr><th>adapter</th><th>method</th><th>base</th><th>examples</th><th>steps</th><th>seconds</th><th>mean train loss per epoch</th><th>eval loss (first → last eval)</th></tr>${training}</table>${lossChartSvg(d.training)}` : "<p>No adapters trained.</p>"}
 <h2>Stages</h2>
 <table><tr><th>stage</th><th>seconds</th><th>counts</th><th>notes</th></tr>${stageRows}</table>
 <h2>Answers side by side</h2>
@@ -128,9 +160,17 @@ export function renderMarkdown(d: ReportData): string {
   for (const v of d.variants) {
     lines.push(`| ${md(v.name)} | ${md(v.model)}${v.adapter ? ` + ${md(v.adapter)}` : ""} | ${evalIds.map((id) => cellText(d.leaderboard[v.name]?.[id])).join(" | ")} | ${v.meanLatencySeconds.toFixed(2)} | ${v.meanCompletionTokens.toFixed(0)} |`);
   }
+  for (const id of constantEvaluators(d)) lines.push("", `Note: ${id} gave the same value to every answer: it does not tell the variants apart here.`);
+  lines.push("", "## Human evaluation: which evaluator to trust", "");
+  if (!d.human) lines.push("No human ratings yet, so no evaluator can be called trustworthy (`wayfarer human create`, then `wayfarer serve`).");
+  else {
+    lines.push(`${d.human.ratings} ratings from ${d.human.raters} raters.`, "", "| criterion | items rated twice | alpha ordinal | alpha interval | Cohen kappa (quadratic) | Fleiss kappa | |", "|---|---|---|---|---|---|---|");
+    for (const a of d.human.agreement) lines.push(`| ${md(a.criterion)} | ${a.itemsWithTwoRatings} | ${fmt(a.alphaOrdinal)} | ${fmt(a.alphaInterval)} | ${fmt(a.cohenQuadratic)} | ${fmt(a.fleiss)} | ${a.sufficient ? "" : "too few items to conclude"} |`);
+    lines.push("", d.human.trustMarkdown, ...d.human.notes.map((n) => `- ${md(n)}`));
+  }
   lines.push("", "## Training", "");
   for (const t of d.training) {
-    lines.push(`- ${t.adapter}: ${t.method} on ${t.base}, ${t.trainExamples} examples, ${t.steps} steps in ${t.seconds.toFixed(0)} s; train loss ${fmt(t.trainLossFirst)} -> ${fmt(t.trainLossLast)}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}`);
+    lines.push(`- ${t.adapter}: ${t.method} on ${t.base}, ${t.trainExamples} examples, ${t.steps} steps in ${t.seconds.toFixed(0)} s; mean train loss per epoch ${epochMeans(t.losses).map((x) => fmt(x.loss)).join(" -> ")}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}`);
   }
   lines.push("", "## Stages", "", "| stage | seconds | counts |", "|---|---|---|");
   for (const s of d.stages) lines.push(`| ${s.stage} | ${s.seconds.toFixed(1)} | ${md(Object.entries(s.counts).map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(", "))} |`);

@@ -6,6 +6,8 @@ import type { AnswerRecord } from "../experiment/stages/generate-stage.ts";
 import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
 import type { TrainSummary } from "../experiment/stages/train-stage.ts";
 import { STAGE_IDS, type StageId, type StageManifest } from "../experiment/stage.ts";
+import type { Store } from "../store/store.ts";
+import { buildHumanSection, type HumanSection } from "./human-section.ts";
 
 /** One cell of the leaderboard: an evaluator's mean over the answers it could score. */
 export interface LeaderboardCell {
@@ -29,10 +31,12 @@ export interface ReportData {
   training: TrainSummary[];
   /** Per golden question: the reference and every variant's answer (with its scores). */
   examples: { itemId: string; question: string; reference: string; answers: { variant: string; answer: string; scores: Record<string, number | null> }[] }[];
+  /** Rater agreement and evaluator-trust table; null until someone has rated (`wayfarer human create`, `wayfarer serve`). */
+  human: HumanSection | null;
 }
 
 /** Reads the outputs of the stages that ran into one {@link ReportData}. */
-export async function gatherReportData(exp: LoadedExperiment, now = new Date()): Promise<ReportData> {
+export async function gatherReportData(exp: LoadedExperiment, store: Store, now = new Date()): Promise<ReportData> {
   const dir = (s: StageId) => join(exp.runDir, s);
   const stages: ReportData["stages"] = [];
   for (const s of STAGE_IDS) {
@@ -95,5 +99,6 @@ export async function gatherReportData(exp: LoadedExperiment, now = new Date()):
     leaderboard,
     training,
     examples,
+    human: buildHumanSection(store, exp.config.name, scores, exp.config.seed),
   };
 }

@@ -1,4 +1,5 @@
 import type { CommandDefinition } from "../context.ts";
+import { collectCommand } from "./collect.ts";
 import { corpusCommand } from "./corpus.ts";
 import { humanCommand } from "./human.ts";
 import { importCommand } from "./import.ts";
@@ -10,6 +11,7 @@ import { serveCommand } from "./serve.ts";
 /** Every CLI command, in help order. Add one import and one entry per command file. */
 export const COMMANDS: readonly CommandDefinition[] = [
   runCommand,
+  collectCommand,
   importCommand,
   corpusCommand,
   stageCommand("datasets", "Build the SFT set and the golden set"),

@@ -18,6 +18,7 @@
  * brevity penalty 0 when the hypothesis is empty.
  */
 import { type EvaluationInput, type EvaluationResult, type EvaluatorDescriptor, ZERO_COST } from "../types.ts";
+import { Counters, NgramTable } from "./support/ngram-table.ts";
 import { pyRstrip } from "./support/python-text.ts";
 import { tokenize13a } from "./support/tokenizer-13a.ts";
 
@@ -79,27 +80,88 @@ export interface HfBleuScore {
   signature: string;
 }
 
-type NgramCounts = Map<string, number>;
+const ngramTable = new NgramTable();
+const refMaxCounts = new Counters();
+const refCurCounts = new Counters();
+const usedCounts = new Counters();
 
-/** All n-grams (orders 1..maxOrder) of a token list; keys are tokens joined by a space (tokens never contain one). */
-function ngramCounts(tokens: readonly string[], maxOrder: number): NgramCounts {
-  const counts: NgramCounts = new Map();
-  const n = tokens.length;
-  for (let i = 0; i < n; i++) {
-    let key = tokens[i]!;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    for (let k = 1; k < maxOrder && i + k < n; k++) {
-      key = `${key} ${tokens[i + k]!}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+/**
+ * Clipped n-gram matches of orders 1..MAX_ORDER: per order, the sum over the hypothesis n-grams of
+ * min(count in hypothesis, max count in any reference), i.e. sacrebleu's `correct` and
+ * tensorflow/nmt's `matches_by_order`. N-grams are interned to integer ids (`NgramTable`) instead of
+ * space-joined string keys; the counts are identical.
+ */
+function clippedMatches(hypToks: readonly string[], refToks: readonly (readonly string[])[]): number[] {
+  const table = ngramTable;
+  table.reset();
+  const tokIds = new Map<string, number>();
+  const refIdLists: Int32Array[] = [];
+  for (const toks of refToks) {
+    const n = toks.length;
+    const uni = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = toks[i]!;
+      let tid = tokIds.get(t);
+      if (tid === undefined) {
+        tid = tokIds.size + 1;
+        tokIds.set(t, tid);
+      }
+      uni[i] = tid;
+    }
+    // ids[i * MAX_ORDER + k] = id of the (k+1)-gram starting at i (0 past the end).
+    const ids = new Int32Array(n * MAX_ORDER);
+    for (let i = 0; i < n; i++) {
+      let prev = 0;
+      for (let k = 0; k < MAX_ORDER && i + k < n; k++) {
+        prev = table.intern(prev, uni[i + k]!);
+        ids[i * MAX_ORDER + k] = prev;
+      }
+    }
+    refIdLists.push(ids);
+  }
+  const size = table.next;
+  const refMax = refMaxCounts.reset(size);
+  if (refIdLists.length === 1) {
+    const ids = refIdLists[0]!;
+    for (let p = 0; p < ids.length; p++) refMax[ids[p]!]!++;
+  } else {
+    for (const ids of refIdLists) {
+      const cur = refCurCounts.reset(size);
+      for (let p = 0; p < ids.length; p++) cur[ids[p]!]!++;
+      for (let p = 0; p < ids.length; p++) {
+        const id = ids[p]!;
+        if (cur[id]! > refMax[id]!) refMax[id] = cur[id]!;
+      }
     }
   }
-  return counts;
+  refMax[0] = 0;
+  const used = usedCounts.reset(size);
+  const correct = new Array<number>(MAX_ORDER).fill(0);
+  const n = hypToks.length;
+  const uni = new Int32Array(n);
+  for (let i = 0; i < n; i++) uni[i] = tokIds.get(hypToks[i]!) ?? 0;
+  for (let i = 0; i < n; i++) {
+    let prev = 0;
+    for (let k = 0; k < MAX_ORDER && i + k < n; k++) {
+      const t = uni[i + k]!;
+      if (t === 0) break;
+      prev = table.get(prev, t);
+      // An n-gram absent from every reference has no extension in them either.
+      if (prev === 0) break;
+      if (used[prev]! < refMax[prev]!) {
+        used[prev]!++;
+        correct[k]!++;
+      }
+    }
+  }
+  return correct;
 }
 
-function orderOf(key: string): number {
-  let n = 1;
-  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) === 32) n++;
-  return n;
+/** Number of n-grams of each order 1..MAX_ORDER in a sequence of `len` tokens. */
+function ngramTotals(len: number): number[] {
+  const total = new Array<number>(MAX_ORDER).fill(0);
+  for (let k = 0; k < MAX_ORDER; k++) total[k] = Math.max(0, len - k);
+  return total;
 }
 
 interface SegmentStats {
@@ -126,25 +188,11 @@ function closestRefLen(hypLen: number, refLens: readonly number[]): number {
 
 function sacreSegmentStats(hypothesis: string, references: readonly string[], lowercase: boolean): SegmentStats {
   const prep = (s: string): string[] => tokenize13a(pyRstrip(lowercase ? s.toLowerCase() : s));
-  let refNgrams: NgramCounts | null = null;
-  const refLens: number[] = [];
-  for (const ref of references) {
-    const toks = prep(ref);
-    refLens.push(toks.length);
-    const these = ngramCounts(toks, MAX_ORDER);
-    if (refNgrams === null) refNgrams = these;
-    else for (const [k, c] of these) refNgrams.set(k, Math.max(refNgrams.get(k) ?? 0, c));
-  }
+  const refToks = references.map(prep);
+  const refLens = refToks.map((t) => t.length);
   const hypToks = prep(hypothesis);
-  const hypNgrams = ngramCounts(hypToks, MAX_ORDER);
-  const correct = new Array<number>(MAX_ORDER).fill(0);
-  const total = new Array<number>(MAX_ORDER).fill(0);
-  for (const [k, c] of hypNgrams) {
-    const n = orderOf(k) - 1;
-    total[n]! += c;
-    const r = refNgrams?.get(k);
-    if (r !== undefined) correct[n]! += Math.min(c, r);
-  }
+  const correct = clippedMatches(hypToks, refToks);
+  const total = ngramTotals(hypToks.length);
   return { hypLen: hypToks.length, refLen: closestRefLen(hypToks.length, refLens), correct, total };
 }
 
@@ -315,13 +363,8 @@ export function hfBleu(
     const trans = tokenize13a(pred);
     referenceLength += Math.min(...refToks.map((r) => r.length));
     translationLength += trans.length;
-    const merged: NgramCounts = new Map();
-    for (const r of refToks)
-      for (const [k, c] of ngramCounts(r, MAX_ORDER)) merged.set(k, Math.max(merged.get(k) ?? 0, c));
-    for (const [k, c] of ngramCounts(trans, MAX_ORDER)) {
-      const r = merged.get(k);
-      if (r !== undefined) matches[orderOf(k) - 1]! += Math.min(c, r);
-    }
+    const m = clippedMatches(trans, refToks);
+    for (let k = 0; k < MAX_ORDER; k++) matches[k]! += m[k]!;
     for (let order = 1; order <= MAX_ORDER; order++) {
       const p = trans.length - order + 1;
       if (p > 0) possible[order - 1]! += p;

@@ -10,9 +10,11 @@ export const reportStage: Stage = {
   id: "report",
   deps: ["datasets", "train", "generate", "evaluate"],
   version: 1,
+  // human ratings arrive through the server at any time; the report is cheap, so it always runs
+  alwaysRun: true,
   settings: (exp) => exp.config,
   async run(ctx) {
-    const data = await gatherReportData(ctx.exp);
+    const data = await gatherReportData(ctx.exp, ctx.store);
     const dir = ctx.dir("report");
     await writeFile(join(dir, "report.html"), renderHtml(data));
     await writeFile(join(dir, "report.md"), renderMarkdown(data));

@@ -26,9 +26,24 @@ export interface TrainSummary {
   evalLossFirst: number | null;
   evalLossLast: number | null;
   trainExamples: number;
+  /** Mean training loss per epoch (1-based epoch -> mean of the logged step losses in it): the trend per-step noise hides. */
+  epochMeanLoss: { epoch: number; loss: number; steps: number }[];
   losses: LossPoint[];
   evalLosses: LossPoint[];
   spec: unknown;
+}
+
+/** Mean logged loss per epoch (epoch = ceil of the trainer's fractional epoch; 1 when absent). */
+export function epochMeans(losses: readonly LossPoint[]): { epoch: number; loss: number; steps: number }[] {
+  const by = new Map<number, { sum: number; n: number }>();
+  for (const l of losses) {
+    const e = Math.max(1, Math.ceil((l.epoch ?? 1) - 1e-9));
+    const b = by.get(e) ?? { sum: 0, n: 0 };
+    b.sum += l.loss;
+    b.n++;
+    by.set(e, b);
+  }
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, b]) => ({ epoch, loss: b.sum / b.n, steps: b.n }));
 }
 
 /** Turns a GGUF base into a trainable Hugging Face folder once, in the model cache. */
@@ -124,6 +139,7 @@ export const trainStage: Stage = {
         evalLossFirst: (done.eval_loss_first as number | null) ?? null,
         evalLossLast: (done.eval_loss_last as number | null) ?? null,
         trainExamples: Number(start?.train_examples ?? 0),
+        epochMeanLoss: epochMeans(losses),
         losses,
         evalLosses,
         spec,
@@ -134,7 +150,8 @@ export const trainStage: Stage = {
       counts[`${adapter.name}.steps`] = summary.steps;
       if (summary.trainLossFirst !== null) counts[`${adapter.name}.lossFirst`] = summary.trainLossFirst;
       if (summary.trainLossLast !== null) counts[`${adapter.name}.lossLast`] = summary.trainLossLast;
-      notes.push(`${adapter.name}: ${summary.method}, ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, loss ${summary.trainLossFirst?.toFixed(3)} -> ${summary.trainLossLast?.toFixed(3)}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}`);
+      const em = summary.epochMeanLoss;
+      notes.push(`${adapter.name}: ${summary.method}, ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}`);
     }
     return { counts, outputs, notes };
   },

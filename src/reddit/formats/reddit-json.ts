@@ -102,6 +102,21 @@ export async function* readRedditJson(ctx: ReaderContext): AsyncGenerator<Thread
   }
 }
 
+/**
+ * Builds one thread from an in-memory comment page `[postListing, commentListing]` (the shape of
+ * `GET /comments/{id}`; nested `replies` or a flat list with `parent_id` links both work). Used by
+ * `collect`, which assembles the page from several API responses. Problems are skipped into
+ * `ctx.tally` like the file reader does; returns undefined when the page is unusable (not a comment
+ * page, or its post fails). `line` is reported as the record number in skips.
+ */
+export function threadFromCommentPage(page: unknown, ctx: ReaderContext, line = 1): Thread | undefined {
+  if (!isCommentPage(page)) {
+    ctx.tally.skip({ file: ctx.file, line, reason: "not a Reddit comment page ([postListing, commentListing])" });
+    return undefined;
+  }
+  return threadFromPage(page, "", line, ctx);
+}
+
 function postOnly(data: unknown, path: string, line: number, ctx: ReaderContext): Thread | undefined {
   try {
     if (!isObject(data)) throw new FieldProblem("", "not an object");

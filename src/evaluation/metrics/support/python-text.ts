@@ -11,7 +11,6 @@
  */
 const PY_WS_CLASS = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const PY_WS_RUN = new RegExp(`[${PY_WS_CLASS}]+`, "g");
-const PY_TRAILING_WS = new RegExp(`[${PY_WS_CLASS}]+$`);
 const HAS_SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Python `s.split()` (no argument): split on runs of Python whitespace, drop empty pieces. */
@@ -23,9 +22,28 @@ export function pySplit(s: string): string[] {
   return parts;
 }
 
+/** True when the UTF-16 code unit `c` is Python whitespace (`str.isspace()` of that character). */
+export function isPyWhitespace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c >= 0x1c;
+  if (c < 0x85) return false;
+  return (
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
+
 /** Python `s.rstrip()` (no argument). */
 export function pyRstrip(s: string): string {
-  return s.replace(PY_TRAILING_WS, "");
+  let end = s.length;
+  while (end > 0 && isPyWhitespace(s.charCodeAt(end - 1))) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 /** Python `"".join(s.split())`: the string without any Python whitespace. */

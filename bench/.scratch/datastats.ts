@@ -1,0 +1,16 @@
+import { readFileSync } from "node:fs";
+import { parse } from "csv-parse/sync";
+const rows = parse(readFileSync("../shared/data/wanderchat/golden_model_outputs.csv","utf8")) as string[][];
+const header = rows[0]!;
+console.log(header);
+const gold = header.indexOf("Golden Answer");
+const cols = header.flatMap((h, i) => (h.endsWith("Output") ? [i] : []));
+const hyps = rows.slice(1).flatMap((r) => cols.map((c) => r[c]!));
+const refs = rows.slice(1).map((r) => r[gold]!);
+console.log(hyps.length, refs.length, new Set(hyps).size, new Set(refs).size);
+const L = (a:string[]) => a.reduce((s,x)=>s+x.length,0)/a.length;
+console.log("avg hyp chars", L(hyps), "avg ref chars", L(refs), "max hyp", Math.max(...hyps.map(h=>h.length)));
+const nonascii = hyps.filter(h=>/[^\x00-\x7f]/.test(h)).length; console.log("nonascii hyps", nonascii);
+const N=10000; const set=new Set<string>();
+for (let k=0;k<N;k++) set.add(`${k % hyps.length}|${(k * 7 + Math.floor(k / hyps.length)) % refs.length}`);
+console.log("distinct pairs", set.size);

@@ -1,0 +1,56 @@
+/** Bad input through the real CLI: one clear line naming the file, exit code 1, no stack trace. */
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../../helpers/paths.ts";
+
+const run = async (args: string[]) => {
+  try {
+    const r = await promisify(execFile)("node", [join(ROOT, "bin/wayfarer.js"), ...args], { cwd: ROOT });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+};
+const dir = mkdtempSync(join(tmpdir(), "wf-cli-"));
+
+describe("wayfarer CLI errors", () => {
+  it("a missing experiment file", async () => {
+    const r = await run(["run", join(dir, "missing.yaml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`wayfarer: ${join(dir, "missing.yaml")}: no such experiment file\n`);
+  });
+
+  it("a malformed experiment file", async () => {
+    const f = join(dir, "broken.yaml");
+    writeFileSync(f, "name: x\nimport: [unclosed\n");
+    const r = await run(["run", f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^wayfarer: ${f}:\\d+: not valid YAML`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a missing golden CSV named in a valid experiment (caught before any stage runs)", async () => {
+    const f = join(dir, "nogolden.yaml");
+    writeFileSync(
+      f,
+      `name: nogolden\nworkspace: ${join(dir, "ws")}\nimport: { inputs: [{ path: ${join(ROOT, "examples/quickstart/threads")} }] }\ndatasets: { golden: { file: ${join(dir, "golden-missing.csv")} } }\nmodels: { m: { provider: llama, path: smollm2-135m-instruct-q4_1 } }\ngenerate: { variants: [{ name: base, model: m }] }\n`,
+    );
+    const r = await run(["run", f, "--only", "import,corpus,datasets"]);
+    expect(r.code).toBe(1);
+    const last = r.stderr.trim().split("\n").at(-1)!;
+    expect(last).toBe(`wayfarer: ${join(dir, "golden-missing.csv")}: golden set file not found (datasets.golden.file in ${f})`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("an unknown stage name", async () => {
+    const r = await run(["run", join(ROOT, "examples/quickstart.yaml"), "--only", "trian"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("wayfarer: --only trian: unknown stage(s) trian; stages: import, corpus, datasets, train, generate, evaluate, report\n");
+  });
+});
