@@ -134,8 +134,74 @@ const DedupSchema = z
       .min(1)
       .default(40)
       .describe("Shorter comments ('Thanks!', 'This.') repeat naturally and are not deduplicated."),
+    nearPosts: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Drop a thread whose cleaned title + body is a near duplicate (MinHash estimated Jaccard >= nearThreshold over word shingles) of an earlier kept post.",
+      ),
+    nearComments: z
+      .boolean()
+      .default(true)
+      .describe("Drop a comment that is a near duplicate of an earlier kept comment anywhere in the corpus (with its replies)."),
+    nearThreshold: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.7)
+      .describe(
+        "Estimated Jaccard similarity of word-shingle sets at or above which a text is a near duplicate. 0.7 catches reposts with small edits (a changed sentence in a paragraph) and keeps different answers that share phrases (typically < 0.3).",
+      ),
+    shingleWords: z.number().int().min(1).max(10).default(5).describe("Words per shingle for near-duplicate detection."),
+    nearMinWords: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe("Texts with fewer words are never near duplicates (too short to judge; exact dedup still applies)."),
+    minhashPermutations: z
+      .number()
+      .int()
+      .min(8)
+      .max(512)
+      .default(64)
+      .describe("MinHash functions per signature (memory: 4 bytes each per kept text); a multiple of lshBands."),
+    lshBands: z
+      .number()
+      .int()
+      .min(1)
+      .default(16)
+      .describe("LSH bands; with 64 permutations, 16 bands of 4 rows find 99% of pairs at Jaccard 0.7."),
   })
-  .describe("Duplicate removal.");
+  .refine((d) => d.minhashPermutations % d.lshBands === 0, {
+    message: "minhashPermutations must be a multiple of lshBands (e.g. 64 and 16)",
+    path: ["lshBands"],
+  })
+  .describe("Duplicate removal: exact (hashes of cleaned text) and near (MinHash + LSH, src/corpus/near-dup.ts).");
+
+const LanguageSchema = z
+  .object({
+    posts: z
+      .boolean()
+      .default(true)
+      .describe("Drop threads whose cleaned title + body is reliably detected as a language not in `keep`."),
+    comments: z
+      .boolean()
+      .default(false)
+      .describe("Drop comments reliably detected as a language not in `keep` (with their replies)."),
+    keep: z
+      .array(z.string().regex(/^[a-z]{2}$/, "an ISO 639-1 code such as en"))
+      .min(1)
+      .default(["en"])
+      .describe("ISO 639-1 codes of the languages to keep."),
+    minChars: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe("Texts with fewer letters/digits are not judged (kept): too short for reliable detection."),
+  })
+  .describe("Language filter with the eld library (src/corpus/language.ts); undetermined texts are kept.");
 
 const PiiSchema = z
   .object({
@@ -172,6 +238,7 @@ export const CorpusOptionsSchema = z
     quality: QualitySchema.prefault({}),
     pii: PiiSchema.prefault({}),
     dedup: DedupSchema.prefault({}),
+    language: LanguageSchema.prefault({}),
     split: SplitSchema.prefault({}),
   })
   .superRefine((o, ctx) => {

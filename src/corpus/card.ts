@@ -30,6 +30,26 @@ export interface CorpusCard {
   /** Measured while writing the splits: thread ids written to two different splits (must be 0). */
   leakage: { threadsInMoreThanOneSplit: number; method: string };
   distributions: { postChars: Histogram; commentChars: Histogram; postScore: Histogram; commentScore: Histogram };
+  /** Near-duplicate settings (counts are the near-duplicate-* filters). Absent in cards written before it existed. */
+  nearDuplicates?: {
+    method: string;
+    posts: boolean;
+    comments: boolean;
+    threshold: number;
+    shingleWords: number;
+    minWords: number;
+    permutations: number;
+    bands: number;
+  };
+  /** Language filter settings and the languages of dropped texts (counts are the *-language filters). */
+  language?: {
+    library: string;
+    keep: string[];
+    posts: boolean;
+    comments: boolean;
+    minChars: number;
+    droppedByLanguage: Record<string, number>;
+  };
   /** PII scrubber quality on the labelled snippets, when measured. */
   pii?: { labelledSet: string; snippets: number; types: PiiQuality[]; replaced: Record<string, number> };
   options: CorpusOptions;
@@ -75,7 +95,26 @@ export function renderCardMarkdown(card: CorpusCard): string {
     "|---|---|---:|---:|---:|---|",
   );
   for (const f of card.filters)
-    L.push(`| ${f.id} | ${f.unit} | ${f.in} | ${f.out} | ${f.in - f.out} | ${f.description} |`);
+    L.push(
+      f.enabled === false
+        ? `| ${f.id} | ${f.unit} | off | off | - | ${f.description} |`
+        : `| ${f.id} | ${f.unit} | ${f.in} | ${f.out} | ${f.in - f.out} | ${f.description} |`,
+    );
+  if (card.nearDuplicates) {
+    const n = card.nearDuplicates;
+    L.push(
+      "",
+      `Near duplicates: ${n.method}; posts ${n.posts ? "on" : "off"}, comments ${n.comments ? "on" : "off"}; estimated Jaccard >= ${n.threshold}, ${n.shingleWords}-word shingles, ${n.permutations} permutations in ${n.bands} bands, texts under ${n.minWords} words not judged.`,
+    );
+  }
+  if (card.language) {
+    const g = card.language;
+    const dropped = Object.entries(g.droppedByLanguage).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+    L.push(
+      "",
+      `Language filter: ${g.library}; keep [${g.keep.join(", ")}]; posts ${g.posts ? "on" : "off"}, comments ${g.comments ? "on" : "off"}; texts under ${g.minChars} letters not judged. Dropped by detected language: ${dropped}.`,
+    );
+  }
   L.push("", "## Splits (by thread, stratified by subreddit)", "", "| split | threads | comments |", "|---|---:|---:|");
   for (const [name, s] of Object.entries(card.splits)) L.push(`| ${name} | ${s.threads} | ${s.comments} |`);
   L.push(

@@ -3,10 +3,13 @@
  *
  * Per thread, in this order (each step counted in the card, see {@link buildCorpus}):
  *   duplicate post id -> removed post -> NSFW -> link post -> upvote ratio -> score ->
- *   text cleaning + PII scrubbing -> empty post -> duplicate post text -> comment filters -> minimum comments.
+ *   text cleaning + PII scrubbing -> empty post -> language -> duplicate post text ->
+ *   near-duplicate post -> comment filters -> minimum comments.
  * Per comment, in thread order (parents before children):
  *   reply to a dropped comment -> [deleted]/[removed] -> bot -> stickied moderator ->
- *   text cleaning + PII scrubbing -> score -> length/empty -> duplicate text -> per-thread cap.
+ *   text cleaning + PII scrubbing -> score -> length/empty -> language -> duplicate text ->
+ *   near-duplicate text -> per-thread cap.
+ * Filters switched off in the settings are listed in the card as off.
  * A dropped comment takes its replies with it (they would lose their context), counted under
  * "reply to a dropped comment". Nothing is dropped silently.
  */
@@ -25,7 +28,26 @@ import { type CorpusCard, renderCardMarkdown } from "./card.ts";
 import { evaluatePii, type LabelledSnippet, type PiiType, scrubPii } from "./pii.ts";
 import { assignSplits, SPLIT_NAMES, type SplitName } from "./split.ts";
 import { FilterCounter, HistogramCounter, LENGTH_BOUNDS, SCORE_BOUNDS } from "./stats.ts";
+import { LANGUAGE_ID_LIBRARY, LanguageFilter } from "./language.ts";
+import { NearDuplicateIndex, type NearDuplicateOptions } from "./near-dup.ts";
 import { cleanText } from "./text.ts";
+
+function nearOptions(o: CorpusOptions): NearDuplicateOptions {
+  return {
+    shingleWords: o.dedup.shingleWords,
+    minWords: o.dedup.nearMinWords,
+    permutations: o.dedup.minhashPermutations,
+    bands: o.dedup.lshBands,
+    threshold: o.dedup.nearThreshold,
+  };
+}
+
+/** True when the text may stay (its language is kept, or undetermined); counts dropped languages. */
+function languageKeeps(text: string, st: BuildState): boolean {
+  const v = st.language!.judge(text);
+  if (!v.keep && v.language) st.droppedLanguages[v.language] = (st.droppedLanguages[v.language] ?? 0) + 1;
+  return v.keep;
+}
 
 /** Post sources that carry no comment trees; `commentCount: "auto"` uses `num_comments` for them. */
 export const POSTS_ONLY_SOURCES: readonly string[] = ["reddit-csv"];
@@ -46,6 +68,11 @@ interface BuildState {
   seenPostText: Set<string>;
   seenCommentText: Set<string>;
   piiReplaced: Partial<Record<PiiType, number>>;
+  nearPosts: NearDuplicateIndex | null;
+  nearComments: NearDuplicateIndex | null;
+  language: LanguageFilter | null;
+  /** Languages detected in dropped texts, for the card. */
+  droppedLanguages: Record<string, number>;
 }
 
 /** Cleans text, then scrubs PII when enabled (counting replacements). */
@@ -57,24 +84,41 @@ function cleanAndScrub(s: string, st: BuildState): string {
   return r.text;
 }
 
-function declareFilters(f: FilterCounter): void {
-  f.declare("duplicate-post-id", "thread", "same post id seen earlier in the input (first kept)");
-  f.declare("removed-post", "thread", "post has removed_by_category, or body [deleted]/[removed]");
-  f.declare("nsfw", "thread", "post marked over_18");
-  f.declare("link-post", "thread", "link/photo post (is_self false)");
-  f.declare("upvote-ratio", "thread", "upvote_ratio below minimum (unknown ratios pass)");
-  f.declare("post-score", "thread", "post score below minimum");
+function declareFilters(f: FilterCounter, o: CorpusOptions): void {
+  const { removal: r, quality: q, dedup: d, language: l } = o;
+  const on = (enabled: boolean) => ({ enabled });
+  const lang = `language not in [${l.keep.join(", ")}] (eld; undetermined kept)`;
+  f.declare("duplicate-post-id", "thread", "same post id seen earlier in the input (first kept)", on(d.exactPosts));
+  f.declare("removed-post", "thread", "post has removed_by_category, or body [deleted]/[removed]", on(r.dropRemovedPosts));
+  f.declare("nsfw", "thread", "post marked over_18", on(r.dropNsfw));
+  f.declare("link-post", "thread", "link/photo post (is_self false)", on(r.dropLinkPosts));
+  f.declare("upvote-ratio", "thread", "upvote_ratio below minimum (unknown ratios pass)", on(q.minUpvoteRatio !== null));
+  f.declare("post-score", "thread", "post score below minimum", on(q.minScore !== null));
   f.declare("empty-post", "thread", "title empty after cleaning");
-  f.declare("duplicate-post-text", "thread", "same cleaned title + body seen earlier");
+  f.declare("post-language", "thread", `post ${lang}`, on(l.posts));
+  f.declare("duplicate-post-text", "thread", "same cleaned title + body seen earlier", on(d.exactPosts));
+  f.declare(
+    "near-duplicate-post",
+    "thread",
+    `title + body near-duplicates an earlier post (MinHash Jaccard >= ${d.nearThreshold}, ${d.shingleWords}-word shingles)`,
+    on(d.nearPosts),
+  );
   f.declare("orphaned-reply", "comment", "reply to a comment dropped by another filter");
-  f.declare("removed-comment", "comment", "body [deleted]/[removed]");
-  f.declare("bot", "comment", "author is a bot");
-  f.declare("stickied-moderator", "comment", "stickied comment distinguished as moderator");
-  f.declare("comment-score", "comment", "comment score below minimum");
+  f.declare("removed-comment", "comment", "body [deleted]/[removed]", on(r.dropRemovedComments));
+  f.declare("bot", "comment", "author is a bot", on(r.dropBots));
+  f.declare("stickied-moderator", "comment", "stickied comment distinguished as moderator", on(r.dropStickiedModComments));
+  f.declare("comment-score", "comment", "comment score below minimum", on(q.minCommentScore !== null));
   f.declare("comment-length", "comment", "cleaned body shorter than minimum (empty included)");
-  f.declare("duplicate-comment", "comment", "same cleaned body seen earlier in the corpus");
-  f.declare("comment-cap", "comment", "beyond the per-thread maximum");
-  f.declare("min-comments", "thread", "fewer comments than the minimum");
+  f.declare("comment-language", "comment", `comment ${lang}`, on(l.comments));
+  f.declare("duplicate-comment", "comment", "same cleaned body seen earlier in the corpus", on(d.exactComments));
+  f.declare(
+    "near-duplicate-comment",
+    "comment",
+    `near-duplicates an earlier comment (MinHash Jaccard >= ${d.nearThreshold}, ${d.shingleWords}-word shingles)`,
+    on(d.nearComments),
+  );
+  f.declare("comment-cap", "comment", "beyond the per-thread maximum", on(q.maxCommentsPerThread !== null));
+  f.declare("min-comments", "thread", "fewer comments than the minimum", on(q.minComments > 0));
 }
 
 function isBot(author: string | null, st: BuildState): boolean {
@@ -119,6 +163,10 @@ function cleanComments(thread: Thread, st: BuildState): Comment[] {
       drop();
       continue;
     }
+    if (st.opts.language.comments && !f.pass("comment-language", languageKeeps(body, st))) {
+      drop();
+      continue;
+    }
     if (dedup.exactComments && body.length >= dedup.exactCommentMinChars) {
       const key = sha(body.toLowerCase());
       if (!f.pass("duplicate-comment", !st.seenCommentText.has(key))) {
@@ -126,6 +174,10 @@ function cleanComments(thread: Thread, st: BuildState): Comment[] {
         continue;
       }
       st.seenCommentText.add(key);
+    }
+    if (st.nearComments && !f.pass("near-duplicate-comment", !st.nearComments.check(body).duplicate)) {
+      drop();
+      continue;
     }
     kept.push({ ...c, body });
   }
@@ -163,11 +215,14 @@ function cleanThread(thread: Thread, st: BuildState): Thread | null {
   const title = cleanAndScrub(p.title, st);
   const selftext = cleanAndScrub(p.selftext, st);
   if (!f.pass("empty-post", title.length > 0)) return null;
+  const postText = selftext ? `${title}\n${selftext}` : title;
+  if (st.opts.language.posts && !f.pass("post-language", languageKeeps(postText, st))) return null;
   if (dedup.exactPosts) {
     const key = sha(`${title.toLowerCase()}\n${selftext.toLowerCase()}`);
     if (!f.pass("duplicate-post-text", !st.seenPostText.has(key))) return null;
     st.seenPostText.add(key);
   }
+  if (st.nearPosts && !f.pass("near-duplicate-post", !st.nearPosts.check(postText).duplicate)) return null;
   const comments = cleanComments(thread, st);
   const postsOnly = POSTS_ONLY_SOURCES.includes(thread.source.kind);
   const count =
@@ -246,8 +301,15 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
     seenPostText: new Set(),
     seenCommentText: new Set(),
     piiReplaced: {},
+    nearPosts: o.dedup.nearPosts ? new NearDuplicateIndex(nearOptions(o)) : null,
+    nearComments: o.dedup.nearComments ? new NearDuplicateIndex(nearOptions(o)) : null,
+    language:
+      o.language.posts || o.language.comments
+        ? new LanguageFilter({ keep: o.language.keep, minChars: o.language.minChars })
+        : null,
+    droppedLanguages: {},
   };
-  declareFilters(st.filters);
+  declareFilters(st.filters, o);
   await mkdir(join(opts.outDir, "splits"), { recursive: true });
   const cleanPath = join(opts.outDir, "threads.jsonl");
   const out = createWriteStream(`${cleanPath}.partial`);
@@ -326,6 +388,24 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
       commentChars: commentLen.toJSON(),
       postScore: postScore.toJSON(),
       commentScore: commentScore.toJSON(),
+    },
+    nearDuplicates: {
+      method: "MinHash + LSH over lowercased word shingles (src/corpus/near-dup.ts); posts and comments indexed separately",
+      posts: o.dedup.nearPosts,
+      comments: o.dedup.nearComments,
+      threshold: o.dedup.nearThreshold,
+      shingleWords: o.dedup.shingleWords,
+      minWords: o.dedup.nearMinWords,
+      permutations: o.dedup.minhashPermutations,
+      bands: o.dedup.lshBands,
+    },
+    language: {
+      library: LANGUAGE_ID_LIBRARY,
+      keep: o.language.keep,
+      posts: o.language.posts,
+      comments: o.language.comments,
+      minChars: o.language.minChars,
+      droppedByLanguage: Object.fromEntries(Object.entries(st.droppedLanguages).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
     },
     options: o,
   };

@@ -5,6 +5,8 @@ export interface FilterStat {
   id: string;
   unit: "thread" | "comment";
   description: string;
+  /** False when the filter is switched off in the settings (then `in` = `out` = 0). */
+  enabled: boolean;
   in: number;
   out: number;
 }
@@ -13,9 +15,10 @@ export interface FilterStat {
 export class FilterCounter {
   private readonly stats = new Map<string, FilterStat>();
 
-  /** Declares a filter (so it shows in the card even when nothing reached it). */
-  declare(id: string, unit: FilterStat["unit"], description: string): void {
-    if (!this.stats.has(id)) this.stats.set(id, { id, unit, description, in: 0, out: 0 });
+  /** Declares a filter (so it shows in the card even when nothing reached it); `enabled: false` shows it as off. */
+  declare(id: string, unit: FilterStat["unit"], description: string, opts: { enabled?: boolean } = {}): void {
+    if (!this.stats.has(id))
+      this.stats.set(id, { id, unit, description, enabled: opts.enabled ?? true, in: 0, out: 0 });
   }
 
   /** Records that one item reached filter `id` and whether it passed; returns `pass`. */

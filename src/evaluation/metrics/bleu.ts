@@ -18,9 +18,9 @@
  * brevity penalty 0 when the hypothesis is empty.
  */
 import { type EvaluationInput, type EvaluationResult, type EvaluatorDescriptor, ZERO_COST } from "../types.ts";
-import { Counters, NgramTable } from "./support/ngram-table.ts";
+import { Counters, NgramTable, SubstringInterner } from "./support/ngram-table.ts";
 import { pyRstrip } from "./support/python-text.ts";
-import { tokenize13a } from "./support/tokenizer-13a.ts";
+import { forEachToken13a } from "./support/tokenizer-13a.ts";
 
 /** sacrebleu version whose behaviour is reproduced; goes into the signature. */
 export const SACREBLEU_VERSION = "2.5.1";
@@ -81,33 +81,42 @@ export interface HfBleuScore {
 }
 
 const ngramTable = new NgramTable();
+const tokenInterner = new SubstringInterner();
 const refMaxCounts = new Counters();
 const refCurCounts = new Counters();
 const usedCounts = new Counters();
 
 /**
+ * 13a tokens of a segment as ids of `tokenInterner` (interned when `add`, else 0 for a token not
+ * seen since the last reset). Ids identify tokens exactly (equal ids <=> equal strings).
+ */
+function tokenIds(line: string, add: boolean): Int32Array {
+  let ids = new Int32Array(64);
+  let n = 0;
+  forEachToken13a(line, (_s, codes, start, end) => {
+    if (n === ids.length) {
+      const bigger = new Int32Array(ids.length * 2);
+      bigger.set(ids);
+      ids = bigger;
+    }
+    ids[n++] = add ? tokenInterner.intern(codes, start, end) : tokenInterner.get(codes, start, end);
+  });
+  return ids.subarray(0, n);
+}
+
+/**
  * Clipped n-gram matches of orders 1..MAX_ORDER: per order, the sum over the hypothesis n-grams of
  * min(count in hypothesis, max count in any reference), i.e. sacrebleu's `correct` and
- * tensorflow/nmt's `matches_by_order`. N-grams are interned to integer ids (`NgramTable`) instead of
- * space-joined string keys; the counts are identical.
+ * tensorflow/nmt's `matches_by_order`. Tokens and n-grams are interned to integer ids
+ * (`SubstringInterner`, `NgramTable`) instead of space-joined string keys; the counts are identical.
+ * Call `tokenInterner.reset()`, then tokenize the references with `add` and the hypothesis without.
  */
-function clippedMatches(hypToks: readonly string[], refToks: readonly (readonly string[])[]): number[] {
+function clippedMatches(hypToks: Int32Array, refToks: readonly Int32Array[]): number[] {
   const table = ngramTable;
   table.reset();
-  const tokIds = new Map<string, number>();
   const refIdLists: Int32Array[] = [];
-  for (const toks of refToks) {
-    const n = toks.length;
-    const uni = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const t = toks[i]!;
-      let tid = tokIds.get(t);
-      if (tid === undefined) {
-        tid = tokIds.size + 1;
-        tokIds.set(t, tid);
-      }
-      uni[i] = tid;
-    }
+  for (const uni of refToks) {
+    const n = uni.length;
     // ids[i * MAX_ORDER + k] = id of the (k+1)-gram starting at i (0 past the end).
     const ids = new Int32Array(n * MAX_ORDER);
     for (let i = 0; i < n; i++) {
@@ -137,9 +146,8 @@ function clippedMatches(hypToks: readonly string[], refToks: readonly (readonly 
   refMax[0] = 0;
   const used = usedCounts.reset(size);
   const correct = new Array<number>(MAX_ORDER).fill(0);
-  const n = hypToks.length;
-  const uni = new Int32Array(n);
-  for (let i = 0; i < n; i++) uni[i] = tokIds.get(hypToks[i]!) ?? 0;
+  const uni = hypToks;
+  const n = uni.length;
   for (let i = 0; i < n; i++) {
     let prev = 0;
     for (let k = 0; k < MAX_ORDER && i + k < n; k++) {
@@ -187,10 +195,11 @@ function closestRefLen(hypLen: number, refLens: readonly number[]): number {
 }
 
 function sacreSegmentStats(hypothesis: string, references: readonly string[], lowercase: boolean): SegmentStats {
-  const prep = (s: string): string[] => tokenize13a(pyRstrip(lowercase ? s.toLowerCase() : s));
-  const refToks = references.map(prep);
+  const prep = (s: string, add: boolean): Int32Array => tokenIds(pyRstrip(lowercase ? s.toLowerCase() : s), add);
+  tokenInterner.reset();
+  const refToks = references.map((r) => prep(r, true));
   const refLens = refToks.map((t) => t.length);
-  const hypToks = prep(hypothesis);
+  const hypToks = prep(hypothesis, false);
   const correct = clippedMatches(hypToks, refToks);
   const total = ngramTotals(hypToks.length);
   return { hypLen: hypToks.length, refLen: closestRefLen(hypToks.length, refLens), correct, total };
@@ -359,8 +368,9 @@ export function hfBleu(
   predictions.forEach((pred, idx) => {
     const refs = references[idx]!;
     checkRefs(refs, "hfBleu");
-    const refToks = refs.map((r) => tokenize13a(r));
-    const trans = tokenize13a(pred);
+    tokenInterner.reset();
+    const refToks = refs.map((r) => tokenIds(r, true));
+    const trans = tokenIds(pred, false);
     referenceLength += Math.min(...refToks.map((r) => r.length));
     translationLength += trans.length;
     const m = clippedMatches(trans, refToks);

@@ -11,6 +11,7 @@
  */
 import { type EvaluationInput, type EvaluationResult, type EvaluatorDescriptor, ZERO_COST } from "../types.ts";
 import { SACREBLEU_VERSION } from "./bleu.ts";
+import { Counters, NgramTable } from "./support/ngram-table.ts";
 import { hasSurrogates, pyRemoveWhitespace, pySplit } from "./support/python-text.ts";
 
 export interface ChrfOptions {
@@ -86,30 +87,89 @@ function countNgrams(units: readonly string[] | string, n: number, joiner: strin
   return m;
 }
 
-function extractNgrams(sent: string, r: Resolved): Map<string, number>[] {
-  const s = r.lowercase ? sent.toLowerCase() : sent;
-  const line = r.whitespace ? s : pyRemoveWhitespace(s);
-  const units: string | string[] = hasSurrogates(line) ? Array.from(line) : line;
+function extractWordNgrams(sent: string, r: Resolved): Map<string, number>[] {
   const out: Map<string, number>[] = [];
-  for (let n = 1; n <= r.charOrder; n++) out.push(countNgrams(units, n, ""));
   if (r.wordOrder > 0) {
-    const words = removePunctuation(s);
+    const words = removePunctuation(r.lowercase ? sent.toLowerCase() : sent);
     for (let n = 1; n <= r.wordOrder; n++) out.push(countNgrams(words, n, " "));
   }
   return out;
 }
 
-function matchStats(hyp: Map<string, number>, ref: Map<string, number>): [number, number, number] {
-  let match = 0;
-  let hypCount = 0;
-  for (const [ng, c] of hyp) {
-    hypCount += c;
-    const rc = ref.get(ng);
-    if (rc !== undefined) match += Math.min(c, rc);
+/** The characters chrF's character n-grams run over, as code points (Python indexes code points). */
+function charUnits(sent: string, r: Resolved): Int32Array {
+  const s = r.lowercase ? sent.toLowerCase() : sent;
+  const line = r.whitespace ? s : pyRemoveWhitespace(s);
+  const n = line.length;
+  const out = new Int32Array(n);
+  if (!hasSurrogates(line)) {
+    for (let i = 0; i < n; i++) out[i] = line.charCodeAt(i);
+    return out;
   }
-  let refCount = 0;
-  for (const c of ref.values()) refCount += c;
-  return [ref.size > 0 ? hypCount : 0, refCount, match];
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const c = line.codePointAt(i)!;
+    out[k++] = c;
+    if (c > 0xffff) i++;
+  }
+  return out.subarray(0, k);
+}
+
+const charTable = new NgramTable();
+const hypCharCounts = new Counters();
+const usedCharCounts = new Counters();
+
+interface HypChars {
+  units: Int32Array;
+  /** Number of distinct hypothesis n-gram ids (ids are 1..size-1). */
+  size: number;
+}
+
+/**
+ * Interns every character n-gram (orders 1..charOrder) of the hypothesis into `charTable` and
+ * counts them in `hypCharCounts` (ids are exact: an n-gram's id is interned from its prefix's id
+ * and its last code point, see `NgramTable`).
+ */
+function internHypChars(units: Int32Array, charOrder: number): HypChars {
+  charTable.reset();
+  const n = units.length;
+  // Upper bound on ids: one per (position, order).
+  const counts = hypCharCounts.reset(n * charOrder + 1);
+  for (let i = 0; i < n; i++) {
+    let prev = 0;
+    for (let k = 0; k < charOrder && i + k < n; k++) {
+      prev = charTable.intern(prev, units[i + k]!);
+      counts[prev]!++;
+    }
+  }
+  return { units, size: charTable.next };
+}
+
+/** `[hyp, ref, match]` per character order for one reference, as sacrebleu's `_get_match_statistics`. */
+function charMatchStats(hyp: HypChars, refUnits: Int32Array, charOrder: number, out: number[]): void {
+  const hypCounts = hypCharCounts.data;
+  const used = usedCharCounts.reset(hyp.size);
+  const match = new Array<number>(charOrder).fill(0);
+  const n = refUnits.length;
+  for (let i = 0; i < n; i++) {
+    let prev = 0;
+    for (let k = 0; k < charOrder && i + k < n; k++) {
+      prev = charTable.get(prev, refUnits[i + k]!);
+      // Absent from the hypothesis: so is every longer n-gram starting here.
+      if (prev === 0) break;
+      if (used[prev]! < hypCounts[prev]!) {
+        used[prev]!++;
+        match[k]!++;
+      }
+    }
+  }
+  const hn = hyp.units.length;
+  for (let k = 0; k < charOrder; k++) {
+    const hypCount = Math.max(0, hn - k);
+    const refCount = Math.max(0, n - k);
+    // sacrebleu: the hypothesis count is reported as 0 when the reference has no n-gram of this order.
+    out.push(refCount > 0 ? hypCount : 0, refCount, match[k]!);
+  }
 }
 
 /** sacrebleu `CHRF._compute_f_score` (straight port). */
@@ -152,13 +212,15 @@ function fScore(stats: readonly number[], r: Resolved): number {
 }
 
 function segmentStats(hypothesis: string, references: readonly string[], r: Resolved): number[] {
-  const hyp = extractNgrams(hypothesis, r);
+  const hyp = internHypChars(charUnits(hypothesis, r), r.charOrder);
+  const hypWords = extractWordNgrams(hypothesis, r);
   let best: number[] = [];
   let bestF = -1.0;
   for (const ref of references) {
-    const refNgrams = extractNgrams(ref, r);
     const stats: number[] = [];
-    for (let i = 0; i < hyp.length; i++) stats.push(...matchStats(hyp[i]!, refNgrams[i]!));
+    charMatchStats(hyp, charUnits(ref, r), r.charOrder, stats);
+    const refWords = extractWordNgrams(ref, r);
+    for (let i = 0; i < hypWords.length; i++) stats.push(...matchStats(hypWords[i]!, refWords[i]!));
     const f = fScore(stats, r);
     if (f > bestF) {
       bestF = f;

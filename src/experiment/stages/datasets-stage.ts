@@ -48,6 +48,11 @@ export const datasetsStage: Stage = {
       let examples: SftExample[] = [];
       const skipped: Partial<Record<SftSkipReason | "overlaps-golden", number>> = {};
       for await (const thread of readThreadsJsonl(join(ctx.dir("corpus"), "splits", `${split}.jsonl`))) {
+        const r = sftExampleFromThread(thread, o);
+        if (typeof r === "string") {
+          skipped[r] = (skipped[r] ?? 0) + 1;
+          continue;
+        }
         if (config.datasets.sft.excludeGoldenOverlap) {
           const g = overlapsGolden(thread.post.title, thread.post.selftext, goldenWords);
           if (g >= 0) {
@@ -56,9 +61,7 @@ export const datasetsStage: Stage = {
             continue;
           }
         }
-        const r = sftExampleFromThread(thread, o);
-        if (typeof r === "string") skipped[r] = (skipped[r] ?? 0) + 1;
-        else examples.push(r);
+        examples.push(r);
       }
       const limit = config.datasets.sft.maxExamples;
       if (split === "train" && limit && examples.length > limit) examples = seededShuffle(examples, config.seed).slice(0, limit);

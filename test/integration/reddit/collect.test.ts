@@ -116,10 +116,136 @@ describe("collect against a fake Reddit on 127.0.0.1", () => {
     expect(faulty.log.filter((l) => l.path.startsWith("/api/morechildren") && l.path.includes("link_id=t3_t02") && l.status === 200).length).toBe(2);
 
     // Faults survived: each counted once, and the output equals the fault-free run byte for byte.
-    expect(r.client).toMatchObject({ status429: 1, status5xx: 2, errorBodies: 1, refreshesOn401: 1, tokenRequests: 2, rateLimitWaits: 1 });
-    console.log(JSON.stringify(r.client), JSON.stringify(deps.slept));
+    expect(r.client).toMatchObject({ status429: 1, status5xx: 2, errorBodies: 1, refreshesOn401: 1, tokenRequests: 2, rateLimitWaits: 2 });
+    // 3 backoffs of backoffBaseMs (500, 503, error body); Retry-After 2 s on the 429, then the rest of its
+    // X-Ratelimit-Reset (7 s); X-Ratelimit-Remaining 0 with Reset 3 s on t06.
+    expect(deps.slept).toEqual([5, 5, 5, 2000, 5000, 3000]);
+    expect(r.client).toMatchObject({ rateLimitWaitMs: 8000, backoffWaitMs: 2015 });
     expect(readFileSync(join(dir, "threads.jsonl"), "utf8")).toBe(readFileSync(join(cleanDir, "threads.jsonl"), "utf8"));
     expect(r0.threads).toBe(19);
     expect(r.pages.fetched).toBe(r0.pages.fetched);
+  });
+});
+
+describe("collect: failures, credentials and resuming", () => {
+  it("fails before any request when a credential variable is missing, naming the variable only", async () => {
+    const s = await server();
+    const err = await collectThreads({ options: config(s.baseUrl), outDir: tmp(), deps: fakeDeps({ REDDIT_CLIENT_ID: "cid-123" }) }).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain("REDDIT_CLIENT_SECRET");
+    expect(s.log.length).toBe(0);
+  });
+
+  it("treats a token reply of 200 {error} as a failure without leaking the secret", async () => {
+    const s = await server();
+    const opts = config(s.baseUrl, { auth: { flow: "password" } });
+    const deps = fakeDeps({ ...ENV, REDDIT_USERNAME: "someone", REDDIT_PASSWORD: "wrong-pass-987" });
+    const err = await collectThreads({ options: opts, outDir: tmp(), deps }).catch((e) => e);
+    expect(err).toBeInstanceOf(RedditApiError);
+    expect((err as RedditApiError).isRetryable).toBe(false);
+    expect((err as Error).message).toMatch(/invalid_grant.*REDDIT_PASSWORD/);
+    for (const secret of ["s3cret-value-xyz", "wrong-pass-987"]) expect(JSON.stringify([(err as Error).message, deps.logs])).not.toContain(secret);
+    expect(s.count()).toBe(0);
+  });
+
+  it("gives up after maxRetries with a retryable error, keeps the journal, and the rerun fetches only what is missing", async () => {
+    const ref = await server();
+    const refDir = tmp();
+    const r0 = await collectThreads({ options: config(ref.baseUrl), outDir: refDir, deps: fakeDeps() });
+    const faults: Fault[] = [1, 2, 3, 4].map((nth) => ({ prefix: "/comments/t07", nth, kind: "500" }));
+    const s = await server({ faults });
+    const dir = tmp();
+    const err = await collectThreads({ options: config(s.baseUrl), outDir: dir, deps: fakeDeps() }).catch((e) => e);
+    expect(err).toBeInstanceOf(RedditApiError);
+    expect(err).toMatchObject({ status: 500, isRetryable: true });
+    expect(existsSync(join(dir, "threads.jsonl"))).toBe(false);
+    const journaled = readFileSync(join(dir, "pages.jsonl"), "utf8").trim().split("\n").length;
+    // A crash can cut the last journal line short: it is dropped on open and its request made again.
+    appendFileSync(join(dir, "pages.jsonl"), '{"k":"/comments/t07?sort=conf');
+    const before = s.count();
+    const r = await collectThreads({ options: config(s.baseUrl), outDir: dir, deps: fakeDeps() });
+    expect(r.pages.fromJournal).toBe(journaled);
+    expect(r.pages.fetched).toBe(r0.pages.fetched - journaled);
+    expect(s.count() - before).toBe(r0.pages.fetched - journaled);
+    expect(readFileSync(join(dir, "threads.jsonl"), "utf8")).toBe(readFileSync(join(refDir, "threads.jsonl"), "utf8"));
+    // Other settings in the same folder are refused.
+    const other = config(s.baseUrl, { comments: { maxMoreRequestsPerThread: 3 } });
+    await expect(collectThreads({ options: other, outDir: dir, deps: fakeDeps() })).rejects.toThrow(/--fresh/);
+  });
+
+  it("leaves branches it may not load as `more` (maxMoreRequestsPerThread)", async () => {
+    const s = await server();
+    const r = await collectThreads({ options: config(s.baseUrl, { comments: { maxMoreRequestsPerThread: 3 } }), outDir: tmp(), deps: fakeDeps() });
+    const t01 = readThreads(r.threadsFile.replace(/threads\.jsonl$/, ""))[0]!;
+    expect(t01.comments.length).toBeLessThan(304);
+    expect(t01.more!.length).toBeGreaterThan(0);
+    expect(s.count("/comments/t01/_/") + s.log.filter((l) => l.path.includes("link_id=t3_t01")).length).toBe(3);
+    expect(r.unloadedMore).toBeGreaterThan(0);
+  });
+});
+
+describe("collect CLI: kill -9 in the middle and rerun", () => {
+  function runCli(cfg: string, out: string): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
+    const child = spawn(process.execPath, [join(ROOT, "bin/wayfarer.js"), "collect", "--config", cfg, "--out", out], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", ...ENV },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (d) => {
+      stderr += String(d);
+    });
+    const done = new Promise<{ code: number | null; signal: string | null; stderr: string }>((r) =>
+      child.on("exit", (code, signal) => r({ code, signal, stderr })),
+    );
+    return { child, done };
+  }
+
+  it("resumes without refetching and writes output byte-identical to an uninterrupted run", async () => {
+    let victim: ChildProcess | undefined;
+    let killAt = 0;
+    const s = await server({
+      onApiRequest: (n) => {
+        if (killAt > 0 && n === killAt) {
+          victim?.kill("SIGKILL");
+          return "hang";
+        }
+        return undefined;
+      },
+    });
+    const dir = tmp();
+    const cfgFile = join(dir, "collect.yaml");
+    // An experiment-style file: the settings under `collect:`.
+    writeFileSync(cfgFile, JSON.stringify({ collect: config(s.baseUrl) }));
+
+    const ref = runCli(cfgFile, join(dir, "ref"));
+    const refExit = await ref.done;
+    expect(refExit.code, refExit.stderr).toBe(0);
+    const total = s.count();
+    expect(total).toBeGreaterThan(60);
+
+    const out = join(dir, "resumed");
+    let answered = 0;
+    for (const k of [7, 31]) {
+      killAt = s.apiCount + k;
+      const run = runCli(cfgFile, out);
+      victim = run.child;
+      const exit = await run.done;
+      expect(exit.signal).toBe("SIGKILL");
+      answered += k - 1; // the k-th request was never answered
+      expect(readFileSync(join(out, "pages.jsonl"), "utf8").trim().split("\n").length).toBe(answered);
+      expect(existsSync(join(out, "threads.jsonl"))).toBe(false);
+    }
+    killAt = 0;
+    const base = s.count();
+    const last = runCli(cfgFile, out);
+    const exit = await last.done;
+    expect(exit.code, exit.stderr).toBe(0);
+    // No finished page was fetched again: the three runs together asked for exactly the pages of one run.
+    expect(s.count() - base).toBe(total - answered);
+    expect(readFileSync(join(out, "threads.jsonl"), "utf8")).toBe(readFileSync(join(dir, "ref", "threads.jsonl"), "utf8"));
+    expect(JSON.parse(readFileSync(join(out, "state.json"), "utf8"))).toMatchObject({ pages: total, done: true });
+    expect(readFileSync(join(out, "pages.jsonl"), "utf8")).not.toContain(ENV.REDDIT_CLIENT_SECRET);
+    expect(s.problems).toEqual([]);
   });
 });

@@ -60,7 +60,8 @@ export class FakeReddit {
   private tokens = new Set<string>();
   private tokenSeq = 0;
   private inFlight = 0;
-  private apiCount = 0;
+  /** API requests received so far, answered or not. */
+  apiCount = 0;
   private readonly prefixCounts = new Map<string, number>();
   private readonly byId = new Map<string, { post: FakePost; c: FakeComment }>();
   private readonly kids = new Map<string, FakeComment[]>();
@@ -142,12 +143,15 @@ export class FakeReddit {
     const token = auth.startsWith("bearer ") ? auth.slice(7) : "";
     const rl = { "X-Ratelimit-Used": String(n), "X-Ratelimit-Remaining": "500.0", "X-Ratelimit-Reset": "300" };
     if (!this.tokens.has(token)) return finish(401, { message: "Unauthorized", error: 401 }, rl);
+    const seenBy = new Map<string, number>();
+    for (const prefix of new Set((this.o.faults ?? []).map((f) => f.prefix))) {
+      if (!path.startsWith(prefix)) continue;
+      const seen = (this.prefixCounts.get(prefix) ?? 0) + 1;
+      this.prefixCounts.set(prefix, seen);
+      seenBy.set(prefix, seen);
+    }
     for (const f of this.o.faults ?? []) {
-      if (!path.startsWith(f.prefix)) continue;
-      const key = `${f.prefix}#${f.nth}`;
-      const seen = (this.prefixCounts.get(key) ?? 0) + 1;
-      this.prefixCounts.set(key, seen);
-      if (seen !== f.nth) continue;
+      if (seenBy.get(f.prefix) !== f.nth) continue;
       switch (f.kind) {
         case "401":
           this.tokens.delete(token); // the token expires

@@ -125,3 +125,116 @@ export class Counters {
     return this.data;
   }
 }
+
+/**
+ * Interns strings given as code-unit ranges `codes[start..end)` to dense ids (1, 2, ...) without
+ * creating them: an open-addressing table keyed by the code units (compared in full, so distinct
+ * strings never share an id; the units are copied into an internal pool). Reused across calls:
+ * `reset()` is O(1) apart from the pool.
+ */
+export class SubstringInterner {
+  #mask = 0;
+  #slotId = new Int32Array(0);
+  #stamp = new Uint32Array(0);
+  #gen = 1;
+  #pool = new Uint16Array(1 << 16);
+  #poolLen = 0;
+  #starts = new Int32Array(1 << 12);
+  #lens = new Int32Array(1 << 12);
+  #hashes = new Int32Array(1 << 12);
+  /** Number of distinct strings interned since the last reset (= the largest id). */
+  size = 0;
+
+  constructor(initialCapacity = 1 << 13) {
+    this.#allocSlots(initialCapacity);
+  }
+
+  #allocSlots(cap: number): void {
+    this.#mask = cap - 1;
+    this.#slotId = new Int32Array(cap);
+    this.#stamp = new Uint32Array(cap);
+  }
+
+  reset(): void {
+    this.size = 0;
+    this.#poolLen = 0;
+    this.#gen++;
+    if (this.#gen === 0xffffffff) {
+      this.#stamp.fill(0);
+      this.#gen = 1;
+    }
+  }
+
+  #find(codes: Uint16Array, start: number, len: number, h: number): number {
+    const pool = this.#pool;
+    let i = h & this.#mask;
+    while (this.#stamp[i] === this.#gen) {
+      const id = this.#slotId[i]!;
+      if (this.#hashes[id] === h && this.#lens[id] === len) {
+        const s0 = this.#starts[id]!;
+        let k = 0;
+        while (k < len && pool[s0 + k] === codes[start + k]) k++;
+        if (k === len) return id;
+      }
+      i = (i + 1) & this.#mask;
+    }
+    return -1 - i;
+  }
+
+  static #hash(codes: Uint16Array, start: number, end: number): number {
+    let h = 0x811c9dc5;
+    for (let k = start; k < end; k++) h = Math.imul(h ^ codes[k]!, 0x01000193);
+    return h ^ (h >>> 16);
+  }
+
+  /** Id of `codes[start..end)`, or 0 when it was not interned. */
+  get(codes: Uint16Array, start: number, end: number): number {
+    const r = this.#find(codes, start, end - start, SubstringInterner.#hash(codes, start, end));
+    return r > 0 ? r : 0;
+  }
+
+  /** Id of `codes[start..end)`, allocating the next one when new. */
+  intern(codes: Uint16Array, start: number, end: number): number {
+    const len = end - start;
+    const h = SubstringInterner.#hash(codes, start, end);
+    const r = this.#find(codes, start, len, h);
+    if (r > 0) return r;
+    const slot = -1 - r;
+    const id = ++this.size;
+    if (id >= this.#starts.length) {
+      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.#starts = grow(this.#starts);
+      this.#lens = grow(this.#lens);
+      this.#hashes = grow(this.#hashes);
+    }
+    if (this.#poolLen + len > this.#pool.length) {
+      const bigger = new Uint16Array(2 * (this.#poolLen + len));
+      bigger.set(this.#pool.subarray(0, this.#poolLen));
+      this.#pool = bigger;
+    }
+    this.#pool.set(codes.subarray(start, end), this.#poolLen);
+    this.#starts[id] = this.#poolLen;
+    this.#poolLen += len;
+    this.#lens[id] = len;
+    this.#hashes[id] = h;
+    this.#stamp[slot] = this.#gen;
+    this.#slotId[slot] = id;
+    if (id * 2 > this.#mask) this.#rehash();
+    return id;
+  }
+
+  #rehash(): void {
+    this.#allocSlots((this.#mask + 1) * 2);
+    const gen = this.#gen;
+    for (let id = 1; id <= this.size; id++) {
+      let i = this.#hashes[id]! & this.#mask;
+      while (this.#stamp[i] === gen) i = (i + 1) & this.#mask;
+      this.#stamp[i] = gen;
+      this.#slotId[i] = id;
+    }
+  }
+}

@@ -92,17 +92,41 @@ let pending = new Int32Array(1 << 12);
  * @returns the tokens (sacrebleu returns them joined by single spaces; BLEU splits them again).
  */
 export function tokenize13a(line: string): string[] {
+  const tokens: string[] = [];
+  forEachToken13a(line, (s, _codes, start, end) => {
+    tokens.push(s.slice(start - 1, end - 1));
+  });
+  return tokens;
+}
+
+let codeBuf = new Uint16Array(1 << 14);
+
+/**
+ * `tokenize13a` without materialising the tokens: calls `onToken(text, codes, start, end)` for each
+ * token, in order, where the token's code units are `codes[start..end)` (a scratch buffer, valid
+ * during the call only) and the token is `text.slice(start - 1, end - 1)` (`text` = the
+ * pre-processed line).
+ */
+export function forEachToken13a(
+  line: string,
+  onToken: (text: string, codes: Uint16Array, start: number, end: number) => void,
+): void {
   const s = preprocess(line);
   const n = s.length;
   if (gap.length < n + 3) gap = new Uint8Array(2 * (n + 3));
+  if (codeBuf.length < n + 2) codeBuf = new Uint16Array(2 * (n + 2));
   gap.fill(0, 0, n + 3);
   const g = gap;
-  // code at padded position p
-  const at = (p: number): number => (p === 0 || p === n + 1 ? 32 : s.charCodeAt(p - 1));
+  // Padded code units: cb[0] and cb[n + 1] are the padding spaces.
+  const cb = codeBuf;
+  cb[0] = 32;
+  cb[n + 1] = 32;
+  const at = (p: number): number => cb[p]!;
   // Step 1 (single-character pattern, every occurrence independent) + collect `.`, `,`, `-`.
   let ns = 0;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
+    cb[i + 1] = c;
     if (c <= 0x7e && c >= 0x20) {
       if (isPunct(c)) {
         g[i + 1] = 1;
@@ -165,21 +189,20 @@ export function tokenize13a(line: string): string[] {
     }
   }
   // str.split() on the virtual string.
-  const tokens: string[] = [];
+  // Token offsets are into `s`; `cb` holds the same code units at offset + 1.
   let start = -1;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
+    const c = cb[i + 1]!;
     if (c <= 0x20 || c >= 0x85 ? isPyWhitespace(c) : false) {
       if (start >= 0) {
-        tokens.push(s.slice(start, i));
+        onToken(s, cb, start + 1, i + 1);
         start = -1;
       }
     } else if (start < 0) start = i;
     else if (g[i + 1] === 1) {
-      tokens.push(s.slice(start, i));
+      onToken(s, cb, start + 1, i + 1);
       start = i;
     }
   }
-  if (start >= 0) tokens.push(s.slice(start, n));
-  return tokens;
+  if (start >= 0) onToken(s, cb, start + 1, n + 1);
 }
