@@ -78,7 +78,11 @@ const AuthSchema = z
       .describe(
         "OAuth flow: client_credentials = app-only (read-only public data); password = script app, only for the app's developers.",
       ),
-    clientIdEnv: z.string().min(1).default("REDDIT_CLIENT_ID").describe("Environment variable holding the app's client id."),
+    clientIdEnv: z
+      .string()
+      .min(1)
+      .default("REDDIT_CLIENT_ID")
+      .describe("Environment variable holding the app's client id."),
     clientSecretEnv: z
       .string()
       .min(1)
@@ -146,7 +150,9 @@ const HttpSchema = z
       .int()
       .min(0)
       .default(6)
-      .describe("Retries of one request after 429, 5xx, network errors or a 200 with an error body; then the run stops."),
+      .describe(
+        "Retries of one request after 429, 5xx, network errors or a 200 with an error body; then the run stops.",
+      ),
     backoffBaseMs: z
       .number()
       .min(0)

@@ -143,7 +143,9 @@ const DedupSchema = z
     nearComments: z
       .boolean()
       .default(true)
-      .describe("Drop a comment that is a near duplicate of an earlier kept comment anywhere in the corpus (with its replies)."),
+      .describe(
+        "Drop a comment that is a near duplicate of an earlier kept comment anywhere in the corpus (with its replies).",
+      ),
     nearThreshold: z
       .number()
       .gt(0)
@@ -152,7 +154,13 @@ const DedupSchema = z
       .describe(
         "Estimated Jaccard similarity of word-shingle sets at or above which a text is a near duplicate. 0.7 catches reposts with small edits (a changed sentence in a paragraph) and keeps different answers that share phrases (typically < 0.3).",
       ),
-    shingleWords: z.number().int().min(1).max(10).default(5).describe("Words per shingle for near-duplicate detection."),
+    shingleWords: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(5)
+      .describe("Words per shingle for near-duplicate detection."),
     nearMinWords: z
       .number()
       .int()
@@ -198,8 +206,10 @@ const LanguageSchema = z
       .number()
       .int()
       .min(1)
-      .default(20)
-      .describe("Texts with fewer letters/digits are not judged (kept): too short for reliable detection."),
+      .default(60)
+      .describe(
+        "Texts with fewer letters/digits are not judged (kept). 60: on the 2013 travel posts, shorter titles (place names such as 'Haleakala National Park, Hawaii') were misread as tl/ca/it; from 60 on only French posts were dropped.",
+      ),
   })
   .describe("Language filter with the eld library (src/corpus/language.ts); undetermined texts are kept.");
 

@@ -4,6 +4,7 @@
  * (`corpus.ts`, `import.ts`). Relative paths in the file are resolved against the file's folder.
  */
 import { z } from "zod";
+import { CollectOptionsSchema } from "./collect.ts";
 import { CorpusOptionsSchema } from "./corpus.ts";
 import { ImportOptionsSchema } from "./import.ts";
 
@@ -188,7 +189,10 @@ export const ExperimentSchema = z
     seed: z.number().int().default(42).describe("Seed for splits, sampling and training."),
     workspace: z.string().default("runs").describe("Folder (relative to the experiment file) for outputs and the store."),
     systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT).describe("System message for training and generation."),
-    import: ImportOptionsSchema,
+    collect: CollectOptionsSchema.optional().describe(
+      "Fetch threads from the Reddit API first (OAuth credentials from the environment); its threads join the import inputs.",
+    ),
+    import: ImportOptionsSchema.prefault({ inputs: [] }),
     corpus: CorpusOptionsSchema.prefault({}),
     datasets: DatasetsSchema,
     models: z.record(Name, ModelSchema).describe("Named models: bases to train and serve, and judges."),
@@ -209,6 +213,9 @@ export const ExperimentSchema = z
         ctx.addIssue({ code: "custom", path, message: `model "${name}" must be a local llama model to train or load adapters` });
       }
     };
+    if (!x.collect && x.import.inputs.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["import", "inputs"], message: "give at least one input path (or a collect section)" });
+    }
     const adapters = new Set<string>();
     x.train.adapters.forEach((a, i) => {
       if (adapters.has(a.name)) ctx.addIssue({ code: "custom", path: ["train", "adapters", i, "name"], message: `duplicate adapter "${a.name}"` });

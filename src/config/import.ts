@@ -24,8 +24,8 @@ export const ImportOptionsSchema = z
   .object({
     inputs: z
       .array(ImportInputSchema)
-      .min(1, "give at least one input path")
-      .describe("Files or directories to import, read in order."),
+      .default([])
+      .describe("Files or directories to import, read in order (with `collect`, its threads are read first)."),
   })
   .describe("Settings of the import stage.");
 

@@ -109,7 +109,10 @@ export function renderCardMarkdown(card: CorpusCard): string {
   }
   if (card.language) {
     const g = card.language;
-    const dropped = Object.entries(g.droppedByLanguage).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+    const dropped =
+      Object.entries(g.droppedByLanguage)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ") || "none";
     L.push(
       "",
       `Language filter: ${g.library}; keep [${g.keep.join(", ")}]; posts ${g.posts ? "on" : "off"}, comments ${g.comments ? "on" : "off"}; texts under ${g.minChars} letters not judged. Dropped by detected language: ${dropped}.`,

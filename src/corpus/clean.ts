@@ -25,11 +25,11 @@ import { InputError } from "../errors/input-error.ts";
 import { readThreadsJsonl } from "../reddit/import.ts";
 import type { Comment, Thread } from "../reddit/thread.ts";
 import { type CorpusCard, renderCardMarkdown } from "./card.ts";
+import { LANGUAGE_ID_LIBRARY, LanguageFilter } from "./language.ts";
+import { NearDuplicateIndex, type NearDuplicateOptions } from "./near-dup.ts";
 import { evaluatePii, type LabelledSnippet, type PiiType, scrubPii } from "./pii.ts";
 import { assignSplits, SPLIT_NAMES, type SplitName } from "./split.ts";
 import { FilterCounter, HistogramCounter, LENGTH_BOUNDS, SCORE_BOUNDS } from "./stats.ts";
-import { LANGUAGE_ID_LIBRARY, LanguageFilter } from "./language.ts";
-import { NearDuplicateIndex, type NearDuplicateOptions } from "./near-dup.ts";
 import { cleanText } from "./text.ts";
 
 function nearOptions(o: CorpusOptions): NearDuplicateOptions {
@@ -89,10 +89,20 @@ function declareFilters(f: FilterCounter, o: CorpusOptions): void {
   const on = (enabled: boolean) => ({ enabled });
   const lang = `language not in [${l.keep.join(", ")}] (eld; undetermined kept)`;
   f.declare("duplicate-post-id", "thread", "same post id seen earlier in the input (first kept)", on(d.exactPosts));
-  f.declare("removed-post", "thread", "post has removed_by_category, or body [deleted]/[removed]", on(r.dropRemovedPosts));
+  f.declare(
+    "removed-post",
+    "thread",
+    "post has removed_by_category, or body [deleted]/[removed]",
+    on(r.dropRemovedPosts),
+  );
   f.declare("nsfw", "thread", "post marked over_18", on(r.dropNsfw));
   f.declare("link-post", "thread", "link/photo post (is_self false)", on(r.dropLinkPosts));
-  f.declare("upvote-ratio", "thread", "upvote_ratio below minimum (unknown ratios pass)", on(q.minUpvoteRatio !== null));
+  f.declare(
+    "upvote-ratio",
+    "thread",
+    "upvote_ratio below minimum (unknown ratios pass)",
+    on(q.minUpvoteRatio !== null),
+  );
   f.declare("post-score", "thread", "post score below minimum", on(q.minScore !== null));
   f.declare("empty-post", "thread", "title empty after cleaning");
   f.declare("post-language", "thread", `post ${lang}`, on(l.posts));
@@ -106,7 +116,12 @@ function declareFilters(f: FilterCounter, o: CorpusOptions): void {
   f.declare("orphaned-reply", "comment", "reply to a comment dropped by another filter");
   f.declare("removed-comment", "comment", "body [deleted]/[removed]", on(r.dropRemovedComments));
   f.declare("bot", "comment", "author is a bot", on(r.dropBots));
-  f.declare("stickied-moderator", "comment", "stickied comment distinguished as moderator", on(r.dropStickiedModComments));
+  f.declare(
+    "stickied-moderator",
+    "comment",
+    "stickied comment distinguished as moderator",
+    on(r.dropStickiedModComments),
+  );
   f.declare("comment-score", "comment", "comment score below minimum", on(q.minCommentScore !== null));
   f.declare("comment-length", "comment", "cleaned body shorter than minimum (empty included)");
   f.declare("comment-language", "comment", `comment ${lang}`, on(l.comments));
@@ -390,7 +405,8 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
       commentScore: commentScore.toJSON(),
     },
     nearDuplicates: {
-      method: "MinHash + LSH over lowercased word shingles (src/corpus/near-dup.ts); posts and comments indexed separately",
+      method:
+        "MinHash + LSH over lowercased word shingles (src/corpus/near-dup.ts); posts and comments indexed separately",
       posts: o.dedup.nearPosts,
       comments: o.dedup.nearComments,
       threshold: o.dedup.nearThreshold,
@@ -405,7 +421,9 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
       posts: o.language.posts,
       comments: o.language.comments,
       minChars: o.language.minChars,
-      droppedByLanguage: Object.fromEntries(Object.entries(st.droppedLanguages).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
+      droppedByLanguage: Object.fromEntries(
+        Object.entries(st.droppedLanguages).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+      ),
     },
     options: o,
   };

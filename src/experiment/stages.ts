@@ -1,4 +1,5 @@
 import type { Stage } from "./stage.ts";
+import { collectStage } from "./stages/collect-stage.ts";
 import { corpusStage } from "./stages/corpus-stage.ts";
 import { datasetsStage } from "./stages/datasets-stage.ts";
 import { evaluateStage } from "./stages/evaluate-stage.ts";
@@ -8,4 +9,4 @@ import { reportStage } from "./stages/report-stage.ts";
 import { trainStage } from "./stages/train-stage.ts";
 
 /** The pipeline, in order (ARCHITECTURE.md). */
-export const STAGES: readonly Stage[] = [importStage, corpusStage, datasetsStage, trainStage, generateStage, evaluateStage, reportStage];
+export const STAGES: readonly Stage[] = [collectStage, importStage, corpusStage, datasetsStage, trainStage, generateStage, evaluateStage, reportStage];

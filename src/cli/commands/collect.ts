@@ -82,8 +82,14 @@ export const collectCommand: CommandDefinition = {
       .description(
         "Fetch threads from the Reddit API (tiers and quotas from the config) into threads JSONL; resumable (rerun to continue)",
       )
-      .requiredOption("--config <file>", "YAML/JSON collect settings (see src/config/collect.ts, examples/collect-seed-tiers.yaml)")
-      .requiredOption("-o, --out <dir>", "output folder: pages.jsonl (journal), state.json, threads.jsonl, collect-report.json")
+      .requiredOption(
+        "--config <file>",
+        "YAML/JSON collect settings (see src/config/collect.ts, examples/collect-seed-tiers.yaml)",
+      )
+      .requiredOption(
+        "-o, --out <dir>",
+        "output folder: pages.jsonl (journal), state.json, threads.jsonl, collect-report.json",
+      )
       .option("--fresh", "discard an earlier journal in the folder and start over")
       .option("--json", "print the report as JSON")
       .action(async (opts: CollectCommandOptions) => {

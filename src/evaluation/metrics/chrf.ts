@@ -172,6 +172,19 @@ function charMatchStats(hyp: HypChars, refUnits: Int32Array, charOrder: number, 
   }
 }
 
+function matchStats(hyp: Map<string, number>, ref: Map<string, number>): [number, number, number] {
+  let match = 0;
+  let hypCount = 0;
+  for (const [ng, c] of hyp) {
+    hypCount += c;
+    const rc = ref.get(ng);
+    if (rc !== undefined) match += Math.min(c, rc);
+  }
+  let refCount = 0;
+  for (const c of ref.values()) refCount += c;
+  return [ref.size > 0 ? hypCount : 0, refCount, match];
+}
+
 /** sacrebleu `CHRF._compute_f_score` (straight port). */
 function fScore(stats: readonly number[], r: Resolved): number {
   const eps = 1e-16;

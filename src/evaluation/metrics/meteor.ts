@@ -55,32 +55,71 @@ export interface MeteorScore {
 
 type Enum = Array<[number, string]>;
 
-/** NLTK `_match_enums`: greedy, hypothesis from the end, reference from the end; mutates the lists. */
-function matchEnums(hyp: Enum, ref: Enum, out: Array<[number, number]>): void {
-  for (let i = hyp.length - 1; i >= 0; i--) {
-    const w = hyp[i]![1];
-    for (let j = ref.length - 1; j >= 0; j--) {
-      if (w === ref[j]![1]) {
-        out.push([hyp[i]![0], ref[j]![0]]);
-        hyp.splice(i, 1);
-        ref.splice(j, 1);
-        break;
-      }
-    }
+/**
+ * NLTK `_match_enums`: greedy, hypothesis from the end, each hypothesis word takes the *last*
+ * still-unmatched equal reference word; returns the unmatched leftovers (order kept). Instead of
+ * NLTK's nested scan + `pop`, each reference word keeps a stack of its unmatched indices (ascending),
+ * so "the last unmatched equal word" is the top of the stack: same pairs, same order.
+ */
+function matchEnums(hyp: Enum, ref: Enum, out: Array<[number, number]>): [Enum, Enum] {
+  const stacks = new Map<string, number[]>();
+  for (let j = 0; j < ref.length; j++) {
+    const w = ref[j]![1];
+    const st = stacks.get(w);
+    if (st === undefined) stacks.set(w, [j]);
+    else st.push(j);
   }
+  const hypMatched = new Uint8Array(hyp.length);
+  const refMatched = new Uint8Array(ref.length);
+  for (let i = hyp.length - 1; i >= 0; i--) {
+    const st = stacks.get(hyp[i]![1]);
+    if (st === undefined || st.length === 0) continue;
+    const j = st.pop()!;
+    out.push([hyp[i]![0], ref[j]![0]]);
+    hypMatched[i] = 1;
+    refMatched[j] = 1;
+  }
+  return [hyp.filter((_, i) => hypMatched[i] === 0), ref.filter((_, j) => refMatched[j] === 0)];
 }
 
+/**
+ * NLTK `_enum_wordnetsyn_match`: as `matchEnums`, but a hypothesis word matches a reference word in
+ * its synonym set. The last unmatched reference word in the set is the largest stack top over the
+ * set's words (or, when the set is larger than the reference, found by scanning it from the end).
+ */
 function wordnetMatch(hyp: Enum, ref: Enum, wordnet: WordNet, out: Array<[number, number]>): void {
-  for (let i = hyp.length - 1; i >= 0; i--) {
+  const stacks = new Map<string, number[]>();
+  for (let j = 0; j < ref.length; j++) {
+    const w = ref[j]![1];
+    const st = stacks.get(w);
+    if (st === undefined) stacks.set(w, [j]);
+    else st.push(j);
+  }
+  let remaining = ref.length;
+  for (let i = hyp.length - 1; i >= 0 && remaining > 0; i--) {
     const syns = wordnet.meteorSynonyms(hyp[i]![1]);
-    for (let j = ref.length - 1; j >= 0; j--) {
-      if (syns.has(ref[j]![1])) {
-        out.push([hyp[i]![0], ref[j]![0]]);
-        hyp.splice(i, 1);
-        ref.splice(j, 1);
-        break;
+    let best = -1;
+    let bestStack: number[] | undefined;
+    if (syns.size <= stacks.size) {
+      for (const w of syns) {
+        const st = stacks.get(w);
+        if (st !== undefined && st.length > 0 && st[st.length - 1]! > best) {
+          best = st[st.length - 1]!;
+          bestStack = st;
+        }
+      }
+    } else {
+      for (const [w, st] of stacks) {
+        if (st.length > 0 && st[st.length - 1]! > best && syns.has(w)) {
+          best = st[st.length - 1]!;
+          bestStack = st;
+        }
       }
     }
+    if (bestStack === undefined) continue;
+    bestStack.pop();
+    remaining--;
+    out.push([hyp[i]![0], ref[best]![0]]);
   }
 }
 
@@ -121,10 +160,10 @@ export function singleMeteor(
   const translationLength = hyp.length;
   const referenceLength = ref.length;
   const matches: Array<[number, number]> = [];
-  matchEnums(hyp, ref, matches);
+  [hyp, ref] = matchEnums(hyp, ref, matches);
   hyp = hyp.map(([i, w]) => [i, porterStem(w)]);
   ref = ref.map(([i, w]) => [i, porterStem(w)]);
-  matchEnums(hyp, ref, matches);
+  [hyp, ref] = matchEnums(hyp, ref, matches);
   if (options.wordnet !== null) wordnetMatch(hyp, ref, options.wordnet, matches);
   // Python's sort is stable; hypothesis indices are unique, so order is fully determined.
   matches.sort((a, b) => a[0] - b[0]);

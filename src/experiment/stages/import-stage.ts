@@ -6,14 +6,17 @@ import type { Stage } from "../stage.ts";
 /** import: every input of the experiment -> `import/threads.jsonl` + `import/report.json`. */
 export const importStage: Stage = {
   id: "import",
-  deps: [],
+  deps: ["collect"],
   version: 1,
   settings: (exp) => exp.config.import,
   async run(ctx) {
     const dir = ctx.dir("import");
     const files = new Set<string>();
     const report = await importThreads({
-      inputs: ctx.exp.config.import.inputs,
+      inputs: [
+        ...(ctx.exp.config.collect ? [{ path: join(ctx.dir("collect"), "threads.jsonl"), format: "threads-jsonl" as const }] : []),
+        ...ctx.exp.config.import.inputs,
+      ],
       outFile: join(dir, "threads.jsonl"),
       onProgress: ({ file, records }) => {
         if (!files.has(file) && records >= 100_000) ctx.progress.log(`  reading ${file} (large file)`);

@@ -115,7 +115,7 @@ function listingKey(sub: string, l: ListingSpec, limit: number, count: number, a
 
 function listingProblem(body: unknown): string | null {
   const b = body as { kind?: unknown; data?: { children?: unknown; after?: unknown } } | null;
-  if (!b || b.kind !== "Listing" || !b.data || !Array.isArray(b.data.children))
+  if (b?.kind !== "Listing" || !b.data || !Array.isArray(b.data.children))
     return "expected a Listing ({kind: 'Listing', data: {children: [...]}})";
   if (b.data.after !== null && b.data.after !== undefined && typeof b.data.after !== "string")
     return "Listing data.after is not a string";
@@ -161,7 +161,12 @@ export async function collectThreads(opts: CollectThreadsOptions): Promise<Colle
       report.pages.fromJournal++;
       return held;
     }
-    if (opts.signal?.aborted) throw new RedditApiError("collect stopped (aborted); rerun to resume", { status: 0, path: key, isRetryable: true });
+    if (opts.signal?.aborted)
+      throw new RedditApiError("collect stopped (aborted); rerun to resume", {
+        status: 0,
+        path: key,
+        isRetryable: true,
+      });
     const answer = await client.get(key, check);
     await journal.append(key, answer);
     report.pages.fetched++;
@@ -215,7 +220,11 @@ export async function collectThreads(opts: CollectThreadsOptions): Promise<Colle
     report.unloadedMore += thread.more?.length ?? 0;
     await writeThread(thread);
     await journal.threadDone();
-    opts.onProgress?.({ threads: report.threads, fetched: report.pages.fetched, fromJournal: report.pages.fromJournal });
+    opts.onProgress?.({
+      threads: report.threads,
+      fetched: report.pages.fetched,
+      fromJournal: report.pages.fromJournal,
+    });
   };
 
   try {

@@ -58,7 +58,7 @@ export class CommentTreeAssembler {
   constructor(page: unknown) {
     const [postListing, commentListing] = page as [unknown, unknown];
     this.postListing = postListing;
-    const post = (listingChildren(postListing)?.[0] as Thing).data;
+    const post = ((listingChildren(postListing) ?? [])[0] as Thing).data;
     this.postId = String(post.id);
     this.absorbListing(listingChildren(commentListing) ?? []);
   }

@@ -9,7 +9,7 @@
  * away on open (its request is simply made again).
  */
 import { createReadStream, existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, truncate, type FileHandle } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, rename, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError } from "../../errors/config-error.ts";
 import { InputError } from "../../errors/input-error.ts";
@@ -92,7 +92,8 @@ export class PageJournal {
       } catch {
         throw new InputError({ file: path, line: lineNo }, "journal line is not valid JSON; use --fresh to start over");
       }
-      if (typeof rec.k !== "string") throw new InputError({ file: path, line: lineNo, field: "k" }, "missing request key");
+      if (typeof rec.k !== "string")
+        throw new InputError({ file: path, line: lineNo, field: "k" }, "missing request key");
       if (!this.index.has(rec.k)) this.index.set(rec.k, { offset: start, length: buf.length });
     };
     for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {

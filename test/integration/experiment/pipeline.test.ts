@@ -53,7 +53,7 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
 
   it("runs every stage and writes a report", async () => {
     expect(first.map((o) => `${o.stage}:${o.status}`)).toEqual([
-      "import:ran", "corpus:ran", "datasets:ran", "train:ran", "generate:ran", "evaluate:ran", "report:ran",
+      "collect:ran", "import:ran", "corpus:ran", "datasets:ran", "train:ran", "generate:ran", "evaluate:ran", "report:ran",
     ]);
     const exp = await loadExperiment(file);
     const report = JSON.parse(readFileSync(join(exp.runDir, "report", "report.json"), "utf8")) as ReportData;
@@ -119,7 +119,7 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
   it("skips unchanged stages on rerun, and reruns only what a changed setting affects", async () => {
     const again = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
     expect(status(again)).toEqual({
-      import: "skipped", corpus: "skipped", datasets: "skipped", train: "skipped",
+      collect: "skipped", import: "skipped", corpus: "skipped", datasets: "skipped", train: "skipped",
       generate: "skipped", evaluate: "skipped", report: "ran",
     });
     writeFileSync(file, yaml(16));

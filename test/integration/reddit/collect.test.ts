@@ -18,7 +18,13 @@ function config(base: string, extra: Partial<CollectOptionsInput> = {}): Collect
   return {
     userAgent: { platform: "test", appId: "org.example.wayfarer", version: "0.1.0", username: "wayfarer_dev" },
     tiers: {
-      travel: { subreddits: ["travel"], listings: [{ sort: "top", t: "year", quota: 12 }, { sort: "hot", quota: 4 }] },
+      travel: {
+        subreddits: ["travel"],
+        listings: [
+          { sort: "top", t: "year", quota: 12 },
+          { sort: "hot", quota: 4 },
+        ],
+      },
       city: { subreddits: ["paris", "japan"], listings: [{ sort: "top", t: "year", quota: 8 }] },
     },
     comments: { maxMoreRequestsPerThread: 500 },
@@ -48,7 +54,13 @@ function fakeDeps(env: Record<string, string> = ENV): CollectDeps & { slept: num
 
 const servers: FakeReddit[] = [];
 async function server(o: Partial<FakeRedditOptions> = {}): Promise<FakeReddit> {
-  const s = await FakeReddit.start({ ...fakeWorld(), clientId: ENV.REDDIT_CLIENT_ID, clientSecret: ENV.REDDIT_CLIENT_SECRET, pageSize: 5, ...o });
+  const s = await FakeReddit.start({
+    ...fakeWorld(),
+    clientId: ENV.REDDIT_CLIENT_ID,
+    clientSecret: ENV.REDDIT_CLIENT_SECRET,
+    pageSize: 5,
+    ...o,
+  });
   servers.push(s);
   return s;
 }
@@ -58,7 +70,10 @@ afterEach(async () => {
 
 const tmp = () => mkdtempSync(join(tmpdir(), "wayfarer-collect-"));
 const readThreads = (dir: string): Thread[] =>
-  readFileSync(join(dir, "threads.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Thread);
+  readFileSync(join(dir, "threads.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Thread);
 
 const FAULTS: Fault[] = [
   { prefix: "/r/travel/top", nth: 2, kind: "429" },
@@ -86,7 +101,11 @@ describe("collect against a fake Reddit on 127.0.0.1", () => {
     // Listings: travel/top in 3 pages (5 + 5 + 2; the fake returns <= 5 per page), hot all seen already.
     const top = r.listings.find((l) => l.subreddit === "travel" && l.sort === "top")!;
     expect(top).toMatchObject({ taken: 12, newPosts: 12, pages: 3, end: "quota" });
-    expect(faulty.log.filter((l) => l.path.startsWith("/r/travel/top") && l.status === 200).map((l) => new URL(l.path, "http://x").searchParams.get("limit"))).toEqual(["12", "7", "2"]);
+    expect(
+      faulty.log
+        .filter((l) => l.path.startsWith("/r/travel/top") && l.status === 200)
+        .map((l) => new URL(l.path, "http://x").searchParams.get("limit")),
+    ).toEqual(["12", "7", "2"]);
     expect(r.listings.find((l) => l.sort === "hot")).toMatchObject({ taken: 4, newPosts: 0, end: "quota" });
     expect(r.listings.find((l) => l.subreddit === "paris")).toMatchObject({ taken: 2, end: "exhausted" });
     expect(r.listings.find((l) => l.subreddit === "japan")).toMatchObject({ taken: 5, end: "cap" });
@@ -94,7 +113,27 @@ describe("collect against a fake Reddit on 127.0.0.1", () => {
 
     // Full trees: every comment of the fake world, with depth rebuilt from parent_id.
     const threads = readThreads(dir);
-    expect(threads.map((t) => t.post.id)).toEqual(["t01", "t02", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10", "t11", "t12", "p1", "p2", "j1", "j2", "j3", "j4", "j5"]);
+    expect(threads.map((t) => t.post.id)).toEqual([
+      "t01",
+      "t02",
+      "t03",
+      "t04",
+      "t05",
+      "t06",
+      "t07",
+      "t08",
+      "t09",
+      "t10",
+      "t11",
+      "t12",
+      "p1",
+      "p2",
+      "j1",
+      "j2",
+      "j3",
+      "j4",
+      "j5",
+    ]);
     const deep = world.posts.find((p) => p.id === "t01")!.comments;
     const t01 = threads[0]!;
     expect(deep.length).toBe(304);
@@ -113,15 +152,28 @@ describe("collect against a fake Reddit on 127.0.0.1", () => {
     expect(t01.post.selftext).toBe("Body of t01 <with> &amp; entities");
     // continue-this-thread and morechildren were used; <= 100 ids per morechildren call (checked by the server)
     expect(faulty.count("/comments/t01/_/")).toBeGreaterThan(10);
-    expect(faulty.log.filter((l) => l.path.startsWith("/api/morechildren") && l.path.includes("link_id=t3_t02") && l.status === 200).length).toBe(2);
+    expect(
+      faulty.log.filter(
+        (l) => l.path.startsWith("/api/morechildren") && l.path.includes("link_id=t3_t02") && l.status === 200,
+      ).length,
+    ).toBe(2);
 
     // Faults survived: each counted once, and the output equals the fault-free run byte for byte.
-    expect(r.client).toMatchObject({ status429: 1, status5xx: 2, errorBodies: 1, refreshesOn401: 1, tokenRequests: 2, rateLimitWaits: 2 });
+    expect(r.client).toMatchObject({
+      status429: 1,
+      status5xx: 2,
+      errorBodies: 1,
+      refreshesOn401: 1,
+      tokenRequests: 2,
+      rateLimitWaits: 2,
+    });
     // 3 backoffs of backoffBaseMs (500, 503, error body); Retry-After 2 s on the 429, then the rest of its
     // X-Ratelimit-Reset (7 s); X-Ratelimit-Remaining 0 with Reset 3 s on t06.
     expect(deps.slept).toEqual([5, 5, 5, 2000, 5000, 3000]);
     expect(r.client).toMatchObject({ rateLimitWaitMs: 8000, backoffWaitMs: 2015 });
-    expect(readFileSync(join(dir, "threads.jsonl"), "utf8")).toBe(readFileSync(join(cleanDir, "threads.jsonl"), "utf8"));
+    expect(readFileSync(join(dir, "threads.jsonl"), "utf8")).toBe(
+      readFileSync(join(cleanDir, "threads.jsonl"), "utf8"),
+    );
     expect(r0.threads).toBe(19);
     expect(r.pages.fetched).toBe(r0.pages.fetched);
   });
@@ -130,7 +182,11 @@ describe("collect against a fake Reddit on 127.0.0.1", () => {
 describe("collect: failures, credentials and resuming", () => {
   it("fails before any request when a credential variable is missing, naming the variable only", async () => {
     const s = await server();
-    const err = await collectThreads({ options: config(s.baseUrl), outDir: tmp(), deps: fakeDeps({ REDDIT_CLIENT_ID: "cid-123" }) }).catch((e) => e);
+    const err = await collectThreads({
+      options: config(s.baseUrl),
+      outDir: tmp(),
+      deps: fakeDeps({ REDDIT_CLIENT_ID: "cid-123" }),
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain("REDDIT_CLIENT_SECRET");
     expect(s.log.length).toBe(0);
@@ -144,7 +200,8 @@ describe("collect: failures, credentials and resuming", () => {
     expect(err).toBeInstanceOf(RedditApiError);
     expect((err as RedditApiError).isRetryable).toBe(false);
     expect((err as Error).message).toMatch(/invalid_grant.*REDDIT_PASSWORD/);
-    for (const secret of ["s3cret-value-xyz", "wrong-pass-987"]) expect(JSON.stringify([(err as Error).message, deps.logs])).not.toContain(secret);
+    for (const secret of ["s3cret-value-xyz", "wrong-pass-987"])
+      expect(JSON.stringify([(err as Error).message, deps.logs])).not.toContain(secret);
     expect(s.count()).toBe(0);
   });
 
@@ -175,7 +232,11 @@ describe("collect: failures, credentials and resuming", () => {
 
   it("leaves branches it may not load as `more` (maxMoreRequestsPerThread)", async () => {
     const s = await server();
-    const r = await collectThreads({ options: config(s.baseUrl, { comments: { maxMoreRequestsPerThread: 3 } }), outDir: tmp(), deps: fakeDeps() });
+    const r = await collectThreads({
+      options: config(s.baseUrl, { comments: { maxMoreRequestsPerThread: 3 } }),
+      outDir: tmp(),
+      deps: fakeDeps(),
+    });
     const t01 = readThreads(r.threadsFile.replace(/threads\.jsonl$/, ""))[0]!;
     expect(t01.comments.length).toBeLessThan(304);
     expect(t01.more!.length).toBeGreaterThan(0);
@@ -185,7 +246,10 @@ describe("collect: failures, credentials and resuming", () => {
 });
 
 describe("collect CLI: kill -9 in the middle and rerun", () => {
-  function runCli(cfg: string, out: string): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
+  function runCli(
+    cfg: string,
+    out: string,
+  ): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
     const child = spawn(process.execPath, [join(ROOT, "bin/wayfarer.js"), "collect", "--config", cfg, "--out", out], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", ...ENV },
@@ -243,7 +307,9 @@ describe("collect CLI: kill -9 in the middle and rerun", () => {
     expect(exit.code, exit.stderr).toBe(0);
     // No finished page was fetched again: the three runs together asked for exactly the pages of one run.
     expect(s.count() - base).toBe(total - answered);
-    expect(readFileSync(join(out, "threads.jsonl"), "utf8")).toBe(readFileSync(join(dir, "ref", "threads.jsonl"), "utf8"));
+    expect(readFileSync(join(out, "threads.jsonl"), "utf8")).toBe(
+      readFileSync(join(dir, "ref", "threads.jsonl"), "utf8"),
+    );
     expect(JSON.parse(readFileSync(join(out, "state.json"), "utf8"))).toMatchObject({ pages: total, done: true });
     expect(readFileSync(join(out, "pages.jsonl"), "utf8")).not.toContain(ENV.REDDIT_CLIENT_SECRET);
     expect(s.problems).toEqual([]);

@@ -107,13 +107,14 @@ export class FakeReddit {
     res.end(text);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     this.inFlight++;
     if (this.inFlight > 1) this.problems.push(`concurrent requests at ${req.url}`);
     const url = new URL(req.url ?? "/", "http://x");
     const path = `${url.pathname}${url.search}`;
     const ua = String(req.headers["user-agent"] ?? "");
-    if (!/^[^:\s]+:[^:\s]+:[^\s]+ \(by \/u\/[\w-]+\)$/.test(ua)) this.problems.push(`bad User-Agent ${JSON.stringify(ua)}`);
+    if (!/^[^:\s]+:[^:\s]+:[^\s]+ \(by \/u\/[\w-]+\)$/.test(ua))
+      this.problems.push(`bad User-Agent ${JSON.stringify(ua)}`);
     const chunks: Buffer[] = [];
     for await (const ch of req) chunks.push(ch as Buffer);
     const finish = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -123,7 +124,8 @@ export class FakeReddit {
     };
     if (url.pathname === "/api/v1/access_token") {
       const expected = `Basic ${Buffer.from(`${this.o.clientId}:${this.o.clientSecret}`).toString("base64")}`;
-      if (req.method !== "POST" || req.headers.authorization !== expected) return finish(401, { message: "Unauthorized", error: 401 });
+      if (req.method !== "POST" || req.headers.authorization !== expected)
+        return finish(401, { message: "Unauthorized", error: 401 });
       const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
       const grant = form.get("grant_type");
       const ok =
@@ -157,12 +159,16 @@ export class FakeReddit {
           this.tokens.delete(token); // the token expires
           return finish(401, { message: "Unauthorized", error: 401 }, rl);
         case "429":
-          return finish(429, { message: "Too Many Requests", error: 429 }, {
-            "X-Ratelimit-Used": "100",
-            "X-Ratelimit-Remaining": "0",
-            "X-Ratelimit-Reset": "7",
-            "Retry-After": "2",
-          });
+          return finish(
+            429,
+            { message: "Too Many Requests", error: 429 },
+            {
+              "X-Ratelimit-Used": "100",
+              "X-Ratelimit-Remaining": "0",
+              "X-Ratelimit-Reset": "7",
+              "Retry-After": "2",
+            },
+          );
         case "500":
           return finish(500, "<html><body>internal server error</body></html>", { "Content-Type": "text/html" });
         case "503":
@@ -171,7 +177,9 @@ export class FakeReddit {
           return finish(200, { message: "Internal Server Error", error: 500 }, rl);
         case "ratelimit-exhausted":
           // a good answer, but the window is used up for 3 s
-          return this.answer(url, (s, b) => finish(s, b, { ...rl, "X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Reset": "3" }));
+          return this.answer(url, (s, b) =>
+            finish(s, b, { ...rl, "X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Reset": "3" }),
+          );
       }
     }
     return this.answer(url, (s, b) => finish(s, b, rl));
@@ -205,7 +213,10 @@ export class FakeReddit {
   }
 
   private listing(children: unknown[], after: string | null = null) {
-    return { kind: "Listing", data: { after, dist: children.length, modhash: "", geo_filter: "", children, before: null } };
+    return {
+      kind: "Listing",
+      data: { after, dist: children.length, modhash: "", geo_filter: "", children, before: null },
+    };
   }
 
   private depthOf(c: FakeComment): number {
@@ -227,7 +238,17 @@ export class FakeReddit {
     if (kids.length > 0) {
       if (budget <= 0) {
         replies = this.listing([
-          { kind: "more", data: { count: 0, name: "t1__", id: "_", parent_id: `t1_${c.id}`, depth: this.depthOf(c) + 1, children: [] } },
+          {
+            kind: "more",
+            data: {
+              count: 0,
+              name: "t1__",
+              id: "_",
+              parent_id: `t1_${c.id}`,
+              depth: this.depthOf(c) + 1,
+              children: [],
+            },
+          },
         ]);
       } else {
         const shown = kids.slice(0, CHILDREN_SHOWN).map((k) => this.render(k, post, budget - 1));
@@ -235,7 +256,14 @@ export class FakeReddit {
         if (rest.length > 0)
           shown.push({
             kind: "more",
-            data: { count: rest.length, name: `t1_${rest[0]!.id}`, id: rest[0]!.id, parent_id: `t1_${c.id}`, depth: this.depthOf(c) + 1, children: rest.map((r) => r.id) },
+            data: {
+              count: rest.length,
+              name: `t1_${rest[0]!.id}`,
+              id: rest[0]!.id,
+              parent_id: `t1_${c.id}`,
+              depth: this.depthOf(c) + 1,
+              children: rest.map((r) => r.id),
+            },
           });
         replies = this.listing(shown);
       }
@@ -273,7 +301,7 @@ export class FakeReddit {
     if (replies !== "" && replies?.data) for (const r of replies.data.children) this.flatten(r, out);
   }
 
-  private answer(url: URL, reply: (status: number, body: unknown) => void): void {
+  private answer(url: URL, reply: (status: number, body: unknown) => void): unknown {
     const p = url.pathname;
     const q = url.searchParams;
     if (q.get("raw_json") !== "1") this.problems.push(`no raw_json=1 on ${p}`);
@@ -304,7 +332,14 @@ export class FakeReddit {
       if (rest.length > 0)
         shown.push({
           kind: "more",
-          data: { count: rest.length, name: `t1_${rest[0]!.id}`, id: rest[0]!.id, parent_id: `t3_${post.id}`, depth: 0, children: rest.map((r) => r.id) },
+          data: {
+            count: rest.length,
+            name: `t1_${rest[0]!.id}`,
+            id: rest[0]!.id,
+            parent_id: `t3_${post.id}`,
+            depth: 0,
+            children: rest.map((r) => r.id),
+          },
         });
       return reply(200, [this.listing([this.postThing(post)]), this.listing(shown)]);
     }
@@ -335,11 +370,23 @@ export class FakeReddit {
 export function fakeWorld(): Pick<FakeRedditOptions, "posts" | "listings"> {
   const posts: FakePost[] = [];
   const mk = (sub: string, id: string, score: number, comments: FakeComment[]) =>
-    posts.push({ id, subreddit: sub, title: `Question ${id} about r/${sub} & trains`, selftext: `Body of ${id} <with> &amp; entities`, score, comments });
+    posts.push({
+      id,
+      subreddit: sub,
+      title: `Question ${id} about r/${sub} & trains`,
+      selftext: `Body of ${id} <with> &amp; entities`,
+      score,
+      comments,
+    });
   const chain = (post: string, prefix: string, parent: string, depth: number, width: number, out: FakeComment[]) => {
     for (let i = 0; i < width; i++) {
       const id = `${prefix}${i}`;
-      out.push({ id, parent, body: `Reply ${id} in ${post}: take the night train, it is cheaper than flying.`, score: 50 - i - depth * 3 });
+      out.push({
+        id,
+        parent,
+        body: `Reply ${id} in ${post}: take the night train, it is cheaper than flying.`,
+        score: 50 - i - depth * 3,
+      });
       if (depth < 4) chain(post, `${id}x`, `t1_${id}`, depth + 1, depth === 0 ? 5 : 2, out);
     }
   };
@@ -347,7 +394,8 @@ export function fakeWorld(): Pick<FakeRedditOptions, "posts" | "listings"> {
   chain("t01", "a", "t3_t01", 0, 4, deep);
   mk("travel", "t01", 900, deep);
   const wide: FakeComment[] = [];
-  for (let i = 0; i < 150; i++) wide.push({ id: `w${i}`, parent: "t3_t02", body: `Tip ${i}: carry cash in rural areas.`, score: 200 - i });
+  for (let i = 0; i < 150; i++)
+    wide.push({ id: `w${i}`, parent: "t3_t02", body: `Tip ${i}: carry cash in rural areas.`, score: 200 - i });
   mk("travel", "t02", 800, wide);
   for (let i = 3; i <= 12; i++) {
     const id = `t${String(i).padStart(2, "0")}`;
@@ -356,7 +404,8 @@ export function fakeWorld(): Pick<FakeRedditOptions, "posts" | "listings"> {
       { id: `${id}c2`, parent: `t1_${id}c1`, body: `Reply to the first answer of ${id}.`, score: 3 },
     ]);
   }
-  for (const id of ["p1", "p2"]) mk("paris", id, 40, [{ id: `${id}c1`, parent: `t3_${id}`, body: `Paris tip ${id}.`, score: 4 }]);
+  for (const id of ["p1", "p2"])
+    mk("paris", id, 40, [{ id: `${id}c1`, parent: `t3_${id}`, body: `Paris tip ${id}.`, score: 4 }]);
   for (const id of ["j1", "j2", "j3", "j4", "j5"]) mk("japan", id, 30, []);
   const travel = posts.filter((p) => p.subreddit === "travel").map((p) => p.id);
   return {

@@ -51,6 +51,6 @@ describe("wayfarer CLI errors", () => {
   it("an unknown stage name", async () => {
     const r = await run(["run", join(ROOT, "examples/quickstart.yaml"), "--only", "trian"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("wayfarer: --only trian: unknown stage(s) trian; stages: import, corpus, datasets, train, generate, evaluate, report\n");
+    expect(r.stderr).toBe("wayfarer: --only trian: unknown stage(s) trian; stages: collect, import, corpus, datasets, train, generate, evaluate, report\n");
   });
 });

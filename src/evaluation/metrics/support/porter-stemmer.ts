@@ -251,6 +251,20 @@ function stemLower(lower: string, original: string, originalLength: number): str
  * @returns the stem; never throws.
  */
 export function porterStem(word: string): string {
+  let stem = stemCache.get(word);
+  if (stem === undefined) {
+    stem = computeStem(word);
+    // Bounded memo (the stemmer is a pure function of the word).
+    if (stemCache.size >= STEM_CACHE_LIMIT) stemCache.clear();
+    stemCache.set(word, stem);
+  }
+  return stem;
+}
+
+const STEM_CACHE_LIMIT = 200_000;
+const stemCache = new Map<string, string>();
+
+function computeStem(word: string): string {
   const lower = word.toLowerCase();
   if (!hasSurrogates(lower)) return stemLower(lower, word, pyLen(word));
   // Map each astral code point to a private-use BMP char (one not present in the word) so that

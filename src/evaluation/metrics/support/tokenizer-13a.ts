@@ -8,13 +8,8 @@
  *   2. `([^0-9])([\.,])`                  -> `\1 \2 `
  *   3. `([\.,])([^0-9])`                  -> ` \1 \2`
  *   4. `([0-9])(-)`                       -> `\1 \2 `
- * `tokenize13a` runs each substitution as one left-to-right scan over UTF-16 code units that
- * emulates a global, non-overlapping regex replace of a two-character pattern exactly (same
- * matches, same consumption), tracking for every character its index in the input so the final
- * tokens are plain substrings. Scanning code units instead of code points gives the same string:
- * no class above can match half of a surrogate pair except `[^0-9]`, and for that one both views
- * insert the same spaces at the same places. `tokenize13aRegex` is the regex formulation, kept as
- * the executable specification (the unit tests compare the two).
+ * `tokenize13a` reproduces these substitutions without building the intermediate strings (see its
+ * doc comment); `tokenize13aRegex` is the regex formulation, kept as the executable specification.
  */
 import { isPyWhitespace, pySplit } from "./python-text.ts";
 
@@ -60,6 +55,15 @@ function isPunct(c: number): boolean {
     (c >= 0x3a && c <= 0x40) ||
     c === 0x2f
   );
+}
+const PUNCT_BIT = 1;
+const SPECIAL_BIT = 2;
+const WS_BIT = 4;
+/** Per ASCII code: PUNCT_BIT (step 1 class), SPECIAL_BIT (`.`, `,`, `-`), WS_BIT (Python whitespace). */
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  ASCII_CLASS[c] =
+    (isPunct(c) ? PUNCT_BIT : 0) | (c === 46 || c === 44 || c === 45 ? SPECIAL_BIT : 0) | (isPyWhitespace(c) ? WS_BIT : 0);
 }
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isPeriodComma = (c: number): boolean => c === 46 || c === 44;
@@ -115,7 +119,6 @@ export function forEachToken13a(
   const n = s.length;
   if (gap.length < n + 3) gap = new Uint8Array(2 * (n + 3));
   if (codeBuf.length < n + 2) codeBuf = new Uint16Array(2 * (n + 2));
-  gap.fill(0, 0, n + 3);
   const g = gap;
   // Padded code units: cb[0] and cb[n + 1] are the padding spaces.
   const cb = codeBuf;
@@ -123,25 +126,26 @@ export function forEachToken13a(
   cb[n + 1] = 32;
   const at = (p: number): number => cb[p]!;
   // Step 1 (single-character pattern, every occurrence independent) + collect `.`, `,`, `-`.
+  // Branch-free gap marking: g[i + 2] is first written here (by character i), g[i + 1] may
+  // already hold character i - 1's mark.
+  g[0] = 0;
+  g[1] = 0;
   let ns = 0;
+  if (special.length < n) {
+    special = new Int32Array(n);
+    pending = new Int32Array(n);
+  }
+  const sp0 = special;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     cb[i + 1] = c;
-    if (c <= 0x7e && c >= 0x20) {
-      if (isPunct(c)) {
-        g[i + 1] = 1;
-        g[i + 2] = 1;
-      } else if (c === 46 || c === 44 || c === 45) {
-        if (ns === special.length) {
-          const bigger = new Int32Array(2 * ns);
-          bigger.set(special);
-          special = bigger;
-          pending = new Int32Array(2 * ns);
-        }
-        special[ns++] = i + 1;
-      }
-    }
+    const k = c < 128 ? ASCII_CLASS[c]! : 0;
+    const punct = k & PUNCT_BIT;
+    g[i + 1] = g[i + 1]! | punct;
+    g[i + 2] = punct;
+    if ((k & SPECIAL_BIT) !== 0) sp0[ns++] = i + 1;
   }
+  g[n + 2] = 0;
   if (ns > 0) {
     const sp = special;
     const pd = pending;
@@ -193,7 +197,7 @@ export function forEachToken13a(
   let start = -1;
   for (let i = 0; i < n; i++) {
     const c = cb[i + 1]!;
-    if (c <= 0x20 || c >= 0x85 ? isPyWhitespace(c) : false) {
+    if (c < 128 ? (ASCII_CLASS[c]! & WS_BIT) !== 0 : isPyWhitespace(c)) {
       if (start >= 0) {
         onToken(s, cb, start + 1, i + 1);
         start = -1;
