@@ -8,13 +8,21 @@
  *    with Pushshift field names and quirks (string created_utc, edited true/false/epoch), comment
  *    trees up to depth 6, compressed by the `zstd` program with `--long=31` from stdin (so the
  *    frames declare the 2 GiB window real dumps use).
- * 2. Baseline: `zstd -dc --long=31 RC | wc -l` (decompress + count lines), wall time.
+ * 2. Baselines over RC, each wall time and CPU seconds (the pipeline's processes together):
+ *    - `wc`:    `zstd -dc --long=31 RC | wc -l` (decompress + count lines): the issue's baseline;
+ *    - `count`: `zstd -dc --long=31 RC | node` counting newlines in the byte chunks;
+ *    - `parse`: `zstd -dc --long=31 RC | node` decoding and `JSON.parse`-ing every line: the least
+ *      any importer of this JSON does, so the fair floor for a Node importer.
  * 3. Wayfarer: `importThreads` over both files (decompress, parse, normalise, join by link_id
- *    through bucket files, order, write threads JSONL), wall time and peak RSS.
- * Prints comments/s for both, the ratio (target >= 0.5), and a JSON line with every number.
+ *    through bucket files, order, write threads JSONL), wall time, CPU seconds (this process with
+ *    its worker threads, plus the zstd child) and peak RSS. `--workers N` sets the parsing worker
+ *    threads (default: importThreads' own choice).
+ * Prints comments/s for all, the ratios (target >= 0.5 of `wc`), and a JSON line with every number.
+ * Run it on an otherwise idle machine: with other load the wall times (and ratios) move a lot.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { importThreads } from "../src/reddit/import.ts";
@@ -132,10 +140,60 @@ async function generate(rs: string, rc: string): Promise<void> {
   });
 }
 
-async function baseline(rc: string): Promise<{ lines: number; seconds: number }> {
+/** CPU seconds (user + system) of this process's waited-for children so far (Linux /proc; else 0). */
+function childCpuSeconds(): number {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 16 and 17 of stat (cutime, cstime), counted from field 3 here; clock ticks of 1/100 s.
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Minimal Node line consumers of `zstd -dc` on stdin (run with `node -e`). */
+const NODE_BASELINE = `
+const parse = process.argv[1] === "parse";
+let lines = 0, pending = null;
+for await (let chunk of process.stdin) {
+  if (pending) { chunk = Buffer.concat([pending, chunk]); pending = null; }
+  const last = chunk.lastIndexOf(10);
+  if (last === -1) { pending = chunk; continue; }
+  if (parse) {
+    const text = chunk.toString("utf8", 0, last);
+    let from = 0;
+    for (;;) {
+      const nl = text.indexOf("\\n", from);
+      const line = text.slice(from, nl === -1 ? text.length : nl);
+      if (line.length > 0 && JSON.parse(line) === null) throw new Error("null");
+      lines++;
+      if (nl === -1) break;
+      from = nl + 1;
+    }
+  } else {
+    for (let i = chunk.indexOf(10); i !== -1 && i <= last; i = chunk.indexOf(10, i + 1)) lines++;
+  }
+  if (last + 1 < chunk.length) pending = Buffer.from(chunk.subarray(last + 1));
+}
+console.log(lines);
+`;
+
+interface Timing {
+  lines: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+function baseline(rc: string, consumer: "wc" | "count" | "parse"): Timing {
+  const cmd =
+    consumer === "wc"
+      ? `zstd -dc --long=31 -q '${rc}' | wc -l`
+      : `zstd -dc --long=31 -q '${rc}' | node --input-type=module -e "$NODE_BASELINE" ${consumer}`;
+  const c0 = childCpuSeconds();
   const t0 = performance.now();
-  const out = execFileSync("sh", ["-c", `zstd -dc --long=31 -q '${rc}' | wc -l`], { encoding: "utf8" });
-  return { lines: Number(out.trim()), seconds: (performance.now() - t0) / 1000 };
+  const out = execFileSync("sh", ["-c", cmd], { encoding: "utf8", env: { ...process.env, NODE_BASELINE } });
+  return { lines: Number(out.trim()), seconds: (performance.now() - t0) / 1000, cpuSeconds: childCpuSeconds() - c0 };
 }
 
 async function main(): Promise<void> {
@@ -150,42 +208,74 @@ async function main(): Promise<void> {
   console.log(
     `RS ${(statSync(rs).size / 2 ** 20).toFixed(1)} MiB, RC ${(statSync(rc).size / 2 ** 20).toFixed(1)} MiB (zstd --long=31)`,
   );
-  const base = await baseline(rc);
+  console.log(
+    `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}), load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}, node ${process.version}`,
+  );
+  const bases = {
+    wc: baseline(rc, "wc"),
+    count: baseline(rc, "count"),
+    parse: baseline(rc, "parse"),
+  };
+  const workersArg = arg("workers", "");
   const out = join(DIR, "threads.jsonl");
-  const t0 = performance.now();
   let peakRss = process.memoryUsage().rss;
   const timer = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50);
+  const cpu0 = process.cpuUsage();
+  const child0 = childCpuSeconds();
+  const t0 = performance.now();
   const report = await importThreads({
     inputs: [{ path: rs }, { path: rc }],
     outFile: out,
     zstdDecoder: "cli",
     tmpDir: DIR,
+    ...(workersArg ? { dumpWorkers: Number(workersArg) } : {}),
   });
-  clearInterval(timer);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6 + (childCpuSeconds() - child0);
+  clearInterval(timer);
   rmSync(out, { force: true });
   const ours = report.comments / seconds;
-  const theirs = base.lines / base.seconds;
+  const rate = (t: Timing) => t.lines / t.seconds;
   const result = {
     comments: report.comments,
     threads: report.threads,
     skipped: report.skippedCount,
     wayfarerSeconds: Number(seconds.toFixed(2)),
+    wayfarerCpuSeconds: Number(cpuSeconds.toFixed(2)),
     wayfarerCommentsPerSecond: Math.round(ours),
-    baselineSeconds: Number(base.seconds.toFixed(2)),
-    baselineLinesPerSecond: Math.round(theirs),
-    ratio: Number((ours / theirs).toFixed(3)),
+    wayfarerCpuMicrosecondsPerComment: Number(((cpuSeconds / report.comments) * 1e6).toFixed(2)),
+    baselines: Object.fromEntries(
+      Object.entries(bases).map(([k, t]) => [
+        k,
+        {
+          seconds: Number(t.seconds.toFixed(2)),
+          cpuSeconds: Number(t.cpuSeconds.toFixed(2)),
+          linesPerSecond: Math.round(rate(t)),
+          cpuMicrosecondsPerLine: Number(((t.cpuSeconds / t.lines) * 1e6).toFixed(2)),
+          ratio: Number((ours / rate(t)).toFixed(3)),
+        },
+      ]),
+    ),
+    ratio: Number((ours / rate(bases.wc)).toFixed(3)),
     peakRssMiB: Math.round(peakRss / 2 ** 20),
+    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
   };
+  for (const [k, t] of Object.entries(bases)) {
+    console.log(
+      `baseline ${k.padEnd(5)}: ${t.lines} lines in ${t.seconds.toFixed(2)} s = ${Math.round(rate(t))} lines/s, ${t.cpuSeconds.toFixed(2)} CPU-s`,
+    );
+  }
   console.log(
-    `baseline  zstd -dc --long=31 | wc -l : ${base.lines} lines in ${base.seconds.toFixed(2)} s = ${Math.round(theirs)} lines/s`,
+    `wayfarer importThreads: ${report.comments} comments in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s, ${cpuSeconds.toFixed(2)} CPU-s`,
   );
   console.log(
-    `wayfarer  importThreads             : ${report.comments} comments in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s`,
+    `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; peak RSS ${result.peakRssMiB} MiB`,
   );
-  console.log(`ratio ${result.ratio} (target >= 0.5), peak RSS ${result.peakRssMiB} MiB`);
   console.log(JSON.stringify(result));
 }
 

@@ -21,7 +21,7 @@ import { dirname, extname, join } from "node:path";
 import { IMPORT_FORMATS, type ImportFormat } from "../config/import.ts";
 import { InputError } from "../errors/input-error.ts";
 import type { ReaderContext } from "./formats/context.ts";
-import { readNdjsonDumps } from "./formats/ndjson-dump.ts";
+import { readNdjsonDumpsRaw } from "./formats/ndjson-dump.ts";
 import { readRedditCsv } from "./formats/reddit-csv.ts";
 import { readRedditJson } from "./formats/reddit-json.ts";
 import { readThreadsCsv } from "./formats/threads-csv.ts";
@@ -196,6 +196,8 @@ export interface ImportThreadsOptions {
   tmpDir?: string;
   /** zstd decoder for dumps: `auto` (default; the `zstd` CLI when on PATH, else fzstd), `cli` or `js`. */
   zstdDecoder?: ZstdDecoder;
+  /** Worker threads parsing dump lines (0 = main thread only); default: by input size and cores (see `formats/ndjson-dump.ts`). */
+  dumpWorkers?: number;
 }
 
 /**
@@ -246,14 +248,18 @@ export async function importThreads(opts: ImportThreadsOptions): Promise<ImportR
     }
     if (dumps.length > 0) {
       tally.files += dumps.length;
-      for await (const thread of readNdjsonDumps({
+      // Dump threads come already serialised (byte-identical to JSON.stringify(thread)), in big blocks.
+      for await (const chunk of readNdjsonDumpsRaw({
         files: dumps,
         tally,
         ctxFor,
         tmpDir: opts.tmpDir ?? dirname(opts.outFile),
         ...(opts.zstdDecoder ? { decoder: opts.zstdDecoder } : {}),
+        ...(opts.dumpWorkers !== undefined ? { workers: opts.dumpWorkers } : {}),
       })) {
-        await write(thread);
+        tally.threads += chunk.threads;
+        tally.comments += chunk.comments;
+        if (!out.write(chunk.text)) await Promise.race([once(out, "drain"), failed]);
       }
     }
     out.end();

@@ -3,8 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { orderCommentIndices } from "../../../src/reddit/formats/ndjson-dump.ts";
 import { importThreads } from "../../../src/reddit/import.ts";
-import type { Thread } from "../../../src/reddit/thread.ts";
+import type { Comment, Thread } from "../../../src/reddit/thread.ts";
+import { orderComments } from "../../../src/reddit/tree.ts";
 import { zstdWindowSize } from "../../../src/reddit/zstd.ts";
 
 const HAS_ZSTD = spawnSync("zstd", ["--version"], { stdio: "ignore" }).status === 0;
@@ -189,4 +191,108 @@ describe("ndjson-zst dumps", () => {
       }
     },
   );
+});
+
+describe("dump import internals", () => {
+  it("orderCommentIndices gives exactly orderComments' order and depths (random trees, orphans, cycles, duplicates)", () => {
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 300; round++) {
+      const n = 1 + Math.floor(rnd() * 40);
+      const cs: Comment[] = [];
+      for (let i = 0; i < n; i++) {
+        const id = `c${Math.floor(rnd() * n * 1.2)}`; // some duplicate ids
+        const r = rnd();
+        const parent =
+          r < 0.3 ? "t3_p" : r < 0.85 ? `t1_c${Math.floor(rnd() * n * 1.3)}` : r < 0.95 ? `t1_${id}` : "t1_gone";
+        cs.push({
+          id,
+          name: `t1_${id}`,
+          parent_id: parent,
+          link_id: "t3_p",
+          body: "",
+          author: null,
+          score: Math.floor(rnd() * 4),
+          created_utc: Math.floor(rnd() * 3),
+          depth: rnd() < 0.5 ? -1 : Math.floor(rnd() * 4),
+          distinguished: null,
+          stickied: false,
+          is_submitter: false,
+          edited: false,
+        });
+      }
+      const want = orderComments(cs).map((c) => `${c.id}:${c.depth}`);
+      const { order, depth } = orderCommentIndices(cs);
+      expect(order.map((i, k) => `${cs[i]!.id}:${depth[k]}`)).toEqual(want);
+    }
+  });
+
+  it("parses with worker threads exactly as on the main thread (output bytes, counts, skips, warnings)", async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "RS.ndjson"), ndjson(posts));
+    const rows = Buffer.concat([
+      Buffer.from(ndjson(comments)),
+      Buffer.from("{not json\n\n   \n[1,2]\n"),
+      Buffer.from('{"id":"u1","link_id":"t3_p2","parent_id":"t3_p2","created_utc":1,"body":"caf'),
+      Buffer.from([0xe9, 0x22, 0x7d, 0x0d, 0x0a]),
+      Buffer.from('{"id":"bad","link_id":"t3_p2","parent_id":"t3_p2","created_utc":"soon","body":"x"}\n'),
+      Buffer.from('{"no":"kind"}\n'),
+      Buffer.from(
+        ndjson(
+          Array.from({ length: 20000 }, (_, i) => ({
+            id: `z${i}`,
+            link_id: `t3_p${1 + (i % 2)}`,
+            parent_id: i % 3 === 0 ? `t3_p${1 + (i % 2)}` : `t1_z${i - 1 - (i % 5)}`,
+            created_utc: String(5 + (i % 7)),
+            score: i % 11,
+            body: `comment ${i} \u00e9\u4e16 "quoted" \\ `.repeat(1 + (i % 9)),
+          })),
+        ),
+      ),
+      Buffer.from('{"id":"last","link_id":"t3_p1","parent_id":"t3_p1","created_utc":9,"body":"no newline"}'),
+    ]);
+    writeFileSync(join(dir, "RC.ndjson"), rows);
+    const run = (workers: number) =>
+      importThreads({
+        inputs: [{ path: join(dir, "RS.ndjson") }, { path: join(dir, "RC.ndjson"), format: "ndjson-zst" }],
+        outFile: join(dir, `w${workers}.jsonl`),
+        dumpWorkers: workers,
+      });
+    const single = await run(0);
+    const multi = await run(2);
+    expect(multi).toEqual(single);
+    expect(single).toMatchObject({ threads: 2, comments: 20006 });
+    expect(single.warnings).toEqual([
+      { file: join(dir, "RC.ndjson"), line: 10, reason: "invalid UTF-8 replaced by U+FFFD" },
+    ]);
+    expect(single.skipped.map((s) => s.line)).toEqual([6, 9, 11, 12, 5]);
+    expect(readFileSync(join(dir, "w2.jsonl"), "utf8")).toBe(readFileSync(join(dir, "w0.jsonl"), "utf8"));
+    // Every line is JSON.stringify of the thread it holds.
+    for (const line of readFileSync(join(dir, "w0.jsonl"), "utf8").split("\n").filter(Boolean))
+      expect(JSON.stringify(JSON.parse(line))).toBe(line);
+    if (HAS_ZSTD) {
+      const rcZ = zstd(join(dir, "RC.ndjson"));
+      const full = readFileSync(rcZ);
+      const cut = join(dir, "RC_cut.zst");
+      writeFileSync(cut, full.subarray(0, Math.floor(full.length * 0.5)));
+      const viaWorkers = await importThreads({
+        inputs: [{ path: join(dir, "RS.ndjson") }, { path: cut }],
+        outFile: join(dir, "cut2.jsonl"),
+        zstdDecoder: "cli",
+        dumpWorkers: 2,
+      });
+      const viaMain = await importThreads({
+        inputs: [{ path: join(dir, "RS.ndjson") }, { path: cut }],
+        outFile: join(dir, "cut0.jsonl"),
+        zstdDecoder: "cli",
+        dumpWorkers: 0,
+      });
+      expect(viaWorkers).toEqual(viaMain);
+      expect(viaMain.skipped.some((s) => /kept the \d+ lines before it/.test(s.reason))).toBe(true);
+      expect(readFileSync(join(dir, "cut2.jsonl"), "utf8")).toBe(readFileSync(join(dir, "cut0.jsonl"), "utf8"));
+    }
+  });
 });
