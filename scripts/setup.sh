@@ -33,6 +33,7 @@ fi
 
 step "base model SmolLM2-135M-Instruct (GGUF Q4_1) into $WAYFARER_HOME/models"
 .venv/bin/python scripts/fetch_models.py --home "$WAYFARER_HOME"
+HF_HUB_OFFLINE=1 .venv/bin/python scripts/export_minilm_onnx.py --home "$WAYFARER_HOME"  # BERTScore encoder (+ ONNX)
 
 step "Chromium (browser tests of the rater UI)"
 if command -v chromium >/dev/null 2>&1; then

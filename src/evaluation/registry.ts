@@ -16,6 +16,8 @@ import * as judgeCriteria from "./judge/criteria.ts";
 import type { NonceSource } from "./judge/delimit.ts";
 import * as judgeGeval from "./judge/geval.ts";
 import * as judgeSingle from "./judge/single.ts";
+import type { BertScoreResources } from "./metrics/bertscore.ts";
+import * as bertscore from "./metrics/bertscore.ts";
 import * as bleu from "./metrics/bleu.ts";
 import * as chrf from "./metrics/chrf.ts";
 import type { TextEmbedder } from "./metrics/embedding.ts";
@@ -48,6 +50,8 @@ export interface EvaluatorContext {
   wordnet?: WordNet | null;
   /** Sentence encoder for embedding cosine, Ragas answer relevancy and answer correctness. */
   embedder?: TextEmbedder;
+  /** Token encoder (+ idf weights for `idf: true`) for BERTScore (`TransformersTokenEncoder.create()`). */
+  bertscore?: BertScoreResources;
   /** Reference LM for perplexity (`LlamaTokenScorer.create(...)`). */
   tokenScorer?: TokenScorer;
   /** Nonce source for judge prompt delimiters; default 64 random bits (inject only in tests). */
@@ -227,6 +231,7 @@ export const EVALUATOR_IDS = [
   "refusal",
   "perplexity",
   "embedding-cosine",
+  "bertscore",
   "ragas-faithfulness",
   "ragas-answer-relevancy",
   "ragas-context-precision",
@@ -319,6 +324,13 @@ export const EVALUATORS = {
         : "needs a reference LM: set EvaluatorContext.tokenScorer (LlamaTokenScorer.create(...))",
     signature: (ctx, o) => perplexity.perplexitySignature(o, ctx.tokenScorer?.modelId ?? "none"),
     run: (input, ctx, o, signal) => perplexity.score(input, ctx.tokenScorer!, o, signal),
+  }),
+  bertscore: defineEvaluator({
+    descriptor: bertscore.descriptor,
+    optionsSchema: bertscore.optionsSchema,
+    requires: (ctx, o) => bertscore.contextProblem(ctx.bertscore, o),
+    signature: (ctx, o) => bertscore.bertScoreSignature(ctx.bertscore, o),
+    run: (input, ctx, o, signal) => bertscore.score(input, ctx.bertscore!, o, signal),
   }),
   "embedding-cosine": defineEvaluator({
     descriptor: embedding.descriptor,

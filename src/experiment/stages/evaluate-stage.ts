@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Experiment } from "../../config/experiment.ts";
 import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
 import { cacheKey, type EvaluationItem, type EvaluatorRequest, evaluateAll, inputHash } from "../../evaluation/engine.ts";
+import { defaultMiniLmDir, IdfWeights, TransformersTokenEncoder } from "../../evaluation/metrics/bertscore.ts";
 import { WordNet } from "../../evaluation/metrics/meteor.ts";
 import { EVALUATOR_IDS, EVALUATORS, type EvaluatorContext, isEvaluatorId } from "../../evaluation/registry.ts";
 import { ConfigError } from "../../errors/config-error.ts";
@@ -55,9 +56,19 @@ export const evaluateStage: Stage = {
       if (!j) throw new ConfigError("evaluate: an LLM-judge evaluator is listed but evaluate.judge.model is not set");
       judge = await createGenerator(j.model, config.models[j.model]!, { runtime: ctx.runtime, env: ctx.env });
     }
+    const bert = requests.find((r) => r.id === "bertscore");
+    const encoder = bert ? await TransformersTokenEncoder.create({ modelDir: defaultMiniLmDir(ctx.env) }) : undefined;
     const context: EvaluatorContext = {
       ...(judge ? { judge } : {}),
       ...(requests.some((r) => r.id === "meteor") ? { wordnet: WordNet.fromWordnetDb() } : {}),
+      ...(encoder
+        ? {
+            bertscore: {
+              encoder,
+              ...(bert?.options?.idf ? { idf: IdfWeights.fromReferences(encoder, answers.map((a) => a.reference)) } : {}),
+            },
+          }
+        : {}),
     };
     const items: EvaluationItem[] = answers.map((a) => ({
       variant: a.variant,
@@ -81,6 +92,7 @@ export const evaluateStage: Stage = {
     } finally {
       bar.stop();
       await judge?.dispose();
+      await encoder?.dispose();
     }
     const select = ctx.store.db.prepare(
       "SELECT status, value, reason, signature FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ? ORDER BY id DESC LIMIT 1",
