@@ -143,4 +143,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE generations ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    // Gold / attention items (src/evaluation/human/tasks.ts): a rating task whose `gold_json` is set
+    // ({expected: {criterion: score}, tolerance}) is a check with a known answer, given to every rater,
+    // never exported as a judgment or preference pair.
+    name: "human-gold-items",
+    sql: `
+      ALTER TABLE rating_tasks ADD COLUMN gold_json TEXT;
+    `,
+  },
 ];

@@ -10,7 +10,10 @@ import {
   createRatingTasks,
   DEFAULT_CRITERIA,
   exportPreferencePairs,
+  type GoldItemInput,
+  type RaterAttention,
   type RatingItemInput,
+  raterAttention,
   ratingsAsJudgments,
 } from "../../evaluation/human/tasks.ts";
 import { Store } from "../../store/store.ts";
@@ -28,6 +31,8 @@ export interface HumanCreateOptions {
   seed?: number;
   showGolden?: boolean;
   pairwise?: boolean;
+  /** JSONL of gold / attention items `{question, answer, expected: {criterion: score}, tolerance?, golden?}`. */
+  gold?: string;
   store?: string;
   /** Prefix for printed links, e.g. http://192.168.1.5:8080 */
   baseUrl?: string;
@@ -40,6 +45,51 @@ const itemSchema = z.object({
   answer: z.string(),
   golden: z.string().optional(),
 });
+
+const goldSchema = z.object({
+  question: z.string(),
+  answer: z.string(),
+  golden: z.string().optional(),
+  expected: z.record(z.string(), z.number().min(1).max(5)),
+  tolerance: z.number().min(0).optional(),
+});
+
+function readGold(file: string, text: string): GoldItemInput[] {
+  return parseJsonl(file, text, goldSchema).map(({ golden, tolerance, ...rest }) => ({
+    ...rest,
+    ...(golden === undefined ? {} : { golden }),
+    ...(tolerance === undefined ? {} : { tolerance }),
+  }));
+}
+
+function parseJsonl<S extends z.ZodTypeAny>(file: string, text: string, schema: S): Array<z.output<S>> {
+  const out: Array<z.output<S>> = [];
+  text.split("\n").forEach((raw, i) => {
+    if (!raw.trim()) return;
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch (cause) {
+      throw new InputError({ file, line: i + 1 }, `not valid JSON (${(cause as Error).message})`, { cause });
+    }
+    const p = schema.safeParse(v);
+    if (!p.success) {
+      const issue = p.error.issues[0]!;
+      throw new InputError({ file, line: i + 1, field: issue.path.join(".") }, issue.message);
+    }
+    out.push(p.data);
+  });
+  return out;
+}
+
+async function readText(cwd: string, name: string): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  try {
+    return readFileSync(resolve(cwd, name), "utf8");
+  } catch (cause) {
+    throw new InputError({ file: name }, `cannot read the file (${(cause as Error).message})`, { cause });
+  }
+}
 
 function readItems(file: string, text: string): RatingItemInput[] {
   const out: RatingItemInput[] = [];
@@ -87,6 +137,7 @@ export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext):
         `experiment "${opts.experiment}" has no generations in the store; run generate first or pass --items FILE`,
       );
   }
+  const gold = opts.gold ? readGold(opts.gold, await readText(ctx.cwd, opts.gold)) : [];
   const created = createRatingTasks(store, {
     experiment: opts.experiment,
     items,
@@ -96,9 +147,13 @@ export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext):
     seed: opts.seed ?? 1,
     showGolden: opts.showGolden ?? false,
     pairwise: opts.pairwise ?? false,
+    ...(gold.length > 0 ? { gold } : {}),
   });
   const base = (opts.baseUrl ?? "http://127.0.0.1:8080").replace(/\/$/, "");
-  ctx.out(`${created.tasks} tasks, ${created.assignments} assignments. Personal links (keep them private):\n`);
+  const goldNote = created.gold ? ` (+ ${created.gold} gold items for every rater)` : "";
+  ctx.out(
+    `${created.tasks} tasks${goldNote}, ${created.assignments} assignments. Personal links (keep them private):\n`,
+  );
   for (const r of [...created.raters, created.admin])
     ctx.out(`  ${r.name}${r.role === "admin" ? " (admin)" : ` (${r.tasks} tasks)`}: ${base}${r.link}\n`);
   return created;
@@ -132,6 +187,7 @@ export function runHumanAgreement(
 ): CriterionAgreement[] {
   using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
   const result = agreementByCriterion(ratingsAsJudgments(store, opts.experiment));
+  const attention = raterAttention(store, opts.experiment);
   if (opts.json) ctx.out(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(3));
@@ -141,8 +197,19 @@ export function runHumanAgreement(
         `${r.criterion}: alpha ordinal ${f(r.alphaOrdinal)}, interval ${f(r.alphaInterval)}, Cohen quadratic ${f(r.cohenQuadratic)}, Fleiss ${f(r.fleiss)} (${r.itemsWithTwoRatings}/${r.items} items rated twice, ${r.raters} raters)${r.note ? ` — ${r.note}` : ""}\n`,
       );
     }
+    if (attention.length > 0) ctx.out(formatAttention(attention));
   }
   return result;
+}
+
+/** Text table of the per-rater attention (gold item) summary. */
+export function formatAttention(rows: readonly RaterAttention[]): string {
+  let out = "attention (gold items, excluded from agreement and exports):\n";
+  for (const a of rows) {
+    const rate = a.passRate === null ? "n/a" : `${(a.passRate * 100).toFixed(0)}%`;
+    out += `  ${a.rater}: ${a.passed}/${a.goldRated} passed (${rate}), ${a.goldRated}/${a.goldAssigned} gold items rated\n`;
+  }
+  return out;
 }
 
 const list = (v: string, prev: string[] | undefined) => [
@@ -176,6 +243,10 @@ export const humanCommand: CommandDefinition = {
       .option("--seed <n>", "assignment seed (default 1)", int("--seed"))
       .option("--show-golden", "show the golden answer to raters")
       .option("--pairwise", "also ask pairwise preferences between variants")
+      .option(
+        "--gold <file>",
+        "JSONL gold / attention items {question, answer, expected: {criterion: score}, tolerance? (default 1)}, given to every rater",
+      )
       .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
       .option("--base-url <url>", "server URL for the printed links (default http://127.0.0.1:8080)")
       .action(async (o: HumanCreateOptions) => {

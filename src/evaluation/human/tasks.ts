@@ -32,6 +32,25 @@ export interface RatingItemInput {
   golden?: string;
 }
 
+/**
+ * A gold (attention-check) item: a question and answer whose right scores are known. It is given to
+ * every rater at a seeded random position and looks exactly like a normal item; its ratings are kept
+ * (see {@link raterAttention}) but never exported as judgments or preference pairs.
+ */
+export interface GoldItemInput {
+  question: string;
+  answer: string;
+  /** Golden answer, shown under the same rule as normal items (`showGolden`) so the item looks alike. */
+  golden?: string;
+  /** Expected score per criterion (a subset of the experiment's criteria), 1–5. */
+  expected: Record<string, number>;
+  /** A rating passes when |score − expected| ≤ tolerance for every expected criterion. Default 1. */
+  tolerance?: number;
+}
+
+/** Default tolerance of a gold item. */
+export const DEFAULT_GOLD_TOLERANCE = 1;
+
 /** Options of {@link createRatingTasks}. */
 export interface CreateRatingTasksOptions {
   experiment: string;
@@ -48,6 +67,8 @@ export interface CreateRatingTasksOptions {
   showGolden?: boolean;
   /** Also create pairwise-preference tasks for every pair of variants answering the same item. Default false. */
   pairwise?: boolean;
+  /** Gold / attention items, given to every rater. Default none. */
+  gold?: readonly GoldItemInput[];
   /** Name of the admin account (sees everything). Default "admin". */
   adminName?: string;
   /** Clock, for tests. Default `() => new Date()`. */
@@ -61,13 +82,16 @@ export interface RaterCredential {
   token: string;
   /** Path of the personal link, relative to the server root: `/r/<token>`. */
   link: string;
-  /** Number of tasks assigned (0 for the admin). */
+  /** Number of tasks assigned, gold items included (0 for the admin). */
   tasks: number;
 }
 
 /** Result of {@link createRatingTasks}. */
 export interface CreatedRatingTasks {
+  /** Normal (non-gold) tasks. */
   tasks: number;
+  /** Gold tasks (each assigned to every rater; their assignments are counted in `assignments`). */
+  gold: number;
   assignments: number;
   raters: RaterCredential[];
   admin: RaterCredential;
@@ -105,6 +129,26 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
   if (criteria.length === 0 && !options.pairwise)
     throw new WayfarerError("no criteria and no pairwise tasks: nothing to rate");
   if (options.items.length === 0) throw new WayfarerError("no items to rate");
+  const gold = options.gold ?? [];
+  if (gold.length > 0 && criteria.length === 0)
+    throw new WayfarerError("gold items need Likert criteria (they are rated like normal items)");
+  gold.forEach((g, i) => {
+    const where = `gold item ${i + 1}`;
+    const keys = Object.keys(g.expected ?? {});
+    if (keys.length === 0) throw new WayfarerError(`${where}: "expected" needs at least one criterion score`);
+    for (const k of keys) {
+      if (!criteria.includes(k))
+        throw new WayfarerError(
+          `${where}: criterion "${k}" is not rated in this experiment (use: ${criteria.join(", ")})`,
+        );
+      const v = g.expected[k]!;
+      if (typeof v !== "number" || !Number.isFinite(v) || v < LIKERT_MIN || v > LIKERT_MAX)
+        throw new WayfarerError(`${where}: expected ${k} = ${v}; use a number ${LIKERT_MIN}–${LIKERT_MAX}`);
+    }
+    const tol = g.tolerance ?? DEFAULT_GOLD_TOLERANCE;
+    if (typeof tol !== "number" || !Number.isFinite(tol) || tol < 0)
+      throw new WayfarerError(`${where}: tolerance ${tol}; use a number ≥ 0`);
+  });
   const seen = new Set<string>();
   for (const it of options.items) {
     const k = `${it.variant}\u0000${it.item_id}`;
@@ -135,7 +179,7 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
     insertRater.run(options.experiment, adminName, "admin", hashToken(adminToken), now);
 
     const insertTask = db.prepare(
-      "INSERT INTO rating_tasks (experiment, kind, item_id, question, variant, answer, variant_b, answer_b, golden, show_golden, criteria_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO rating_tasks (experiment, kind, item_id, question, variant, answer, variant_b, answer_b, golden, show_golden, criteria_json, created_at, gold_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const taskIds: Array<{ id: number; kind: "single" | "pair" }> = [];
     const showGolden = options.showGolden ? 1 : 0;
@@ -155,6 +199,7 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
             showGolden,
             JSON.stringify(criteria),
             now,
+            null,
           ).lastInsertRowid,
         );
         taskIds.push({ id, kind: "single" });
@@ -182,6 +227,7 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
                 showGolden,
                 "[]",
                 now,
+                null,
               ).lastInsertRowid,
             );
             taskIds.push({ id, kind: "pair" });
@@ -201,6 +247,27 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
         perRater[i]!.push(task.id);
       }
     }
+    // Gold items: one task each, given to every rater, shuffled in among their normal tasks.
+    const goldIds = gold.map((g, i) =>
+      Number(
+        insertTask.run(
+          options.experiment,
+          "single",
+          `${GOLD_ITEM_PREFIX}${i + 1}`,
+          g.question,
+          GOLD_VARIANT,
+          g.answer,
+          null,
+          null,
+          g.golden ?? null,
+          showGolden,
+          JSON.stringify(criteria),
+          now,
+          JSON.stringify({ expected: g.expected, tolerance: g.tolerance ?? DEFAULT_GOLD_TOLERANCE }),
+        ).lastInsertRowid,
+      ),
+    );
+    if (goldIds.length > 0) for (const tasks of perRater) tasks.push(...goldIds);
     const insertAssignment = db.prepare(
       "INSERT INTO rating_assignments (task_id, rater_id, position, swapped) VALUES (?, ?, ?, ?)",
     );
@@ -214,12 +281,17 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
     });
     return {
       tasks: taskIds.length,
+      gold: goldIds.length,
       assignments,
       raters: creds,
       admin: { name: adminName, role: "admin", token: adminToken, link: `/r/${adminToken}`, tasks: 0 },
     };
   })();
 }
+
+/** Item id and variant stored for gold tasks (never shown to raters). */
+const GOLD_ITEM_PREFIX = "__gold__/";
+const GOLD_VARIANT = "__gold__";
 
 /** A logged-in rater (or admin), found by token. */
 export interface RaterIdentity {
@@ -273,10 +345,11 @@ interface AssignmentRow {
   variant: string;
   variant_b: string | null;
   item_id: string;
+  gold_json: string | null;
 }
 
 const ASSIGNMENT_SELECT = `SELECT a.id, a.position, a.swapped, a.rater_id, r.name AS rater_name, t.kind, t.question, t.answer, t.answer_b, t.golden,
-  t.show_golden, t.criteria_json, t.variant, t.variant_b, t.item_id
+  t.show_golden, t.criteria_json, t.variant, t.variant_b, t.item_id, t.gold_json
   FROM rating_assignments a JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id`;
 
 const flip = (c: "a" | "b" | "tie"): "a" | "b" | "tie" => (c === "a" ? "b" : c === "b" ? "a" : "tie");
@@ -326,6 +399,8 @@ export interface AdminAssignmentView extends RaterTaskView {
   variant: string;
   variantB?: string;
   itemId: string;
+  /** True for gold / attention items (admin only; raters never see this). */
+  gold?: true;
 }
 
 /** Every assignment of the admin's experiment (admin only). */
@@ -340,6 +415,7 @@ export function allAssignments(store: Store, admin: RaterIdentity): AdminAssignm
     variant: r.variant,
     ...(r.variant_b ? { variantB: r.variant_b } : {}),
     itemId: r.item_id,
+    ...(r.gold_json !== null ? { gold: true as const } : {}),
   }));
 }
 
@@ -399,7 +475,7 @@ export function ratingsAsJudgments(store: Store, experiment: string): HumanJudgm
   const rows = store.db
     .prepare(`SELECT t.item_id, t.variant, r.name AS rater, g.criterion, g.score FROM ratings g
       JOIN rating_assignments a ON a.id = g.assignment_id JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
-      WHERE t.experiment = ? AND t.kind = 'single' ORDER BY t.item_id, t.variant, r.name, g.criterion`)
+      WHERE t.experiment = ? AND t.kind = 'single' AND t.gold_json IS NULL ORDER BY t.item_id, t.variant, r.name, g.criterion`)
     .all(experiment) as Array<{ item_id: string; variant: string; rater: string; criterion: string; score: number }>;
   return rows.map((r) => ({
     inputId: r.item_id,
@@ -434,7 +510,7 @@ export function exportPreferencePairs(store: Store, experiment: string): HumanPr
   const rows = store.db
     .prepare(`SELECT t.item_id, t.question, t.variant, t.answer, t.variant_b, t.answer_b, r.name AS rater, c.choice, c.created_at FROM pair_choices c
       JOIN rating_assignments a ON a.id = c.assignment_id JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
-      WHERE t.experiment = ? AND c.choice != 'tie' ORDER BY t.item_id, t.variant, t.variant_b, r.name`)
+      WHERE t.experiment = ? AND c.choice != 'tie' AND t.gold_json IS NULL ORDER BY t.item_id, t.variant, t.variant_b, r.name`)
     .all(experiment) as Array<{
     item_id: string;
     question: string;
@@ -463,4 +539,47 @@ export function exportPreferencePairs(store: Store, experiment: string): HumanPr
       },
     };
   });
+}
+
+/** Attention summary of one rater over the gold items. */
+export interface RaterAttention {
+  rater: string;
+  /** Gold items assigned to the rater. */
+  goldAssigned: number;
+  /** Gold items with every expected criterion rated. */
+  goldRated: number;
+  /** Rated gold items whose every expected criterion is within tolerance. */
+  passed: number;
+  /** passed / goldRated; null when nothing was rated yet. */
+  passRate: number | null;
+}
+
+/**
+ * Per-rater attention summary over the experiment's gold items (raters only, by name). Empty when the
+ * experiment has no gold items.
+ */
+export function raterAttention(store: Store, experiment: string): RaterAttention[] {
+  const rows = store.db
+    .prepare(`SELECT a.id, r.name AS rater, t.gold_json FROM rating_assignments a
+      JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
+      WHERE t.experiment = ? AND t.gold_json IS NOT NULL ORDER BY r.name, a.id`)
+    .all(experiment) as Array<{ id: number; rater: string; gold_json: string }>;
+  const scoresOf = store.db.prepare("SELECT criterion, score FROM ratings WHERE assignment_id = ?");
+  const by = new Map<string, RaterAttention>();
+  for (const row of rows) {
+    const entry = by.get(row.rater) ?? { rater: row.rater, goldAssigned: 0, goldRated: 0, passed: 0, passRate: null };
+    by.set(row.rater, entry);
+    entry.goldAssigned++;
+    const gold = JSON.parse(row.gold_json) as { expected: Record<string, number>; tolerance: number };
+    const scores = new Map(
+      (scoresOf.all(row.id) as Array<{ criterion: string; score: number }>).map((s) => [s.criterion, s.score]),
+    );
+    const expected = Object.entries(gold.expected);
+    if (!expected.every(([c]) => scores.has(c))) continue;
+    entry.goldRated++;
+    // A small epsilon so that a fractional tolerance is not defeated by floating point.
+    if (expected.every(([c, v]) => Math.abs(scores.get(c)! - v) <= gold.tolerance + 1e-9)) entry.passed++;
+  }
+  for (const e of by.values()) e.passRate = e.goldRated === 0 ? null : e.passed / e.goldRated;
+  return [...by.values()];
 }
