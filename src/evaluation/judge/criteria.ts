@@ -89,7 +89,7 @@ export function buildCriteriaPrompt(
 }
 
 export function criteriaSignature(criterion: Criterion, options: CriteriaJudgeOptions, ctx: EvaluatorContext): string {
-  return `judge-${criterion}|prompt:${PROMPT_VERSION}|structured:${options.structured ? "json" : "text"}|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `judge-${criterion}|prompt:${PROMPT_VERSION}|structured:${options.structured ? "json" : "text"}|t:0|max:${options.maxTokens}${options.structured ? `|expl:${options.maxReasoningChars}` : ""}|judge:${judgeModelSignature(ctx)}`;
 }
 
 /**

@@ -92,7 +92,10 @@ export function buildSinglePrompt(
 
 /** Signature of the judge configuration (the result adds `ref:yes|no`). */
 export function singleJudgeSignature(options: SingleJudgeOptions, ctx: EvaluatorContext): string {
-  return `judge-single|prompt:${PROMPT_VERSION}|structured:${options.structured ? "json" : "text"}|ref:${options.reference}|t:0|judge:${judgeModelSignature(ctx)}`;
+  // every option that can change the verdict is in the signature, so the engine's cache never
+  // reuses a verdict produced under other settings
+  const budget = `max:${options.maxTokens}${options.structured ? `|expl:${options.maxExplanationChars}` : ""}`;
+  return `judge-single|prompt:${PROMPT_VERSION}|structured:${options.structured ? "json" : "text"}|ref:${options.reference}|t:0|${budget}|judge:${judgeModelSignature(ctx)}`;
 }
 
 /**
