@@ -20,6 +20,7 @@ import {
   llmJson,
   MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
+  notApplicable,
   RAGAS_PROMPTS_VERSION,
   RagasStepError,
 } from "./common.ts";
@@ -79,14 +80,7 @@ export async function score(
   const sig = signature(o, ctx);
   const meter = new CostMeter();
   const reference = input.references?.[0];
-  if (reference === undefined)
-    return {
-      status: "not-applicable",
-      value: null,
-      reason: "needs a reference (golden) answer",
-      signature: sig,
-      cost: meter.total,
-    };
+  if (reference === undefined) return notApplicable("needs a reference (golden) answer", sig, meter);
   try {
     const answerStatements = await extractStatements(
       ctx,

@@ -8,11 +8,13 @@
  * few-shot examples shortened to one), with untrusted text in nonce-tagged blocks (`judge/delimit.ts`)
  * and the output shape enforced by a JSON schema (llama.cpp grammar / OpenAI json_schema).
  */
+
 import type { z } from "zod";
 import type { JsonSchema } from "../../models/generator.ts";
 import { addCost, callJudge, rawForReason } from "../judge/call.ts";
 import { delimit, pickNonce, untrustedNotice } from "../judge/delimit.ts";
 import type { EvaluatorContext } from "../registry.ts";
+import type { EvaluationResult } from "../types.ts";
 import { type EvaluationCost, ZERO_COST } from "../types.ts";
 
 /** Version of our ragas prompts, recorded in every Ragas signature. */
@@ -153,4 +155,9 @@ export async function extractStatements(
     ...(signal ? { signal } : {}),
   });
   return r.statements.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** A "not applicable" result (e.g. no contexts: the answer was produced without retrieval). */
+export function notApplicable(reason: string, signature: string, meter: CostMeter): EvaluationResult {
+  return { status: "not-applicable", value: null, reason, signature, cost: meter.total };
 }

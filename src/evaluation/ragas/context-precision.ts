@@ -9,7 +9,14 @@ import { z } from "zod";
 import { judgeModelSignature } from "../judge/call.ts";
 import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
-import { CostMeter, llmJson, MAX_REASON_CHARS, RAGAS_PROMPTS_VERSION, RagasStepError } from "./common.ts";
+import {
+  CostMeter,
+  llmJson,
+  MAX_REASON_CHARS,
+  notApplicable,
+  RAGAS_PROMPTS_VERSION,
+  RagasStepError,
+} from "./common.ts";
 
 export const descriptor = {
   id: "ragas-context-precision",
@@ -49,22 +56,9 @@ export async function score(
   const sig = signature(ctx);
   const meter = new CostMeter();
   if (!input.contexts || input.contexts.length === 0)
-    return {
-      status: "not-applicable",
-      value: null,
-      reason: "no retrieved contexts (answer produced without retrieval)",
-      signature: sig,
-      cost: meter.total,
-    };
+    return notApplicable("no retrieved contexts (answer produced without retrieval)", sig, meter);
   const reference = input.references?.[0];
-  if (reference === undefined)
-    return {
-      status: "not-applicable",
-      value: null,
-      reason: "needs a reference answer",
-      signature: sig,
-      cost: meter.total,
-    };
+  if (reference === undefined) return notApplicable("needs a reference answer", sig, meter);
   try {
     const verdicts: (0 | 1)[] = [];
     for (const context of input.contexts) {

@@ -15,6 +15,7 @@ import {
   MAX_REASON_CHARS,
   MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
+  notApplicable,
   RAGAS_PROMPTS_VERSION,
   RagasStepError,
 } from "./common.ts";
@@ -51,22 +52,9 @@ export async function score(
   const sig = signature(ctx);
   const meter = new CostMeter();
   if (!input.contexts || input.contexts.length === 0)
-    return {
-      status: "not-applicable",
-      value: null,
-      reason: "no retrieved contexts (answer produced without retrieval)",
-      signature: sig,
-      cost: meter.total,
-    };
+    return notApplicable("no retrieved contexts (answer produced without retrieval)", sig, meter);
   const reference = input.references?.[0];
-  if (reference === undefined)
-    return {
-      status: "not-applicable",
-      value: null,
-      reason: "needs a reference answer",
-      signature: sig,
-      cost: meter.total,
-    };
+  if (reference === undefined) return notApplicable("needs a reference answer", sig, meter);
   try {
     const r = await llmJson({
       ctx,

@@ -15,6 +15,7 @@ import {
   llmJson,
   MAX_REASON_CHARS,
   MAX_STATEMENTS,
+  notApplicable,
   RAGAS_PROMPTS_VERSION,
   RagasStepError,
 } from "./common.ts";
@@ -53,13 +54,7 @@ export async function score(
   const sig = signature(ctx);
   const meter = new CostMeter();
   if (!input.contexts || input.contexts.length === 0)
-    return {
-      status: "not-applicable",
-      value: null,
-      reason: "no retrieved contexts (answer produced without retrieval)",
-      signature: sig,
-      cost: meter.total,
-    };
+    return notApplicable("no retrieved contexts (answer produced without retrieval)", sig, meter);
   try {
     const statements = await extractStatements(
       ctx,
