@@ -91,17 +91,57 @@ const usedCounts = new Counters();
  * seen since the last reset). Ids identify tokens exactly (equal ids <=> equal strings).
  */
 function tokenIds(line: string, add: boolean): Int32Array {
-  let ids = new Int32Array(64);
+  const t = tokenSpans(line);
+  const ids = new Int32Array(t.spans.length / 2);
+  for (let i = 0; i < ids.length; i++) {
+    const start = t.spans[2 * i]!;
+    const end = t.spans[2 * i + 1]!;
+    ids[i] = add ? tokenInterner.intern(t.codes, start, end) : tokenInterner.get(t.codes, start, end);
+  }
+  return ids;
+}
+
+/** 13a tokens of a line as code units + [start, end) spans (what `forEachToken13a` reports). */
+interface TokenSpans {
+  codes: Uint16Array;
+  spans: Int32Array;
+}
+
+/**
+ * Memoised 13a tokenisation, bounded like sacrebleu's own `@lru_cache(maxsize=2**16)` on its
+ * tokenizer call (least recently used entry evicted first). Pure: the same line always gives the
+ * same tokens, so the cache cannot change a value.
+ */
+const TOKEN_CACHE_MAX = 1 << 16;
+const tokenCache = new Map<string, TokenSpans>();
+
+function tokenSpans(line: string): TokenSpans {
+  const hit = tokenCache.get(line);
+  if (hit) {
+    tokenCache.delete(line);
+    tokenCache.set(line, hit);
+    return hit;
+  }
+  let scratch: Uint16Array | undefined;
+  let maxEnd = 0;
+  let spans = new Int32Array(64);
   let n = 0;
-  forEachToken13a(line, (_s, codes, start, end) => {
-    if (n === ids.length) {
-      const bigger = new Int32Array(ids.length * 2);
-      bigger.set(ids);
-      ids = bigger;
+  forEachToken13a(line, (_s, buf, start, end) => {
+    scratch = buf;
+    if (end > maxEnd) maxEnd = end;
+    if (n + 2 > spans.length) {
+      const bigger = new Int32Array(spans.length * 2);
+      bigger.set(spans);
+      spans = bigger;
     }
-    ids[n++] = add ? tokenInterner.intern(codes, start, end) : tokenInterner.get(codes, start, end);
+    spans[n++] = start;
+    spans[n++] = end;
   });
-  return ids.subarray(0, n);
+  // the tokenizer's scratch buffer stays intact until its next call: copy what the spans cover
+  const entry: TokenSpans = { codes: scratch ? scratch.slice(0, maxEnd) : new Uint16Array(0), spans: spans.slice(0, n) };
+  tokenCache.set(line, entry);
+  if (tokenCache.size > TOKEN_CACHE_MAX) tokenCache.delete(tokenCache.keys().next().value!);
+  return entry;
 }
 
 /**
