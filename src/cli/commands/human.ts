@@ -92,24 +92,9 @@ async function readText(cwd: string, name: string): Promise<string> {
 }
 
 function readItems(file: string, text: string): RatingItemInput[] {
-  const out: RatingItemInput[] = [];
-  text.split("\n").forEach((raw, i) => {
-    if (!raw.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(raw);
-    } catch (cause) {
-      throw new InputError({ file, line: i + 1 }, `not valid JSON (${(cause as Error).message})`, { cause });
-    }
-    const p = itemSchema.safeParse(v);
-    if (!p.success) {
-      const issue = p.error.issues[0]!;
-      throw new InputError({ file, line: i + 1, field: issue.path.join(".") }, issue.message);
-    }
-    const { golden, ...rest } = p.data;
-    out.push(golden === undefined ? rest : { ...rest, golden });
-  });
-  return out;
+  return parseJsonl(file, text, itemSchema).map(({ golden, ...rest }) =>
+    golden === undefined ? rest : { ...rest, golden },
+  );
 }
 
 /** Creates rating tasks and prints each rater's link. */
