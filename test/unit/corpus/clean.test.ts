@@ -5,53 +5,13 @@ import { describe, expect, it } from "vitest";
 import { buildCorpus } from "../../../src/corpus/clean.ts";
 import { ConfigError } from "../../../src/errors/config-error.ts";
 import type { Comment, Post, Thread } from "../../../src/reddit/thread.ts";
+import { makeComment, makePost, makeThread } from "../../helpers/threads.ts";
 
-function post(id: string, over: Partial<Post> = {}): Post {
-  return {
-    id,
-    name: `t3_${id}`,
-    subreddit: "travel",
-    title: `Question ${id}?`,
-    selftext: `Body of ${id} &amp; more`,
-    author: "op",
-    score: 10,
-    upvote_ratio: 0.95,
-    num_comments: 3,
-    created_utc: 1700000000,
-    permalink: `/r/travel/comments/${id}/q/`,
-    url: null,
-    over_18: false,
-    link_flair_text: null,
-    removed_by_category: null,
-    is_self: true,
-    stickied: false,
-    distinguished: null,
-    edited: false,
-    ...over,
-  };
-}
-
-function comment(id: string, parent: string, body: string, over: Partial<Comment> = {}): Comment {
-  return {
-    id,
-    name: `t1_${id}`,
-    parent_id: parent,
-    link_id: "t3_x",
-    body,
-    author: "someone",
-    score: 3,
-    created_utc: 1700000100,
-    depth: parent.startsWith("t3_") ? 0 : 1,
-    distinguished: null,
-    stickied: false,
-    is_submitter: false,
-    edited: false,
-    ...over,
-  };
-}
+const post = makePost;
+const comment = makeComment;
 
 function thread(p: Post, comments: Comment[] = [comment(`${p.id}c`, p.name, `A good answer for ${p.id}`)]): Thread {
-  return { post: p, comments, source: { kind: "reddit-json", file: "fixture", line: 1 } };
+  return makeThread(p, comments);
 }
 
 function write(threads: Thread[]): { dir: string; inFile: string } {

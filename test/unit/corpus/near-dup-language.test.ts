@@ -8,6 +8,7 @@ import { jaccard, NearDuplicateIndex } from "../../../src/corpus/near-dup.ts";
 import { importThreads, readThreadsJsonl } from "../../../src/reddit/import.ts";
 import type { Thread } from "../../../src/reddit/thread.ts";
 import { HAS_SHARED_DATA, SHARED_DATA } from "../../helpers/paths.ts";
+import { makeComment, makePost } from "../../helpers/threads.ts";
 
 if (!HAS_SHARED_DATA) console.warn(`skipping near-dup/language tests on real text: ${SHARED_DATA} is absent`);
 
@@ -95,42 +96,18 @@ describe.skipIf(!HAS_SHARED_DATA)("corpus card counts for near duplicates and la
   it("drops a reposted question and a near-copied answer, and shows switched-off filters as off", async () => {
     const texts = realComments();
     const post = (id: string, selftext: string, comments: string[]): Thread => ({
-      post: {
-        id,
-        name: `t3_${id}`,
-        subreddit: "travel",
+      post: makePost(id, {
         title: `Trip question ${id}`,
         selftext,
         author: "a",
         score: 5,
         upvote_ratio: 0.9,
         num_comments: comments.length,
-        created_utc: 1_700_000_000,
         permalink: `/r/travel/comments/${id}/`,
-        url: null,
-        over_18: false,
-        link_flair_text: null,
-        removed_by_category: null,
-        is_self: true,
-        stickied: false,
-        distinguished: null,
-        edited: false,
-      },
-      comments: comments.map((body, i) => ({
-        id: `${id}c${i}`,
-        name: `t1_${id}c${i}`,
-        parent_id: `t3_${id}`,
-        link_id: `t3_${id}`,
-        body,
-        author: "b",
-        score: 3,
-        created_utc: 1_700_000_100,
-        depth: 0,
-        distinguished: null,
-        stickied: false,
-        is_submitter: false,
-        edited: false,
-      })),
+      }),
+      comments: comments.map((body, i) =>
+        makeComment(`${id}c${i}`, `t3_${id}`, body, { link_id: `t3_${id}`, author: "b" }),
+      ),
       source: { kind: "reddit-json", file: "fixture" },
     });
     const edited = (t: string) => `${t} Edit: thanks everyone!`;

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { buildCorpus } from "../../../src/corpus/clean.ts";
 import { evaluatePii, findPii, type LabelledSnippet, scrubPii } from "../../../src/corpus/pii.ts";
+import { makeComment, makePost } from "../../helpers/threads.ts";
 
 const SET = fileURLToPath(new URL("../../fixtures/pii/snippets.jsonl", import.meta.url));
 const snippets = readFileSync(SET, "utf8")
@@ -48,10 +49,7 @@ describe("PII scrubber", () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-pii-"));
     const inFile = join(dir, "raw.jsonl");
     const thread = {
-      post: {
-        id: "a",
-        name: "t3_a",
-        subreddit: "travel",
+      post: makePost("a", {
         title: "Ask u/someone",
         selftext: "mail x.y@gmail.com",
         author: null,
@@ -60,31 +58,9 @@ describe("PII scrubber", () => {
         num_comments: 1,
         created_utc: 1,
         permalink: "",
-        url: null,
-        over_18: false,
-        link_flair_text: null,
-        removed_by_category: null,
-        is_self: true,
-        stickied: false,
-        distinguished: null,
-        edited: false,
-      },
+      }),
       comments: [
-        {
-          id: "c",
-          name: "t1_c",
-          parent_id: "t3_a",
-          link_id: "t3_a",
-          body: "call +33 6 12 34 56 78",
-          author: "b",
-          score: 1,
-          created_utc: 2,
-          depth: 0,
-          distinguished: null,
-          stickied: false,
-          is_submitter: false,
-          edited: false,
-        },
+        makeComment("c", "t3_a", "call +33 6 12 34 56 78", { link_id: "t3_a", author: "b", score: 1, created_utc: 2 }),
       ],
       source: { kind: "reddit-json", file: "x" },
     };
