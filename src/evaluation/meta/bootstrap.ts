@@ -114,33 +114,11 @@ export function bootstrapCiMany<T, K extends string>(
   statistic: (sample: readonly T[]) => Record<K, number | null>,
   options: BootstrapOptions,
 ): Record<K, Estimate> {
-  const full = statistic(units);
-  const resamples = options.resamples ?? 1000;
-  const confidence = options.confidence ?? 0.95;
-  const stats = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
-  if (units.length > 0) {
-    const sample = new Array<T>(units.length);
-    for (let b = 0; b < resamples; b++) {
-      for (let i = 0; i < units.length; i++) sample[i] = units[randomInt(options.rng, units.length)]!;
-      const s = statistic(sample);
-      for (const k of keys) {
-        const v = s[k];
-        if (v !== null && Number.isFinite(v)) stats[k].push(v);
-      }
-    }
-  }
-  const out = {} as Record<K, Estimate>;
-  for (const k of keys) {
-    const xs = stats[k];
-    const ok = xs.length > 0 && xs.length >= resamples / 2;
-    out[k] = {
-      value: full[k],
-      low: ok ? quantile(xs, (1 - confidence) / 2) : null,
-      high: ok ? quantile(xs, (1 + confidence) / 2) : null,
-      resamplesUsed: xs.length,
-    };
-  }
-  return out;
+  const sample = new Array<T>(units.length);
+  return percentileEstimates(keys, statistic(units), units.length, options, () => {
+    for (let i = 0; i < units.length; i++) sample[i] = units[randomInt(options.rng, units.length)]!;
+    return statistic(sample);
+  });
 }
 
 /**
@@ -156,15 +134,32 @@ export function bootstrapCountsMany<K extends string>(
   statistic: (counts: Int32Array) => Record<K, number | null>,
   options: BootstrapOptions,
 ): Record<K, Estimate> {
+  const counts = new Int32Array(n);
+  return percentileEstimates(keys, full, n, options, () => {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[randomInt(options.rng, n)]!++;
+    return statistic(counts);
+  });
+}
+
+/**
+ * The shared percentile rule of {@link bootstrapCiMany} and {@link bootstrapCountsMany}: `resample()` draws one
+ * resample of the `n` units and returns its statistics; it is called `options.resamples` times (none when n = 0).
+ * Non-finite and null values are dropped; an interval is given only when at least half the resamples gave a value.
+ */
+function percentileEstimates<K extends string>(
+  keys: readonly K[],
+  full: Record<K, number | null>,
+  n: number,
+  options: BootstrapOptions,
+  resample: () => Record<K, number | null>,
+): Record<K, Estimate> {
   const resamples = options.resamples ?? 1000;
   const confidence = options.confidence ?? 0.95;
   const stats = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   if (n > 0) {
-    const counts = new Int32Array(n);
     for (let b = 0; b < resamples; b++) {
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[randomInt(options.rng, n)]!++;
-      const s = statistic(counts);
+      const s = resample();
       for (const k of keys) {
         const v = s[k];
         if (v !== null && Number.isFinite(v)) stats[k].push(v);
