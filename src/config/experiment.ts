@@ -158,6 +158,25 @@ export const GenerateSchema = z
   })
   .strict();
 
+export const PairwiseSchema = z
+  .object({
+    judge: Name.optional().describe("A key of `models` used as the pairwise judge; default: evaluate.judge.model."),
+    pairs: z
+      .union([z.literal("all"), z.array(z.tuple([Name, Name])).min(1)])
+      .optional()
+      .describe(
+        'Variant pairs to compare, [A, B] (A is shown first in the first order), or "all" (every pair of variants, in the order they are listed). Give pairs or baseline.',
+      ),
+    baseline: Name.optional().describe("Compare every other variant (as A) with this variant (as B). Give pairs or baseline."),
+    reference: z
+      .boolean()
+      .default(true)
+      .describe("Show the golden answer to the judge (MT-Bench reference-guided prompt); false = the plain pair prompt."),
+    maxTokens: z.number().int().min(16).max(8192).default(768).describe("Judge reply budget per order."),
+  })
+  .strict();
+export type PairwiseConfig = z.output<typeof PairwiseSchema>;
+
 export const EvaluateSchema = z
   .object({
     evaluators: z
@@ -179,6 +198,9 @@ export const EvaluateSchema = z
       .optional()
       .describe("The LLM judge; required when an evaluator needs one."),
     concurrency: z.number().int().min(1).default(1).describe("Evaluator calls in flight at once."),
+    pairwise: PairwiseSchema.optional().describe(
+      "MT-Bench pairwise comparisons by an LLM judge, each in both orders (a win only when both orders agree, otherwise a tie); the report shows win/tie/loss per variant pair.",
+    ),
   })
   .strict();
 
@@ -234,7 +256,50 @@ export const ExperimentSchema = z
       }
     });
     if (x.evaluate.judge) model(x.evaluate.judge.model, ["evaluate", "judge", "model"], false);
+    const pw = x.evaluate.pairwise;
+    if (pw) {
+      const at = ["evaluate", "pairwise"];
+      if (pw.judge !== undefined) model(pw.judge, [...at, "judge"], false);
+      else if (!x.evaluate.judge) ctx.addIssue({ code: "custom", path: [...at, "judge"], message: "set evaluate.pairwise.judge or evaluate.judge.model" });
+      if ((pw.pairs === undefined) === (pw.baseline === undefined)) {
+        ctx.addIssue({ code: "custom", path: at, message: "give either pairs or baseline (not both)" });
+      }
+      const variant = (name: string, path: (string | number)[]) => {
+        if (!variants.has(name)) ctx.addIssue({ code: "custom", path, message: `no variant "${name}" in generate.variants (have: ${[...variants].join(", ")})` });
+      };
+      if (pw.baseline !== undefined) {
+        variant(pw.baseline, [...at, "baseline"]);
+        if (variants.size < 2) ctx.addIssue({ code: "custom", path: [...at, "baseline"], message: "a baseline needs at least one other variant" });
+      }
+      if (pw.pairs === "all" && variants.size < 2) ctx.addIssue({ code: "custom", path: [...at, "pairs"], message: "pairs: all needs at least two variants" });
+      if (Array.isArray(pw.pairs)) {
+        const seenPairs = new Set<string>();
+        pw.pairs.forEach(([a, b], i) => {
+          variant(a, [...at, "pairs", i, 0]);
+          variant(b, [...at, "pairs", i, 1]);
+          if (a === b) ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair compares "${a}" with itself` });
+          const k = JSON.stringify([a, b]);
+          if (seenPairs.has(k)) ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair [${a}, ${b}] is listed twice` });
+          seenPairs.add(k);
+        });
+      }
+    }
   });
+
+/** The ordered [A, B] variant pairs of `evaluate.pairwise` (empty without a pairwise section). */
+export function pairwisePairs(x: Experiment): [string, string][] {
+  const pw = x.evaluate.pairwise;
+  if (!pw) return [];
+  const names = x.generate.variants.map((v) => v.name);
+  if (pw.baseline !== undefined) return names.filter((n) => n !== pw.baseline).map((n) => [n, pw.baseline!]);
+  if (pw.pairs === "all") return names.flatMap((a, i) => names.slice(i + 1).map((b): [string, string] => [a, b]));
+  return (pw.pairs ?? []).map(([a, b]) => [a, b]);
+}
+
+/** The model key that judges pairwise comparisons (evaluate.pairwise.judge, else evaluate.judge.model). */
+export function pairwiseJudgeModel(x: Experiment): string | undefined {
+  return x.evaluate.pairwise ? (x.evaluate.pairwise.judge ?? x.evaluate.judge?.model) : undefined;
+}
 
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
 export type Experiment = z.output<typeof ExperimentSchema>;

@@ -93,6 +93,41 @@ ${h.trust ? `<pre>${e(h.trustMarkdown)}</pre>${h.trustChartSvg}` : ""}
 ${h.notes.length ? `<ul class="note">${h.notes.map((n) => `<li>${e(n)}</li>`).join("")}</ul>` : ""}`;
 }
 
+/** "0.667 (8/12)": a rate with its counts, or "–" when the denominator is 0. */
+const rateText = (k: number, n: number) => `${n > 0 ? fmt(k / n) : "–"} (${k}/${n})`;
+
+/** The columns of the pairwise table, as text (shared by HTML and Markdown). */
+export function pairwiseTableRows(d: ReportData): string[][] {
+  return (d.pairwise?.rows ?? []).map((r) => [
+    r.variantA,
+    r.variantB,
+    String(r.n),
+    String(r.winsA),
+    String(r.winsB),
+    String(r.ties),
+    String(r.nUnparseable + r.nError),
+    rateText(r.winsA, r.n),
+    rateText(r.winsB, r.n),
+    rateText(r.nConsistent, r.nBothParsed),
+  ]);
+}
+
+const PAIRWISE_HEAD = ["A", "B", "comparisons", "A wins", "B wins", "ties", "no verdict", "A win rate", "B win rate", "position consistency"];
+const PAIRWISE_TEXT =
+  "LLM judge, MT-Bench pairwise, each comparison in both orders: a win only when both orders agree, otherwise a tie. Win rates are over all comparisons, <i>no verdict</i> (unparseable judge output or a failed call) included; position consistency = comparisons whose two orders agree, of those where both parsed.";
+
+function pairwiseHtml(d: ReportData): string {
+  if (!d.pairwise) return "";
+  const e = escapeHtml;
+  const rows = pairwiseTableRows(d)
+    .map((r) => `<tr>${r.map((c, i) => (i < 2 ? `<td><b>${e(c)}</b></td>` : `<td>${e(c)}</td>`)).join("")}</tr>`)
+    .join("");
+  return `<h2>Pairwise comparisons</h2>
+<p>${PAIRWISE_TEXT} Reference answer shown to the judge: ${d.pairwise.reference ? "yes" : "no"}.</p>
+<table><tr>${PAIRWISE_HEAD.map((h) => `<th>${e(h)}</th>`).join("")}</tr>${rows}</table>
+<details><summary>Pairwise judge signature</summary>${d.pairwise.signatures.map((s) => `<code>${e(s)}</code>`).join("<br>")}</details>`;
+}
+
 /** The self-contained HTML report (no external assets, all text escaped). */
 export function renderHtml(d: ReportData): string {
   const e = escapeHtml;
@@ -133,6 +168,7 @@ ${constantEvaluators(d).map((id) => `<p class="note">${e(id)} gave the same valu
 <table><tr><th>variant</th><th>model</th>${evalIds.map((id) => `<th>${e(id)}</th>`).join("")}<th>latency s</th><th>tokens</th></tr>${board}</table>
 <div class="charts">${evalIds.map((id) => `<figure>${barsSvg(d, id)}<figcaption>${e(id)}</figcaption></figure>`).join("")}</div>
 <details><summary>Evaluator signatures</summary><table>${d.evaluators.map((x) => `<tr><td>${e(x.id)}</td><td><code>${e(x.signature)}</code></td></tr>`).join("")}</table></details>
+${pairwiseHtml(d)}
 <h2>Human evaluation: which evaluator to trust</h2>
 ${humanHtml(d)}
 <h2>Training</h2>
@@ -161,6 +197,11 @@ export function renderMarkdown(d: ReportData): string {
     lines.push(`| ${md(v.name)} | ${md(v.model)}${v.adapter ? ` + ${md(v.adapter)}` : ""} | ${evalIds.map((id) => cellText(d.leaderboard[v.name]?.[id])).join(" | ")} | ${v.meanLatencySeconds.toFixed(2)} | ${v.meanCompletionTokens.toFixed(0)} |`);
   }
   for (const id of constantEvaluators(d)) lines.push("", `Note: ${id} gave the same value to every answer: it does not tell the variants apart here.`);
+  if (d.pairwise) {
+    lines.push("", "## Pairwise comparisons", "", `${PAIRWISE_TEXT.replace(/<\/?i>/g, "*")} Reference answer shown to the judge: ${d.pairwise.reference ? "yes" : "no"}.`, "");
+    lines.push(`| ${PAIRWISE_HEAD.join(" | ")} |`, `|${PAIRWISE_HEAD.map(() => "---|").join("")}`);
+    for (const r of pairwiseTableRows(d)) lines.push(`| ${r.map(md).join(" | ")} |`);
+  }
   lines.push("", "## Human evaluation: which evaluator to trust", "");
   if (!d.human) lines.push("No human ratings yet, so no evaluator can be called trustworthy (`wayfarer human create`, then `wayfarer serve`).");
   else {

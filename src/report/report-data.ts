@@ -7,7 +7,18 @@ import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
 import type { TrainSummary } from "../experiment/stages/train-stage.ts";
 import { STAGE_IDS, type StageId, type StageManifest } from "../experiment/stage.ts";
 import type { Store } from "../store/store.ts";
+import { type PairSummaryRow, type PairVerdictRecord, summarisePairVerdicts } from "../evaluation/pairwise-engine.ts";
 import { buildHumanSection, type HumanSection } from "./human-section.ts";
+
+/** Pairwise judge results (evaluate.pairwise): win/tie/loss per variant pair, from evaluate/pairwise.jsonl. */
+export interface PairwiseSection {
+  /** The judge's signatures (prompt version, reference use, judge model). */
+  signatures: string[];
+  /** Whether the golden answer was shown to the judge (evaluate.pairwise.reference). */
+  reference: boolean;
+  /** One row per ordered [A, B] pair; rates over all comparisons, nulls included. */
+  rows: Omit<PairSummaryRow, "nCached">[];
+}
 
 /** One cell of the leaderboard: an evaluator's mean over the answers it could score. */
 export interface LeaderboardCell {
@@ -33,6 +44,8 @@ export interface ReportData {
   examples: { itemId: string; question: string; reference: string; answers: { variant: string; answer: string; scores: Record<string, number | null> }[] }[];
   /** Rater agreement and evaluator-trust table; null until someone has rated (`wayfarer human create`, `wayfarer serve`). */
   human: HumanSection | null;
+  /** Pairwise judge comparisons; null without an evaluate.pairwise section. */
+  pairwise: PairwiseSection | null;
 }
 
 /** Reads the outputs of the stages that ran into one {@link ReportData}. */
@@ -88,6 +101,13 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
     for (const e of evaluators) s[e.id] = scoreOf.get(`${a.variant}\0${a.itemId}\0${e.id}`)?.value ?? null;
     ex.answers.push({ variant: a.variant, answer: a.answer, scores: s });
   }
+  let pairwise: PairwiseSection | null = null;
+  const pairFile = join(dir("evaluate"), "pairwise.jsonl");
+  if (exp.config.evaluate.pairwise && existsSync(pairFile)) {
+    const records = (await readJsonlAll<Omit<PairVerdictRecord, "cached">>(pairFile)).map((r) => ({ ...r, cached: false }));
+    const rows = summarisePairVerdicts(records).map(({ nCached: _n, ...r }) => r);
+    pairwise = { signatures: [...new Set(rows.flatMap((r) => r.signatures))], reference: exp.config.evaluate.pairwise.reference, rows };
+  }
   return {
     experiment: exp.config.name,
     description: exp.config.description ?? null,
@@ -100,5 +120,6 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
     training,
     examples,
     human: buildHumanSection(store, exp.config.name, scores, exp.config.seed),
+    pairwise,
   };
 }

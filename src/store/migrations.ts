@@ -152,4 +152,37 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE rating_tasks ADD COLUMN gold_json TEXT;
     `,
   },
+  {
+    // Pairwise judge verdicts (src/evaluation/pairwise-engine.ts): one row per (item, variant A, variant B,
+    // evaluator, cache key). game1/game2: each order's verdict in the original labelling (game 2 mapped back),
+    // NULL when it did not parse; verdict: the final A/B/tie (a win only when both orders agree), NULL when
+    // unparseable ('unparseable') or the provider failed ('error', retried by the next run).
+    name: "pairwise-verdicts",
+    sql: `
+      CREATE TABLE pair_verdicts (
+        id INTEGER PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        variant_a TEXT NOT NULL,
+        variant_b TEXT NOT NULL,
+        evaluator TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        input_hash TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('scored','unparseable','error')),
+        verdict TEXT CHECK (verdict IN ('A','B','tie')),
+        game1 TEXT CHECK (game1 IN ('A','B','C')),
+        game2 TEXT CHECK (game2 IN ('A','B','C')),
+        consistent INTEGER,
+        raw1 TEXT,
+        raw2 TEXT,
+        reason TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        usd REAL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX pair_verdicts_by_key ON pair_verdicts(experiment, item_id, variant_a, variant_b, evaluator, cache_key);
+    `,
+  },
 ];

@@ -1,17 +1,33 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "../../errors/config-error.ts";
-import { readHumanJudgments, readMetricScores } from "../../evaluation/meta/judgments.ts";
+import {
+  type ImportResult,
+  type MetricScore,
+  readHumanJudgments,
+  readMetricScores,
+} from "../../evaluation/meta/judgments.ts";
 import { META_LEVELS, type MetaEvaluation, type MetaLevel, metaEvaluate } from "../../evaluation/meta/meta-evaluate.ts";
+import {
+  type PairwiseMeta,
+  pairwiseMetaEvaluate,
+  readHumanPairwise,
+  readPairwiseVerdicts,
+  renderPairwiseMetaMarkdown,
+} from "../../evaluation/meta/pairwise-verdicts.ts";
 import { buildTrustTable, renderTrustTableMarkdown } from "../../evaluation/meta/trust-table.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
 /** Options of `wayfarer meta`. */
 export interface MetaCommandOptions {
   /** Human judgments JSONL (`{input_id, system_id, rater_id?, criterion, score}`). */
-  human: string;
+  human?: string;
   /** Evaluator scores JSONL (`{input_id, system_id, evaluator, score}`). */
-  scores: string;
+  scores?: string;
+  /** Human pairwise choices JSONL (`{input_id, model_a, model_b, verdict: A|B|tie, rater_id?}`). */
+  humanPairwise?: string;
+  /** Evaluator pairwise verdicts JSONL (`{input_id, model_a, model_b, verdict: A|B|tie, evaluator}`). */
+  pairwiseScores?: string;
   /** Levels to compute; default all. */
   level?: MetaLevel[];
   /** Human criteria; default all in the file. */
@@ -27,8 +43,12 @@ export interface MetaCommandOptions {
 
 /** JSON output of `wayfarer meta --json`. */
 export interface MetaCommandResult {
-  skipped: { human: Record<string, number>; scores: Record<string, number> };
-  meta: MetaEvaluation;
+  /** Skipped lines by reason, per input file given (keys: human, scores, humanPairwise, pairwiseScores). */
+  skipped: Record<string, Record<string, number>>;
+  /** Correlations with the scalar human judgments; null without --human. */
+  meta: MetaEvaluation | null;
+  /** Agreement with the human pairwise choices; absent without --human-pairwise. */
+  pairwise?: PairwiseMeta;
 }
 
 /** Reads both files, runs the meta-evaluation and prints a table (or JSON). */
@@ -36,33 +56,72 @@ export function runMeta(opts: MetaCommandOptions, ctx: CliContext): MetaCommandR
   const levels = opts.level ?? [...META_LEVELS];
   for (const l of levels)
     if (!META_LEVELS.includes(l)) throw new ConfigError(`--level ${l}: unknown level; use item, input or system`);
+  if (!opts.human && !opts.humanPairwise)
+    throw new ConfigError("give --human (scalar judgments) and/or --human-pairwise (pairwise choices)");
+  if (opts.human && !opts.scores) throw new ConfigError("--human needs --scores (the evaluator scores to compare)");
+  if (opts.pairwiseScores && !opts.humanPairwise)
+    throw new ConfigError("--pairwise-scores needs --human-pairwise (the human choices to compare with)");
+  if (opts.humanPairwise && !opts.pairwiseScores && !opts.scores)
+    throw new ConfigError("--human-pairwise needs --pairwise-scores and/or --scores (the evaluators to compare)");
   const importOptions = { skipInvalid: opts.skipInvalid ?? false };
-  const human = readHumanJudgments(resolve(ctx.cwd, opts.human), importOptions);
-  const scores = readMetricScores(resolve(ctx.cwd, opts.scores), importOptions);
-  if (human.records.length === 0) throw new ConfigError(`${opts.human}: no human judgments found`);
-  if (scores.records.length === 0) throw new ConfigError(`${opts.scores}: no evaluator scores found`);
-  const meta = metaEvaluate(human.records, scores.records, {
-    levels,
-    ...(opts.criterion ? { criteria: opts.criterion } : {}),
-    ...(opts.resamples !== undefined ? { resamples: opts.resamples } : {}),
-    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-  });
-  const result: MetaCommandResult = { skipped: { human: human.skipped, scores: scores.skipped }, meta };
+  const files: { name: string; label: string; result: ImportResult<unknown> }[] = [];
+  const read = <T>(name: string, label: string, reader: (f: string, o: typeof importOptions) => ImportResult<T>) => {
+    const r = reader(resolve(ctx.cwd, label), importOptions);
+    files.push({ name, label, result: r });
+    return r;
+  };
+  const scores: ImportResult<MetricScore> | undefined = opts.scores
+    ? read("scores", opts.scores, readMetricScores)
+    : undefined;
+  if (scores && scores.records.length === 0) throw new ConfigError(`${opts.scores}: no evaluator scores found`);
+  let meta: MetaEvaluation | null = null;
+  if (opts.human) {
+    const human = read("human", opts.human, readHumanJudgments);
+    if (human.records.length === 0) throw new ConfigError(`${opts.human}: no human judgments found`);
+    meta = metaEvaluate(human.records, scores!.records, {
+      levels,
+      ...(opts.criterion ? { criteria: opts.criterion } : {}),
+      ...(opts.resamples !== undefined ? { resamples: opts.resamples } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    });
+  }
+  let pairwise: PairwiseMeta | undefined;
+  if (opts.humanPairwise) {
+    const choices = read("humanPairwise", opts.humanPairwise, readHumanPairwise);
+    if (choices.records.length === 0) throw new ConfigError(`${opts.humanPairwise}: no human pairwise choices found`);
+    const verdicts = opts.pairwiseScores
+      ? read("pairwiseScores", opts.pairwiseScores, readPairwiseVerdicts)
+      : undefined;
+    if (verdicts && verdicts.records.length === 0)
+      throw new ConfigError(`${opts.pairwiseScores}: no pairwise verdicts found`);
+    pairwise = pairwiseMetaEvaluate(choices.records, verdicts?.records ?? [], scores?.records ?? []);
+  }
+  const result: MetaCommandResult = {
+    skipped: Object.fromEntries(files.map((f) => [f.name, f.result.skipped])),
+    meta,
+    ...(pairwise ? { pairwise } : {}),
+  };
   if (opts.json) {
     ctx.out(`${JSON.stringify(result, null, 2)}\n`);
     return result;
   }
-  const skippedText = (what: string, s: Record<string, number>) =>
-    Object.entries(s).map(([reason, n]) => `${what}: skipped ${n} line(s) (${reason})`);
-  for (const line of [...skippedText(opts.human, human.skipped), ...skippedText(opts.scores, scores.skipped)])
-    ctx.err(`${line}\n`);
-  for (const h of meta.human)
-    ctx.out(
-      `human "${h.criterion}": ${h.items} items, ${h.ratings} ratings, ${h.raters} raters, ${h.itemsWithTwoRatings} items with ≥ 2 ratings\n`,
-    );
-  ctx.out("\n");
-  for (const method of ["kendall", "spearman", "pearson"] as const) {
-    ctx.out(renderTrustTableMarkdown(buildTrustTable(meta, { method })));
+  for (const f of files)
+    for (const [reason, n] of Object.entries(f.result.skipped))
+      ctx.err(`${f.label}: skipped ${n} line(s) (${reason})\n`);
+  if (meta) {
+    for (const h of meta.human)
+      ctx.out(
+        `human "${h.criterion}": ${h.items} items, ${h.ratings} ratings, ${h.raters} raters, ${h.itemsWithTwoRatings} items with ≥ 2 ratings\n`,
+      );
+    ctx.out("\n");
+    for (const method of ["kendall", "spearman", "pearson"] as const) {
+      ctx.out(renderTrustTableMarkdown(buildTrustTable(meta, { method })));
+      ctx.out("\n");
+    }
+  }
+  if (pairwise) {
+    ctx.out(renderPairwiseMetaMarkdown(pairwise));
+    for (const n of pairwise.notes) ctx.out(`- ${n}\n`);
     ctx.out("\n");
   }
   return result;
@@ -90,10 +149,18 @@ export const metaCommand: CommandDefinition = {
     program
       .command("meta")
       .description(
-        "Agreement of each automatic evaluator with human ratings (Pearson, Spearman, Kendall tau-b with bootstrap CIs)",
+        "Agreement of each automatic evaluator with human ratings (Pearson, Spearman, Kendall tau-b with bootstrap CIs) and with human pairwise choices (with and without ties)",
       )
-      .requiredOption("--human <file>", "human judgments JSONL: {input_id, system_id, rater_id?, criterion, score}")
-      .requiredOption("--scores <file>", "evaluator scores JSONL: {input_id, system_id, evaluator, score}")
+      .option("--human <file>", "human judgments JSONL: {input_id, system_id, rater_id?, criterion, score}")
+      .option("--scores <file>", "evaluator scores JSONL: {input_id, system_id, evaluator, score}")
+      .option(
+        "--human-pairwise <file>",
+        "human pairwise choices JSONL: {input_id, model_a, model_b, verdict: A|B|tie, rater_id?}",
+      )
+      .option(
+        "--pairwise-scores <file>",
+        "evaluator pairwise verdicts JSONL: {input_id, model_a, model_b, verdict: A|B|tie, evaluator} (or evaluate/pairwise.jsonl)",
+      )
       .option("--level <level>", "item | input | system (repeatable or comma-separated; default all)", collect)
       .option("--criterion <name>", "human criterion to compare against (repeatable; default all)", collect)
       .option("--resamples <n>", "bootstrap resamples (default 1000; 0 = no CIs)", positiveInt("--resamples"))

@@ -57,10 +57,23 @@ export type PairResult =
       consistent: boolean;
       /** Verdict of each game in the original labelling (game 2 mapped back). */
       games: [PairVerdict, PairVerdict];
+      /** The judge's raw replies: game 1 (A shown first), game 2 (B shown first). */
+      raw: [string, string];
       signature: string;
       cost: EvaluationCost;
     }
-  | { status: "error"; winner: null; reason: string; signature: string; cost: EvaluationCost };
+  | {
+      /** A game's verdict did not parse: the comparison has no verdict (a counted null). */
+      status: "error";
+      winner: null;
+      consistent: null;
+      /** Each game's verdict in the original labelling, null where it did not parse. */
+      games: [PairVerdict | null, PairVerdict | null];
+      raw: [string, string];
+      reason: string;
+      signature: string;
+      cost: EvaluationCost;
+    };
 
 /** The user message of one game (exported for tests). */
 export function buildPairPrompt(
@@ -83,6 +96,11 @@ export function pairwiseSignature(options: z.output<typeof optionsSchema>, ctx: 
   return `judge-pairwise|prompt:${PROMPT_VERSION}|ref:${options.reference}|swap:both-agree|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
+/** The reference a comparison shows the judge under `options` (undefined: the no-reference prompt). */
+export function referenceUsed(input: PairInput, options: z.output<typeof optionsSchema>): string | undefined {
+  return options.reference === "auto" ? input.reference : undefined;
+}
+
 /**
  * Compares two answers in both orders with `ctx.judge`.
  * @returns `scored` with the agreed winner (or tie), or `error` when either game's verdict does not parse
@@ -95,7 +113,7 @@ export async function comparePair(
   signal?: AbortSignal,
 ): Promise<PairResult> {
   const options = optionsSchema.parse(rawOptions);
-  const reference = options.reference === "auto" ? input.reference : undefined;
+  const reference = referenceUsed(input, options);
   const system = reference !== undefined ? SYSTEM_REF : SYSTEM_NO_REF;
   const texts = [input.question, input.answerA, input.answerB, ...(reference !== undefined ? [reference] : [])];
   const game = async (first: string, second: string) => {
@@ -115,10 +133,14 @@ export async function comparePair(
   const signature = `${pairwiseSignature(options, ctx)}|used-ref:${reference !== undefined ? "yes" : "no"}`;
   const v1 = parsePairVerdict(g1.text);
   const v2raw = parsePairVerdict(g2.text);
+  const raw: [string, string] = [g1.text, g2.text];
   if (v1 === null || v2raw === null) {
     return {
       status: "error",
       winner: null,
+      consistent: null,
+      games: [v1, v2raw === null ? null : swapBack(v2raw)],
+      raw,
       reason: `unparseable judge output: game 1: ${rawForReason(g1.text)} | game 2 (swapped): ${rawForReason(g2.text)}`,
       signature,
       cost,
@@ -127,5 +149,5 @@ export async function comparePair(
   const v2 = swapBack(v2raw);
   const consistent = v1 === v2;
   const winner = consistent && v1 !== "C" ? v1 : "tie";
-  return { status: "scored", winner, consistent, games: [v1, v2], signature, cost };
+  return { status: "scored", winner, consistent, games: [v1, v2], raw, signature, cost };
 }

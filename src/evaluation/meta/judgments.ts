@@ -61,12 +61,20 @@ const scoreLine = z.object({
   score: z.number().finite().nullable(),
 });
 
-function parseJsonl<S extends z.ZodType<{ score: number | null }>, T>(
+const scoreIsNull = (v: { score: number | null }) => (v.score === null ? "score is null" : undefined);
+
+/**
+ * Parses JSONL lines with `schema` (blank lines ignored). A line that is not JSON or fails the schema is an
+ * InputError naming file:line and the field (or is skipped and counted as "invalid" with `skipInvalid`);
+ * a line for which `skipReason` returns a reason (a null value: nothing measured) is skipped and counted.
+ */
+export function parseJsonl<S extends z.ZodType, T>(
   file: string,
   text: string,
   schema: S,
-  toRecord: (v: z.output<S>) => T,
+  toRecord: (v: z.output<S>, line: number) => T,
   options: ImportOptions,
+  skipReason: (v: z.output<S>) => string | undefined,
 ): ImportResult<T> {
   const records: T[] = [];
   const skipped: Record<string, number> = {};
@@ -103,11 +111,12 @@ function parseJsonl<S extends z.ZodType<{ score: number | null }>, T>(
       skip("invalid", err.message);
       continue;
     }
-    if (parsed.data.score === null) {
-      skip("score is null");
+    const reason = skipReason(parsed.data);
+    if (reason !== undefined) {
+      skip(reason);
       continue;
     }
-    records.push(toRecord(parsed.data));
+    records.push(toRecord(parsed.data, line));
   }
   return { records, skipped, problems };
 }
@@ -130,6 +139,7 @@ export function parseHumanJudgments(
       score: v.score as number,
     }),
     options,
+    scoreIsNull,
   );
 }
 
@@ -141,10 +151,12 @@ export function parseMetricScores(file: string, text: string, options: ImportOpt
     scoreLine,
     (v) => ({ inputId: v.input_id, systemId: v.system_id, evaluator: v.evaluator, score: v.score as number }),
     options,
+    scoreIsNull,
   );
 }
 
-function readText(file: string): string {
+/** Reads a whole text file; InputError naming the file when it cannot. */
+export function readText(file: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (cause) {

@@ -23,11 +23,14 @@
  *
  * One known difference: bert_score pads a batch and multiplies the cosine matrix by the mask, so
  * padded positions score 0; a token whose best real cosine is negative gets 0 there when its row was
- * padded (depends on batch composition). We use the best real cosine. On the 222 WanderChat pairs of the
- * parity test 9 tokens have a negative best cosine, and all P/R/F1 still agree within 3e-7.
+ * padded (depends on batch composition). We use the best real cosine: bert_score scoring the pair on its
+ * own (batch_size 1), which is what the parity fixtures record. On their 621 real pairs 67 tokens have a
+ * negative best cosine and all P/R/F1 agree within 5e-7; the same pairs scored by bert_score in batches of
+ * 64 differ by up to 9e-4 (P of a long answer against a 7-token reference).
  *
  * Tokenization: transformers.js' own truncation drops the final [SEP]; `tokenize` truncates as HF
- * tokenizers do ([CLS] + first 510 pieces + [SEP]); ids equal HF's on all 296 fixture texts.
+ * tokenizers do ([CLS] + first 510 pieces + [SEP]); ids equal HF's (the slow BertTokenizer bert_score uses)
+ * on all 617 distinct texts of the parity fixtures.
  *
  * Values are not comparable with bert_score's English default (roberta-large, layer 17); the model and
  * layer are in every signature.
@@ -154,10 +157,38 @@ export function bestCosines(cand: TokenEmbeddings, ref: TokenEmbeddings): BestCo
   const rv = ref.vectors;
   const forCand = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
   const forRef = new Float64Array(m).fill(Number.NEGATIVE_INFINITY);
+  // Four reference tokens at a time (each candidate value loaded once): about twice as fast in V8. Every dot
+  // product still sums k = 0..d-1 in order, so the values are bit-identical to the one-at-a-time loop.
   for (let i = 0; i < n; i++) {
     const io = i * d;
     let bi = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < m; j++) {
+    let j = 0;
+    for (; j + 4 <= m; j += 4) {
+      const j0 = j * d;
+      const j1 = j0 + d;
+      const j2 = j1 + d;
+      const j3 = j2 + d;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let k = 0; k < d; k++) {
+        const c = cv[io + k]!;
+        a0 += c * rv[j0 + k]!;
+        a1 += c * rv[j1 + k]!;
+        a2 += c * rv[j2 + k]!;
+        a3 += c * rv[j3 + k]!;
+      }
+      if (a0 > bi) bi = a0;
+      if (a0 > forRef[j]!) forRef[j] = a0;
+      if (a1 > bi) bi = a1;
+      if (a1 > forRef[j + 1]!) forRef[j + 1] = a1;
+      if (a2 > bi) bi = a2;
+      if (a2 > forRef[j + 2]!) forRef[j + 2] = a2;
+      if (a3 > bi) bi = a3;
+      if (a3 > forRef[j + 3]!) forRef[j + 3] = a3;
+    }
+    for (; j < m; j++) {
       const jo = j * d;
       let dot = 0;
       for (let k = 0; k < d; k++) dot += cv[io + k]! * rv[jo + k]!;

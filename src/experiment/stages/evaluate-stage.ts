@@ -1,9 +1,10 @@
 import { join } from "node:path";
-import type { Experiment } from "../../config/experiment.ts";
+import { type Experiment, pairwiseJudgeModel, pairwisePairs } from "../../config/experiment.ts";
 import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
 import { cacheKey, type EvaluationItem, type EvaluatorRequest, evaluateAll, inputHash } from "../../evaluation/engine.ts";
 import { defaultMiniLmDir, IdfWeights, TransformersTokenEncoder } from "../../evaluation/metrics/bertscore.ts";
 import { WordNet } from "../../evaluation/metrics/meteor.ts";
+import { type ComparePairsResult, comparePairsAll, type PairItem } from "../../evaluation/pairwise-engine.ts";
 import { EVALUATOR_IDS, EVALUATORS, type EvaluatorContext, isEvaluatorId } from "../../evaluation/registry.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import type { GeneratorV1 } from "../../models/generator.ts";
@@ -34,17 +35,54 @@ export function evaluatorRequests(config: Experiment): EvaluatorRequest[] {
 }
 
 /**
+ * The comparisons of `evaluate.pairwise`: per configured [A, B] pair, every item both variants answered
+ * (in answer order). Items only one of them answered are not compared; the count is returned.
+ */
+export function pairItems(config: Experiment, answers: readonly AnswerRecord[]): { items: PairItem[]; missing: number } {
+  const pw = config.evaluate.pairwise;
+  if (!pw) return { items: [], missing: 0 };
+  const byKey = new Map(answers.map((a) => [`${a.variant}\u0000${a.itemId}`, a]));
+  const itemIds = [...new Set(answers.map((a) => a.itemId))];
+  const items: PairItem[] = [];
+  let missing = 0;
+  for (const [a, b] of pairwisePairs(config)) {
+    for (const id of itemIds) {
+      const x = byKey.get(`${a}\u0000${id}`);
+      const y = byKey.get(`${b}\u0000${id}`);
+      if (!x || !y) {
+        if (x || y) missing++;
+        continue;
+      }
+      items.push({
+        itemId: id,
+        variantA: a,
+        variantB: b,
+        input: { question: x.question, answerA: x.answer, answerB: y.answer, reference: x.reference },
+      });
+    }
+  }
+  return { items, missing };
+}
+
+/**
  * evaluate: every answer with every configured evaluator through the evaluation engine (cached
- * per call in the store, so a killed run resumes). Writes `scores.jsonl` and `summary.json`.
+ * per call in the store, so a killed run resumes). Writes `scores.jsonl` and `summary.json`; with an
+ * `evaluate.pairwise` section also `pairwise.jsonl` (one judged comparison a line: both orders' raw
+ * replies and verdicts, the final verdict) and `pairwise-summary.json` (win/tie/loss per variant pair).
  */
 export const evaluateStage: Stage = {
   id: "evaluate",
   deps: ["generate"],
   version: 1,
-  settings: (exp) => ({
-    evaluate: exp.config.evaluate,
-    judge: exp.config.evaluate.judge ? exp.config.models[exp.config.evaluate.judge.model] : null,
-  }),
+  settings: (exp) => {
+    const pairwiseJudge = pairwiseJudgeModel(exp.config);
+    return {
+      evaluate: exp.config.evaluate,
+      judge: exp.config.evaluate.judge ? exp.config.models[exp.config.evaluate.judge.model] : null,
+      // only with a pairwise section, so that experiments without one keep their input hash
+      ...(pairwiseJudge !== undefined ? { pairwiseJudge: exp.config.models[pairwiseJudge] ?? null } : {}),
+    };
+  },
   async run(ctx) {
     const { config } = ctx.exp;
     const requests = evaluatorRequests(config);
@@ -116,6 +154,59 @@ export const evaluateStage: Stage = {
       if (s.mean !== null) counts[`${s.variant}.${s.evaluator}`] = s.mean;
       if (s.nError > 0) notes.push(`${s.variant} ${s.evaluator}: ${s.nError} of ${s.nScored + s.nError + s.nNotApplicable} not measured (counted, not averaged)`);
     }
-    return { counts, outputs: ["scores.jsonl", "summary.json"], notes };
+    const outputs = ["scores.jsonl", "summary.json"];
+    if (config.evaluate.pairwise) {
+      const pw = await runPairwise(ctx, config, answers);
+      outputs.push("pairwise.jsonl", "pairwise-summary.json");
+      counts["pairwise.comparisons"] = pw.result.records.length;
+      counts["pairwise.computed"] = pw.result.computed;
+      counts["pairwise.cached"] = pw.result.cached;
+      for (const r of pw.result.rows) {
+        const nulls = r.nUnparseable + r.nError;
+        if (nulls > 0) notes.push(`pairwise ${r.variantA} vs ${r.variantB}: ${nulls} of ${r.n} comparisons without a verdict (${r.nUnparseable} unparseable, ${r.nError} errors; counted in the rates)`);
+      }
+      if (pw.missing > 0) notes.push(`pairwise: ${pw.missing} item(s) answered by only one variant of a pair were not compared`);
+    }
+    return { counts, outputs, notes };
   },
 };
+
+/** Runs `evaluate.pairwise` and writes `pairwise.jsonl` and `pairwise-summary.json`. */
+async function runPairwise(
+  ctx: Parameters<Stage["run"]>[0],
+  config: Experiment,
+  answers: readonly AnswerRecord[],
+): Promise<{ result: ComparePairsResult; missing: number }> {
+  const pw = config.evaluate.pairwise!;
+  const judgeName = pairwiseJudgeModel(config);
+  if (judgeName === undefined) throw new ConfigError("evaluate.pairwise: set evaluate.pairwise.judge or evaluate.judge.model");
+  const { items, missing } = pairItems(config, answers);
+  // its own generator, even when it is evaluate.judge's model (that one is disposed by now)
+  const judge = await createGenerator(judgeName, config.models[judgeName]!, { runtime: ctx.runtime, env: ctx.env });
+  const bar = ctx.progress.bar("pairwise", items.length);
+  let result: ComparePairsResult;
+  try {
+    result = await comparePairsAll({
+      store: ctx.store,
+      experiment: config.name,
+      items,
+      context: { judge },
+      options: { maxTokens: pw.maxTokens, reference: pw.reference ? "auto" : "never" },
+      concurrency: config.evaluate.concurrency,
+      onProgress: (done) => bar.update(done),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  } finally {
+    bar.stop();
+    await judge.dispose();
+  }
+  await writeJsonl(
+    join(ctx.dir("evaluate"), "pairwise.jsonl"),
+    result.records.map(({ cached: _cached, ...r }) => r),
+  );
+  await writeJson(join(ctx.dir("evaluate"), "pairwise-summary.json"), {
+    experiment: result.experiment,
+    rows: result.rows.map(({ nCached: _n, ...r }) => r),
+  });
+  return { result, missing };
+}

@@ -257,7 +257,10 @@ describe.skipIf(!HAVE_MODEL)("bertscore vs bert_score 0.3.13 (all-MiniLM-L6-v2, 
       for (const e of vs) expect(e.ids.length).toBeLessThanOrEqual(512);
       expect(vs.some((e) => e.ids.length === 512)).toBe(true); // truncation exercised
 
-      // idf from the 222 references of the call, duplicates included (bert_score's flattened refs)
+      // issue 3: parity on at least 500 real pairs (golden answers and model outputs, Reddit threads, RAFT)
+      expect(single.length + multi.length).toBeGreaterThanOrEqual(500);
+      expect(new Set(fx.single.map((p) => p.group.split(":")[0]))).toEqual(new Set(["gmo", "threads", "raft"]));
+      // idf from all single-reference references of the call, duplicates included (bert_score's flattened refs)
       const idf = IdfWeights.fromReferences(
         encoder,
         single.map((x) => x.refs[0]!),
@@ -297,12 +300,12 @@ describe.skipIf(!HAVE_MODEL)("bertscore vs bert_score 0.3.13 (all-MiniLM-L6-v2, 
         expect(d, `multi ${p.group} row ${p.hyp.row}`).toBeLessThan(TOL);
       }
       console.info(
-        `bertscore parity: ${single.length} single-ref pairs x 3 settings, ${multi.length} two-ref pairs; ` +
+        `bertscore parity: ${single.length + multi.length} real pairs: ${single.length} single-ref pairs x 3 settings, ${multi.length} two-ref pairs; ` +
           `max |diff| ${JSON.stringify(worst)}; tokens with a negative best cosine: ${negativeBest}`,
       );
-      // bert_score scores padded positions 0, so a negative best cosine reads as 0 in a padded row (see
-      // bertscore.ts); it happens for a handful of tokens here and stays inside the tolerance above.
-      expect(negativeBest).toBeLessThan(50);
+      // The fixtures score each pair on its own (bert_score batch_size 1, no padding): a token whose best
+      // cosine is negative keeps it, as here. (In a padded batch bert_score would read it as 0; see bertscore.ts.)
+      expect(negativeBest).toBeGreaterThan(0);
     },
     300_000,
   );

@@ -1,0 +1,409 @@
+/**
+ * Pairwise judging as an engine path (the counterpart of `evaluateAll` for MT-Bench pairwise comparisons,
+ * `judge/pairwise.ts`): every (item, variant A, variant B) is judged in both orders; the verdict is a win
+ * only when both orders agree, otherwise a tie.
+ *
+ * - Stored: one `pair_verdicts` row per comparison with both raw replies, each order's verdict (game 2
+ *   mapped back to the original labelling), the final verdict, tokens and dollars.
+ * - Nulls: a reply without a verdict marker makes the comparison `unparseable` (verdict null); it is
+ *   kept (a judge that answered, at temperature 0, answers the same again) and counted in every rate's
+ *   denominator, never dropped. A provider failure (HTTP after retries) is `error`, also a counted null,
+ *   and is retried by the next run (unless `retryErrors: false`).
+ * - Cache / resume: `cache_key = sha256("judge-pairwise", config signature, hash of question, both
+ *   answers and the reference when the prompt shows it)`; a rerun reuses stored rows, a killed run
+ *   resumes where it stopped. Changing the judge, an option or an answer changes the key.
+ * - Concurrency, rate-limit pauses and aborts as in `engine.ts`.
+ */
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import { ConfigError } from "../errors/config-error.ts";
+import type { Store } from "../store/store.ts";
+import { cacheKey } from "./engine.ts";
+import {
+  comparePair,
+  optionsSchema,
+  type PairInput,
+  type PairResult,
+  type PairwiseOptions,
+  pairwiseSignature,
+  referenceUsed,
+} from "./judge/pairwise.ts";
+import type { PairVerdict } from "./judge/parse.ts";
+import type { EvaluatorContext } from "./registry.ts";
+import type { EvaluationCost } from "./types.ts";
+
+export const PAIRWISE_EVALUATOR = "judge-pairwise" as const;
+
+/** One comparison: the same item answered by two variants (A is shown first in game 1). */
+export interface PairItem {
+  itemId: string;
+  variantA: string;
+  variantB: string;
+  input: PairInput;
+}
+
+/** Options of {@link comparePairsAll}. */
+export interface ComparePairsOptions {
+  store: Store;
+  experiment: string;
+  items: readonly PairItem[];
+  /** Needs `judge`. */
+  context: EvaluatorContext;
+  /** Options of `comparePair` (maxTokens, reference "auto" | "never"). */
+  options?: PairwiseOptions;
+  /** Comparisons in flight at once (each makes two judge calls, one after the other), >= 1. Default 4. */
+  concurrency?: number;
+  /** Recompute comparisons that ended in a provider error last time. Default true. */
+  retryErrors?: boolean;
+  /** Extra attempts after a thrown retryable error (APICallError.isRetryable), >= 0. Default 2. */
+  maxRetries?: number;
+  /** Waits between those attempts; injected in tests. */
+  sleep?: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  now?: () => Date;
+}
+
+export type PairStatus = "scored" | "unparseable" | "error";
+
+/** One judged comparison (also a line of `evaluate/pairwise.jsonl`). */
+export interface PairVerdictRecord {
+  itemId: string;
+  variantA: string;
+  variantB: string;
+  evaluator: typeof PAIRWISE_EVALUATOR;
+  status: PairStatus;
+  /** Final verdict: "A"/"B" only when both orders agree; null when unparseable or errored (counted). */
+  verdict: "A" | "B" | "tie" | null;
+  /** Each order's verdict in the original labelling (game 2 mapped back); null where it did not parse. */
+  games: [PairVerdict | null, PairVerdict | null];
+  /** Both orders gave the same verdict; null when either did not parse. */
+  consistent: boolean | null;
+  /** Raw judge replies: game 1 (A first), game 2 (B first); null after a provider error. */
+  raw: [string | null, string | null];
+  reason: string | null;
+  signature: string;
+  cost: EvaluationCost;
+  /** Reused from the store in this run. */
+  cached: boolean;
+}
+
+/** Win / tie / loss counts of one ordered variant pair. Every rate's denominator is `n` (nulls included). */
+export interface PairSummaryRow {
+  variantA: string;
+  variantB: string;
+  /** Comparisons (items), nulls included. */
+  n: number;
+  winsA: number;
+  winsB: number;
+  ties: number;
+  /** Verdicts that did not parse (counted, not dropped). */
+  nUnparseable: number;
+  /** Provider failures (counted, not dropped). */
+  nError: number;
+  /** winsA / n (null when n = 0). */
+  winRateA: number | null;
+  /** winsB / n. */
+  winRateB: number | null;
+  /** ties / n. */
+  tieRate: number | null;
+  /** Comparisons whose two orders both parsed. */
+  nBothParsed: number;
+  /** Of those, how many gave the same verdict in both orders. */
+  nConsistent: number;
+  /** Position consistency: nConsistent / nBothParsed (null when nothing parsed). */
+  consistencyRate: number | null;
+  promptTokens: number;
+  completionTokens: number;
+  /** Summed dollars of comparisons with a known price; null when none had one. */
+  usd: number | null;
+  nCached: number;
+  signatures: string[];
+}
+
+export interface ComparePairsResult {
+  experiment: string;
+  /** In the order of `items`. */
+  records: PairVerdictRecord[];
+  /** Per ordered (A, B) pair, in order of first appearance. */
+  rows: PairSummaryRow[];
+  /** Comparisons judged in this run. */
+  computed: number;
+  /** Comparisons reused from the store. */
+  cached: number;
+}
+
+interface VerdictRow {
+  status: PairStatus;
+  verdict: "A" | "B" | "tie" | null;
+  game1: PairVerdict | null;
+  game2: PairVerdict | null;
+  consistent: number | null;
+  raw1: string | null;
+  raw2: string | null;
+  reason: string | null;
+  signature: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  usd: number | null;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** Hash of what a comparison shows the judge (the reference only when the prompt includes it). */
+export function pairInputHash(input: PairInput, options: z.output<typeof optionsSchema>): string {
+  return sha256(JSON.stringify([input.question, input.answerA, input.answerB, referenceUsed(input, options) ?? null]));
+}
+
+function isRetryable(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { isRetryable?: unknown }).isRetryable === true;
+}
+
+function fromResult(item: PairItem, r: PairResult): Omit<PairVerdictRecord, "cached"> {
+  const base = { itemId: item.itemId, variantA: item.variantA, variantB: item.variantB, evaluator: PAIRWISE_EVALUATOR };
+  if (r.status === "scored") {
+    return {
+      ...base,
+      status: "scored",
+      verdict: r.winner,
+      games: r.games,
+      consistent: r.consistent,
+      raw: r.raw,
+      reason: null,
+      signature: r.signature,
+      cost: r.cost,
+    };
+  }
+  return {
+    ...base,
+    status: "unparseable",
+    verdict: null,
+    games: r.games,
+    consistent: null,
+    raw: r.raw,
+    reason: r.reason,
+    signature: r.signature,
+    cost: r.cost,
+  };
+}
+
+function fromRow(item: PairItem, row: VerdictRow): PairVerdictRecord {
+  return {
+    itemId: item.itemId,
+    variantA: item.variantA,
+    variantB: item.variantB,
+    evaluator: PAIRWISE_EVALUATOR,
+    status: row.status,
+    verdict: row.verdict,
+    games: [row.game1, row.game2],
+    consistent: row.consistent === null ? null : row.consistent === 1,
+    raw: [row.raw1, row.raw2],
+    reason: row.reason,
+    signature: row.signature,
+    cost: { promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens, usd: row.usd },
+    cached: true,
+  };
+}
+
+/**
+ * Judges every comparison in both orders (see the module doc), writing one `pair_verdicts` row each as soon
+ * as it is known.
+ * @throws ConfigError before any work when the context has no judge or the options are invalid.
+ * @throws RangeError when a comparison is listed twice or compares a variant with itself.
+ * @throws the abort reason when `signal` aborts (finished comparisons stay in the store).
+ */
+export async function comparePairsAll(opts: ComparePairsOptions): Promise<ComparePairsResult> {
+  const { store, experiment, items, context } = opts;
+  if (!context.judge)
+    throw new ConfigError("pairwise judging needs a judge model (evaluate.pairwise.judge or evaluate.judge.model)");
+  const parsed = optionsSchema.safeParse(opts.options ?? {});
+  if (!parsed.success)
+    throw new ConfigError(
+      `pairwise options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
+  const options = parsed.data;
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
+  const retryErrors = opts.retryErrors ?? true;
+  const maxRetries = Math.max(0, opts.maxRetries ?? 2);
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = opts.now ?? (() => new Date());
+  const configSignature = pairwiseSignature(options, context);
+
+  const seen = new Set<string>();
+  for (const it of items) {
+    if (it.variantA === it.variantB)
+      throw new RangeError(`comparePairsAll: item ${it.itemId} compares ${it.variantA} with itself`);
+    const k = `${it.itemId}\u0000${it.variantA}\u0000${it.variantB}`;
+    if (seen.has(k))
+      throw new RangeError(`comparePairsAll: item ${it.itemId} of ${it.variantA} vs ${it.variantB} is listed twice`);
+    seen.add(k);
+  }
+
+  const find = store.db.prepare<[string, string, string, string, string, string], VerdictRow>(
+    `SELECT status, verdict, game1, game2, consistent, raw1, raw2, reason, signature, prompt_tokens, completion_tokens, usd
+       FROM pair_verdicts
+      WHERE experiment = ? AND item_id = ? AND variant_a = ? AND variant_b = ? AND evaluator = ? AND cache_key = ?
+      ORDER BY id DESC LIMIT 1`,
+  );
+  const del = store.db.prepare(
+    "DELETE FROM pair_verdicts WHERE experiment = ? AND item_id = ? AND variant_a = ? AND variant_b = ? AND evaluator = ? AND cache_key = ?",
+  );
+  const insert = store.db.prepare(
+    `INSERT INTO pair_verdicts (experiment, item_id, variant_a, variant_b, evaluator, cache_key, input_hash, signature, status,
+                                verdict, game1, game2, consistent, raw1, raw2, reason, prompt_tokens, completion_tokens, usd, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const write = store.db.transaction((key: string, digest: string, r: Omit<PairVerdictRecord, "cached">) => {
+    del.run(experiment, r.itemId, r.variantA, r.variantB, PAIRWISE_EVALUATOR, key);
+    insert.run(
+      experiment,
+      r.itemId,
+      r.variantA,
+      r.variantB,
+      PAIRWISE_EVALUATOR,
+      key,
+      digest,
+      r.signature,
+      r.status,
+      r.verdict,
+      r.games[0],
+      r.games[1],
+      r.consistent === null ? null : r.consistent ? 1 : 0,
+      r.raw[0],
+      r.raw[1],
+      r.reason,
+      r.cost.promptTokens,
+      r.cost.completionTokens,
+      r.cost.usd,
+      now().toISOString(),
+    );
+  });
+
+  const records: (PairVerdictRecord | undefined)[] = new Array(items.length);
+  let done = 0;
+  let computed = 0;
+  let next = 0;
+  let pause: Promise<void> = Promise.resolve();
+
+  const runOne = async (index: number): Promise<void> => {
+    const item = items[index]!;
+    const digest = pairInputHash(item.input, options);
+    const key = cacheKey(PAIRWISE_EVALUATOR, configSignature, digest);
+    const row = find.get(experiment, item.itemId, item.variantA, item.variantB, PAIRWISE_EVALUATOR, key);
+    if (row && (row.status !== "error" || !retryErrors)) {
+      records[index] = fromRow(item, row);
+      return;
+    }
+    let result: Omit<PairVerdictRecord, "cached">;
+    for (let attempt = 0; ; attempt++) {
+      await pause;
+      opts.signal?.throwIfAborted();
+      try {
+        result = fromResult(item, await comparePair(item.input, context, options, opts.signal));
+        break;
+      } catch (error) {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        if (isRetryable(error) && attempt < maxRetries) {
+          const wait = Math.min(60_000, 2000 * 2 ** attempt);
+          pause = Promise.all([pause, sleep(wait)]).then(() => undefined);
+          continue;
+        }
+        result = {
+          itemId: item.itemId,
+          variantA: item.variantA,
+          variantB: item.variantB,
+          evaluator: PAIRWISE_EVALUATOR,
+          status: "error",
+          verdict: null,
+          games: [null, null],
+          consistent: null,
+          raw: [null, null],
+          reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
+          signature: configSignature,
+          cost: { promptTokens: 0, completionTokens: 0, usd: null },
+        };
+        break;
+      }
+    }
+    computed++;
+    write(key, digest, result);
+    records[index] = { ...result, cached: false };
+  };
+
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      opts.signal?.throwIfAborted();
+      const i = next++;
+      await runOne(i);
+      done++;
+      opts.onProgress?.(done, items.length);
+    }
+  };
+  const workers = Array.from({ length: Math.min(concurrency, Math.max(1, items.length)) }, () => worker());
+  const settled = await Promise.allSettled(workers);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  const all = records as PairVerdictRecord[];
+  return { experiment, records: all, rows: summarisePairVerdicts(all), computed, cached: done - computed };
+}
+
+/** Win/tie/loss table per ordered (A, B) variant pair; see {@link PairSummaryRow} for the rates. */
+export function summarisePairVerdicts(
+  records: readonly Pick<
+    PairVerdictRecord,
+    "variantA" | "variantB" | "status" | "verdict" | "consistent" | "signature" | "cost" | "cached"
+  >[],
+): PairSummaryRow[] {
+  const rows = new Map<string, PairSummaryRow>();
+  for (const r of records) {
+    const k = `${r.variantA}\u0000${r.variantB}`;
+    let row = rows.get(k);
+    if (!row) {
+      row = {
+        variantA: r.variantA,
+        variantB: r.variantB,
+        n: 0,
+        winsA: 0,
+        winsB: 0,
+        ties: 0,
+        nUnparseable: 0,
+        nError: 0,
+        winRateA: null,
+        winRateB: null,
+        tieRate: null,
+        nBothParsed: 0,
+        nConsistent: 0,
+        consistencyRate: null,
+        promptTokens: 0,
+        completionTokens: 0,
+        usd: null,
+        nCached: 0,
+        signatures: [],
+      };
+      rows.set(k, row);
+    }
+    row.n++;
+    if (r.status === "scored") {
+      if (r.verdict === "A") row.winsA++;
+      else if (r.verdict === "B") row.winsB++;
+      else row.ties++;
+    } else if (r.status === "unparseable") row.nUnparseable++;
+    else row.nError++;
+    if (r.consistent !== null) {
+      row.nBothParsed++;
+      if (r.consistent) row.nConsistent++;
+    }
+    row.promptTokens += r.cost.promptTokens;
+    row.completionTokens += r.cost.completionTokens;
+    if (r.cost.usd !== null) row.usd = (row.usd ?? 0) + r.cost.usd;
+    if (r.cached) row.nCached++;
+    if (!row.signatures.includes(r.signature)) row.signatures.push(r.signature);
+  }
+  for (const row of rows.values()) {
+    row.winRateA = row.winsA / row.n;
+    row.winRateB = row.winsB / row.n;
+    row.tieRate = row.ties / row.n;
+    row.consistencyRate = row.nBothParsed > 0 ? row.nConsistent / row.nBothParsed : null;
+  }
+  return [...rows.values()];
+}
