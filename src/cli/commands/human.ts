@@ -9,6 +9,7 @@ import {
   type CreatedRatingTasks,
   createRatingTasks,
   DEFAULT_CRITERIA,
+  exportPairChoices,
   exportPreferencePairs,
   type GoldItemInput,
   type RaterAttention,
@@ -144,9 +145,21 @@ export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext):
   return created;
 }
 
-/** Writes ratings as judgments JSONL (for `wayfarer meta`) or pairwise choices as preference pairs. */
+/** What `wayfarer human export --what` writes, and how its rows are named in the summary line. */
+const EXPORTS = {
+  judgments: "ratings",
+  preferences: "preference pairs",
+  choices: "pairwise choices",
+} as const;
+type ExportKind = keyof typeof EXPORTS;
+
+/**
+ * Writes ratings as judgments JSONL (for `wayfarer meta --human`), pairwise choices as preference pairs
+ * (prompt/chosen/rejected, ties left out, for DPO), or pairwise choices with ties (for `wayfarer meta
+ * --human-pairwise`). Returns the number of rows written.
+ */
 export function runHumanExport(
-  opts: { experiment: string; what: "judgments" | "preferences"; out: string; store?: string },
+  opts: { experiment: string; what: ExportKind; out: string; store?: string },
   ctx: CliContext,
 ): number {
   using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
@@ -159,9 +172,11 @@ export function runHumanExport(
           criterion: j.criterion,
           score: j.score,
         }))
-      : exportPreferencePairs(store, opts.experiment);
+      : opts.what === "preferences"
+        ? exportPreferencePairs(store, opts.experiment)
+        : exportPairChoices(store, opts.experiment);
   writeFileSync(resolve(ctx.cwd, opts.out), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
-  ctx.err(`${rows.length} ${opts.what === "judgments" ? "ratings" : "preference pairs"} written to ${opts.out}\n`);
+  ctx.err(`${rows.length} ${EXPORTS[opts.what]} written to ${opts.out}\n`);
   return rows.length;
 }
 
@@ -239,15 +254,18 @@ export const humanCommand: CommandDefinition = {
       });
     human
       .command("export")
-      .description("Export ratings as judgments JSONL (for `wayfarer meta`) or pairwise choices as preference pairs")
+      .description(
+        "Export ratings as judgments JSONL (for `wayfarer meta --human`), pairwise choices as preference pairs " +
+          "(for DPO), or pairwise choices with ties (for `wayfarer meta --human-pairwise`)",
+      )
       .requiredOption("--experiment <name>", "experiment name")
-      .requiredOption("--what <kind>", "judgments | preferences")
+      .requiredOption("--what <kind>", "judgments | preferences | choices")
       .requiredOption("--out <file>", "output JSONL")
       .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
       .action((o: { experiment: string; what: string; out: string; store?: string }) => {
-        if (o.what !== "judgments" && o.what !== "preferences")
-          throw new ConfigError(`--what ${o.what}: use judgments or preferences`);
-        runHumanExport({ ...o, what: o.what }, ctx);
+        if (!Object.hasOwn(EXPORTS, o.what))
+          throw new ConfigError(`--what ${o.what}: use ${Object.keys(EXPORTS).join(", ")}`);
+        runHumanExport({ ...o, what: o.what as ExportKind }, ctx);
       });
     human
       .command("agreement")

@@ -541,6 +541,43 @@ export function exportPreferencePairs(store: Store, experiment: string): HumanPr
   });
 }
 
+/** One human pairwise choice in the JSONL shape `wayfarer meta --human-pairwise` reads. */
+export interface HumanPairChoiceRow {
+  input_id: string;
+  model_a: string;
+  model_b: string;
+  /** "A": model_a's answer was chosen; "B"; or "tie". */
+  verdict: "A" | "B" | "tie";
+  rater_id: string;
+}
+
+/**
+ * Every human pairwise choice of the experiment, ties included, oriented as stored (variant = model_a,
+ * variant_b = model_b; the per-rater on-screen swap is already undone when a choice is stored). Gold items are
+ * left out. Ordered by item, pair and rater. Input of `wayfarer meta --human-pairwise` (see
+ * `src/evaluation/meta/pairwise-verdicts.ts`).
+ */
+export function exportPairChoices(store: Store, experiment: string): HumanPairChoiceRow[] {
+  const rows = store.db
+    .prepare(`SELECT t.item_id, t.variant, t.variant_b, r.name AS rater, c.choice FROM pair_choices c
+      JOIN rating_assignments a ON a.id = c.assignment_id JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
+      WHERE t.experiment = ? AND t.gold_json IS NULL ORDER BY t.item_id, t.variant, t.variant_b, r.name`)
+    .all(experiment) as Array<{
+    item_id: string;
+    variant: string;
+    variant_b: string;
+    rater: string;
+    choice: "a" | "b" | "tie";
+  }>;
+  return rows.map((r) => ({
+    input_id: r.item_id,
+    model_a: r.variant,
+    model_b: r.variant_b,
+    verdict: r.choice === "a" ? "A" : r.choice === "b" ? "B" : "tie",
+    rater_id: r.rater,
+  }));
+}
+
 /** Attention summary of one rater over the gold items. */
 export interface RaterAttention {
   rater: string;

@@ -89,6 +89,44 @@ describe("wayfarer human", () => {
       .map((l) => JSON.parse(l));
     expect(prefs).toHaveLength(6);
     expect(prefs.every((p) => p.chosen.startsWith("dpo") && p.provenance.source === "human-pairwise")).toBe(true);
+    // Pairwise choices (ties kept) feed `wayfarer meta --human-pairwise`.
+    expect(
+      await main(
+        ["human", "export", "--experiment", "e", "--what", "choices", "--out", "c.jsonl", "--store", "s.sqlite"],
+        e.ctx,
+      ),
+    ).toBe(0);
+    const choices = readFileSync(join(dir, "c.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(choices).toHaveLength(6);
+    expect(new Set(choices.map((c) => c.rater_id))).toEqual(new Set(["ana", "ben"]));
+    expect(choices.every((c) => (c.verdict === "A" ? c.model_a : c.model_b) === "dpo")).toBe(true);
+    writeFileSync(
+      join(dir, "pv.jsonl"),
+      ["B", "B", "A"]
+        .map((verdict, i) =>
+          JSON.stringify({ input_id: `q${i + 1}`, model_a: "base", model_b: "dpo", verdict, evaluator: "judge" }),
+        )
+        .join("\n"),
+    );
+    const pm = capture(dir);
+    expect(await main(["meta", "--human-pairwise", "c.jsonl", "--pairwise-scores", "pv.jsonl", "--json"], pm.ctx)).toBe(
+      0,
+    );
+    expect(JSON.parse(pm.o.out).pairwise.results[0]).toMatchObject({
+      evaluator: "judge",
+      agreement: { pairs: 6, agreeWithTies: 4 / 6, pairsWithoutTies: 6, agreeWithoutTies: 4 / 6 },
+    });
+    const bad = capture(dir);
+    expect(
+      await main(
+        ["human", "export", "--experiment", "e", "--what", "votes", "--out", "x.jsonl", "--store", "s.sqlite"],
+        bad.ctx,
+      ),
+    ).toBe(1);
+    expect(bad.o.err).toMatch(/--what votes: use judgments, preferences, choices/);
     const a = capture(dir);
     expect(await main(["human", "agreement", "--experiment", "e", "--store", "s.sqlite", "--json"], a.ctx)).toBe(0);
     const agreement = JSON.parse(a.o.out);
