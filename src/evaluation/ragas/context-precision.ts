@@ -1,9 +1,9 @@
 /**
- * Ragas context precision (ragas 0.1.x `ContextPrecision`): for each retrieved chunk in rank order one
- * LLM verdict "Given question, answer and context verify if the context was useful in arriving at the
- * given answer. Give verdict as "1" if useful and "0" if not", where the answer is the REFERENCE;
- * score = Σ_k (precision@k · v_k) / (Σ_k v_k + 1e-10) in [0, 1] (0 when no chunk is useful).
- * No contexts or no reference -> not-applicable. Needs `ctx.judge`.
+ * Ragas context precision, as ragas 0.4.3 `LLMContextPrecisionWithReference` (= `ContextPrecision`,
+ * ragas/metrics/_context_precision.py): for each retrieved chunk in rank order one
+ * `ContextPrecisionPrompt` verdict ("was the context useful in arriving at the given answer", where the
+ * answer is the REFERENCE); score = Σ_k (precision@k · v_k) / (Σ_k v_k + 1e-10) in [0, 1] (0 when no
+ * chunk is useful). No contexts or no reference -> not-applicable. Needs `ctx.judge`.
  */
 import { z } from "zod";
 import { judgeModelSignature } from "../judge/call.ts";
@@ -11,12 +11,16 @@ import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
 import {
   CostMeter,
-  llmJson,
+  laxInt,
   MAX_REASON_CHARS,
   notApplicable,
+  notMeasured,
   RAGAS_PROMPTS_VERSION,
+  RAGAS_VERSION,
   RagasStepError,
+  ragasStep,
 } from "./common.ts";
+import { CONTEXT_PRECISION_PROMPT } from "./prompts.ts";
 
 export const descriptor = {
   id: "ragas-context-precision",
@@ -28,24 +32,26 @@ export const descriptor = {
 
 export const optionsSchema = z.strictObject({});
 
-const shape = z.object({ reason: z.string(), verdict: z.union([z.literal(0), z.literal(1)]) });
+/** ragas `Verification`. */
+const shape = z.object({ reason: z.string(), verdict: laxInt });
 
-const INSTRUCTION =
-  'Given question, answer and context verify if the context was useful in arriving at the given answer. Give verdict as "1" if useful and "0" if not with json output: {"reason": "...", "verdict": 1 or 0}.';
-
-/** Ragas' average precision over binary verdicts in rank order. */
-export function averagePrecision(verdicts: readonly (0 | 1)[]): number {
+/**
+ * ragas `_calculate_average_precision` over verdicts in rank order (truthy = useful), in ragas' order
+ * of floating-point operations.
+ */
+export function averagePrecision(verdicts: readonly number[]): number {
+  const v = verdicts.map((x) => (x ? 1 : 0));
   let hits = 0;
-  let num = 0;
-  verdicts.forEach((v, i) => {
-    hits += v;
-    num += (hits / (i + 1)) * v;
+  let numerator = 0;
+  v.forEach((x, i) => {
+    hits += x;
+    numerator += (hits / (i + 1)) * x;
   });
-  return num / (hits + 1e-10);
+  return numerator / (hits + 1e-10);
 }
 
 export function signature(ctx: EvaluatorContext): string {
-  return `ragas-context-precision|algo:ragas-0.1|prompts:${RAGAS_PROMPTS_VERSION}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-context-precision|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 export async function score(
@@ -60,18 +66,14 @@ export async function score(
   const reference = input.references?.[0];
   if (reference === undefined) return notApplicable("needs a reference answer", sig, meter);
   try {
-    const verdicts: (0 | 1)[] = [];
+    const verdicts: number[] = [];
     for (const context of input.contexts) {
-      const r = await llmJson({
+      const r = await ragasStep({
         ctx,
         metric: descriptor.id,
         step: `verdict for chunk ${verdicts.length + 1}`,
-        instruction: INSTRUCTION,
-        blocks: [
-          { label: "Question", text: input.question },
-          { label: "Context", text: context },
-          { label: "Answer", text: reference },
-        ],
+        prompt: CONTEXT_PRECISION_PROMPT,
+        input: { question: input.question, context, answer: reference },
         jsonSchema: {
           type: "object",
           properties: {
@@ -86,7 +88,7 @@ export async function score(
         meter,
         ...(signal ? { signal } : {}),
       });
-      verdicts.push(r.verdict);
+      verdicts.push(r.verdict !== 0 ? 1 : 0);
     }
     return {
       status: "scored",
@@ -97,8 +99,7 @@ export async function score(
       cost: meter.total,
     };
   } catch (error) {
-    if (error instanceof RagasStepError)
-      return { status: "error", value: null, reason: error.message, signature: sig, cost: meter.total };
+    if (error instanceof RagasStepError) return notMeasured(error.message, sig, meter);
     throw error;
   }
 }

@@ -1,9 +1,10 @@
 /**
- * Ragas context recall (ragas 0.1.x `ContextRecall`, prompt `CONTEXT_RECALL_RA`): "Given a context,
- * and an answer, analyze each sentence in the answer and classify if the sentence can be attributed to
- * the given context or not. Use only 'Yes' (1) or 'No' (0) as a binary classification." — the answer
- * here is the REFERENCE (ground truth); score = attributed / classified sentences in [0, 1].
- * No contexts or no reference -> not-applicable; nothing classified -> error. Needs `ctx.judge`.
+ * Ragas context recall, as ragas 0.4.3 `LLMContextRecall` (= `ContextRecall`,
+ * ragas/metrics/_context_recall.py): one `ContextRecallClassificationPrompt` call with the question, the
+ * retrieved contexts joined with "\n" and, as "answer", the REFERENCE; the LLM classifies each sentence
+ * of the reference as attributable to the contexts (1) or not (0); score = truthy / classified in [0, 1].
+ * No contexts or no reference -> not-applicable; nothing classified -> error (ragas: NaN). Needs
+ * `ctx.judge`.
  */
 import { z } from "zod";
 import { judgeModelSignature } from "../judge/call.ts";
@@ -11,14 +12,18 @@ import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
 import {
   CostMeter,
-  llmJson,
+  laxInt,
   MAX_REASON_CHARS,
   MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
   notApplicable,
+  notMeasured,
   RAGAS_PROMPTS_VERSION,
+  RAGAS_VERSION,
   RagasStepError,
+  ragasStep,
 } from "./common.ts";
+import { CONTEXT_RECALL_CLASSIFICATION_PROMPT } from "./prompts.ts";
 
 export const descriptor = {
   id: "ragas-context-recall",
@@ -30,18 +35,13 @@ export const descriptor = {
 
 export const optionsSchema = z.strictObject({});
 
+/** ragas `ContextRecallClassifications`. */
 const shape = z.object({
-  classifications: z.array(
-    z.object({ statement: z.string(), reason: z.string(), attributed: z.union([z.literal(0), z.literal(1)]) }),
-  ),
+  classifications: z.array(z.object({ statement: z.string(), reason: z.string(), attributed: laxInt })),
 });
 
-const INSTRUCTION =
-  'Given a context, and an answer, analyze each sentence in the answer and classify if the sentence can be attributed to the given context or not. Use only "Yes" (1) or "No" (0) as a binary classification. ' +
-  'Output a JSON object {"classifications": [{"statement": "<sentence of the answer>", "reason": "...", "attributed": 1 or 0}, ...]} with one entry per sentence of the answer.';
-
 export function signature(ctx: EvaluatorContext): string {
-  return `ragas-context-recall|algo:ragas-0.1|prompts:${RAGAS_PROMPTS_VERSION}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-context-recall|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 export async function score(
@@ -56,16 +56,12 @@ export async function score(
   const reference = input.references?.[0];
   if (reference === undefined) return notApplicable("needs a reference answer", sig, meter);
   try {
-    const r = await llmJson({
+    const r = await ragasStep({
       ctx,
       metric: descriptor.id,
       step: "attribution",
-      instruction: INSTRUCTION,
-      blocks: [
-        { label: "Question", text: input.question },
-        { label: "Context", text: input.contexts.join("\n") },
-        { label: "Answer", text: reference },
-      ],
+      prompt: CONTEXT_RECALL_CLASSIFICATION_PROMPT,
+      input: { question: input.question, context: input.contexts.join("\n"), answer: reference },
       jsonSchema: {
         type: "object",
         properties: {
@@ -93,15 +89,8 @@ export async function score(
       ...(signal ? { signal } : {}),
     });
     const n = r.classifications.length;
-    if (n === 0)
-      return {
-        status: "error",
-        value: null,
-        reason: "the judge classified no statements",
-        signature: sig,
-        cost: meter.total,
-      };
-    const attributed = r.classifications.filter((c) => c.attributed === 1).length;
+    if (n === 0) return notMeasured("the judge classified no statements", sig, meter);
+    const attributed = r.classifications.filter((c) => c.attributed !== 0).length;
     return {
       status: "scored",
       value: attributed / n,
@@ -111,8 +100,7 @@ export async function score(
       cost: meter.total,
     };
   } catch (error) {
-    if (error instanceof RagasStepError)
-      return { status: "error", value: null, reason: error.message, signature: sig, cost: meter.total };
+    if (error instanceof RagasStepError) return notMeasured(error.message, sig, meter);
     throw error;
   }
 }

@@ -1,9 +1,10 @@
 /**
- * Ragas faithfulness (ragas 0.1.x `Faithfulness`): (1) the LLM breaks the answer into standalone
- * statements; (2) the LLM judges each statement against the joined contexts ("verdict 1 if the
- * statement can be directly inferred based on the context or 0 if the statement can not be directly
- * inferred based on the context"); score = supported / total in [0, 1].
- * No contexts -> not-applicable; no statements -> error (ragas: NaN). Needs `ctx.judge`.
+ * Ragas faithfulness, as ragas 0.4.3 `Faithfulness` (ragas/metrics/_faithfulness.py): (1)
+ * `StatementGeneratorPrompt` breaks the answer into standalone statements; (2) `NLIStatementPrompt`
+ * judges them against the retrieved contexts joined with "\n" (verdict 1 = can be directly inferred);
+ * score = truthy verdicts / verdicts returned, in [0, 1].
+ * No contexts -> not-applicable; no statements, or no verdicts returned -> error (ragas: NaN). Needs
+ * `ctx.judge`.
  */
 import { z } from "zod";
 import { judgeModelSignature } from "../judge/call.ts";
@@ -12,13 +13,20 @@ import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../
 import {
   CostMeter,
   extractStatements,
-  llmJson,
+  laxInt,
   MAX_REASON_CHARS,
+  MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
   notApplicable,
+  notMeasured,
   RAGAS_PROMPTS_VERSION,
+  RAGAS_VERSION,
   RagasStepError,
+  ragasStep,
 } from "./common.ts";
+import { NLI_STATEMENT_PROMPT } from "./prompts.ts";
+
+export { statementsShape } from "./common.ts";
 
 export const descriptor = {
   id: "ragas-faithfulness",
@@ -30,19 +38,19 @@ export const descriptor = {
 
 export const optionsSchema = z.strictObject({});
 
-export const statementsShape = z.object({ statements: z.array(z.string()) });
+/** ragas `NLIStatementOutput`. */
 const verdictsShape = z.object({
-  verdicts: z.array(
-    z.object({ statement: z.string(), reason: z.string(), verdict: z.union([z.literal(0), z.literal(1)]) }),
-  ),
+  statements: z.array(z.object({ statement: z.string(), reason: z.string(), verdict: laxInt })),
 });
 
-export const NLI_INSTRUCTION =
-  "Your task is to judge the faithfulness of a series of statements based on a given context. For each statement you must return verdict as 1 if the statement can be directly inferred based on the context or 0 if the statement can not be directly inferred based on the context. " +
-  'Output a JSON object {"verdicts": [{"statement": "...", "reason": "...", "verdict": 0 or 1}, ...]} with one entry per statement, in order.';
+/** ragas `Faithfulness._compute_score`: truthy verdicts / verdicts; null where ragas gives NaN (none). */
+export function faithfulnessScore(verdicts: readonly number[]): number | null {
+  if (verdicts.length === 0) return null;
+  return verdicts.filter((v) => v !== 0).length / verdicts.length;
+}
 
 export function signature(ctx: EvaluatorContext): string {
-  return `ragas-faithfulness|algo:ragas-0.1|prompts:${RAGAS_PROMPTS_VERSION}|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-faithfulness|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 /** Faithfulness of one answer to its contexts (see module doc). */
@@ -56,70 +64,48 @@ export async function score(
   if (!input.contexts || input.contexts.length === 0)
     return notApplicable("no retrieved contexts (answer produced without retrieval)", sig, meter);
   try {
-    const statements = await extractStatements(
-      ctx,
-      descriptor.id,
-      input.question,
-      input.answer,
-      meter,
-      statementsShape,
-      signal,
-    );
-    if (statements.length === 0)
-      return {
-        status: "error",
-        value: null,
-        reason: "no statements could be extracted from the answer",
-        signature: sig,
-        cost: meter.total,
-      };
-    const r = await llmJson({
+    const statements = await extractStatements(ctx, descriptor.id, input.question, input.answer, meter, signal);
+    if (statements.length === 0) return notMeasured("no statements could be extracted from the answer", sig, meter);
+    const r = await ragasStep({
       ctx,
       metric: descriptor.id,
       step: "statement verdicts",
-      instruction: NLI_INSTRUCTION,
-      blocks: [
-        { label: "Context", text: input.contexts.join("\n") },
-        { label: "Statements", text: statements.map((s, i) => `${i + 1}. ${s}`).join("\n") },
-      ],
+      prompt: NLI_STATEMENT_PROMPT,
+      input: { context: input.contexts.join("\n"), statements },
       jsonSchema: verdictsSchema(statements.length),
       validate: verdictsShape,
       maxTokens: 2048,
       meter,
       ...(signal ? { signal } : {}),
     });
-    if (r.verdicts.length !== statements.length)
-      throw new RagasStepError(
-        "statement verdicts",
-        `${r.verdicts.length} verdicts for ${statements.length} statements`,
-        JSON.stringify(r),
-      );
-    const supported = r.verdicts.filter((v) => v.verdict === 1).length;
+    const verdicts = r.statements.map((v) => v.verdict);
+    const value = faithfulnessScore(verdicts);
+    if (value === null) return notMeasured("the judge returned no verdicts", sig, meter);
     return {
       status: "scored",
-      value: supported / statements.length,
-      reason: r.verdicts.map((v) => `${v.verdict} ${v.statement} — ${v.reason}`).join("\n"),
-      details: { statements: statements.length, supported },
+      value,
+      reason: r.statements.map((v) => `${v.verdict} ${v.statement} — ${v.reason}`).join("\n"),
+      details: { statements: verdicts.length, supported: verdicts.filter((v) => v !== 0).length },
       signature: sig,
       cost: meter.total,
     };
   } catch (error) {
-    if (error instanceof RagasStepError)
-      return { status: "error", value: null, reason: error.message, signature: sig, cost: meter.total };
+    if (error instanceof RagasStepError) return notMeasured(error.message, sig, meter);
     throw error;
   }
 }
 
+/** Grammar of ragas' `NLIStatementOutput`, one verdict per statement. */
 function verdictsSchema(n: number) {
   return {
     type: "object",
     properties: {
-      verdicts: {
+      statements: {
         type: "array",
         items: {
           type: "object",
           properties: {
-            statement: { type: "string", maxLength: 300 },
+            statement: { type: "string", maxLength: MAX_STATEMENT_CHARS },
             reason: { type: "string", maxLength: MAX_REASON_CHARS },
             verdict: { type: "integer", enum: [0, 1] },
           },
@@ -130,7 +116,7 @@ function verdictsSchema(n: number) {
         maxItems: Math.min(n, MAX_STATEMENTS),
       },
     },
-    required: ["verdicts"],
+    required: ["statements"],
     additionalProperties: false,
   };
 }

@@ -1,11 +1,13 @@
 /**
  * Ragas family against a loopback OpenAI-compatible judge that answers each step with scripted JSON,
  * and a bag-of-words encoder (a real, hand-checkable TextEmbedder) so expected values can be computed
- * by hand.
+ * by hand. The fake reads the input the way ragas renders it (the JSON after "input: " at the end of
+ * the prompt); exact parity with the ragas library is in parity.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cosine, type TextEmbedder } from "../../../../src/evaluation/metrics/embedding.ts";
 import { statementF1 } from "../../../../src/evaluation/ragas/answer-correctness.ts";
+import { extractJson, parseJsonLikeLangchain } from "../../../../src/evaluation/ragas/common.ts";
 import { averagePrecision, score as contextPrecision } from "../../../../src/evaluation/ragas/context-precision.ts";
 import { EVALUATORS, type EvaluatorContext } from "../../../../src/evaluation/registry.ts";
 import {
@@ -29,10 +31,12 @@ class BagOfWordsEmbedder implements TextEmbedder {
   async dispose(): Promise<void> {}
 }
 
-function block(prompt: string, label: string): string {
-  const re = new RegExp(`\\[The Start of ${label} id ([0-9a-f]+)\\]\\n([\\s\\S]*?)\\n\\[The End of `);
-  return re.exec(prompt)?.[2] ?? "";
+/** The prompt's input as ragas renders it: `input: {...}\nOutput: ` at the end. */
+function ragasInput(prompt: string): { answer: string; context: string; statements: string[] } {
+  const i = prompt.lastIndexOf("\ninput: ");
+  return JSON.parse(prompt.slice(i + "\ninput: ".length, prompt.lastIndexOf("\nOutput: ")));
 }
+const isStatementStep = (p: string) => p.startsWith("Given a question and an answer, analyze the complexity");
 
 let respond: (req: FakeChatRequest, prompt: string) => FakeReply;
 let fake: FakeOpenAI;
@@ -52,15 +56,11 @@ const sentences = (t: string) => t.split(/(?<=\.)\s+/).filter(Boolean);
 describe("faithfulness", () => {
   it("supported / total statements, contexts joined", async () => {
     respond = (_req, p) => {
-      if (p.includes("break down each sentence"))
-        return { content: JSON.stringify({ statements: sentences(block(p, "Answer")) }) };
-      const context = block(p, "Context");
-      const stmts = block(p, "Statements")
-        .split("\n")
-        .map((l) => l.replace(/^\d+\. /, ""));
+      if (isStatementStep(p)) return { content: JSON.stringify({ statements: sentences(ragasInput(p).answer) }) };
+      const { context, statements: stmts } = ragasInput(p);
       return {
         content: JSON.stringify({
-          verdicts: stmts.map((s) => ({
+          statements: stmts.map((s) => ({
             statement: s,
             reason: "r",
             verdict: context.includes(s.replace(/\.$/, "")) ? 1 : 0,
@@ -114,16 +114,18 @@ describe("answer relevancy", () => {
     expect(reqs.map((x) => (x as { seed?: number }).seed)).toEqual([0, 1, 2]);
   });
 
-  it("any noncommittal generation zeroes it (0.1.x); 'all' mode needs every one", async () => {
+  it("zero only when every generation is noncommittal (ragas >= 0.2); 'any' mode = ragas 0.1.x", async () => {
     let i = 0;
     respond = () => ({
       content: JSON.stringify({ question: "Where is the Louvre?", noncommittal: i++ === 1 ? 1 : 0 }),
     });
     const input = { question: "Where is the Louvre?", answer: "I'm not sure." };
-    expect((await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx())).value).toBe(0);
+    expect((await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx())).value).toBeCloseTo(1, 12);
     i = 0;
-    const all = await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "all" } });
-    expect(all.value).toBeCloseTo(1, 12);
+    const any = await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "any" } });
+    expect(any.value).toBe(0);
+    respond = () => ({ content: JSON.stringify({ question: "Where is the Louvre?", noncommittal: 1 }) });
+    expect((await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx())).value).toBe(0);
   });
 });
 
@@ -133,7 +135,7 @@ describe("context precision", () => {
     expect(averagePrecision([0, 1])).toBeCloseTo(0.5, 9);
     expect(averagePrecision([0, 0])).toBe(0);
     respond = (_req, p) => ({
-      content: JSON.stringify({ reason: "r", verdict: block(p, "Context").includes("Louvre") ? 1 : 0 }),
+      content: JSON.stringify({ reason: "r", verdict: ragasInput(p).context.includes("Louvre") ? 1 : 0 }),
     });
     const r = await contextPrecision(
       {
@@ -146,7 +148,7 @@ describe("context precision", () => {
     );
     expect(r.value).toBeCloseTo((1 / 2 + 2 / 3) / 2, 9);
     // the reference, not the answer, is what the chunk must be useful for
-    expect(block(userPrompt(fake.requests.at(-1)!), "Answer")).toBe("The Louvre is in Paris.");
+    expect(ragasInput(userPrompt(fake.requests.at(-1)!)).answer).toBe("The Louvre is in Paris.");
   });
 
   it("not-applicable without contexts or without a reference", async () => {
@@ -164,10 +166,10 @@ describe("context precision", () => {
 describe("context recall", () => {
   it("attributed / classified reference sentences", async () => {
     respond = (_req, p) => {
-      const ctxText = block(p, "Context");
+      const { context: ctxText, answer } = ragasInput(p);
       return {
         content: JSON.stringify({
-          classifications: sentences(block(p, "Answer")).map((s) => ({
+          classifications: sentences(answer).map((s) => ({
             statement: s,
             reason: "r",
             attributed: ctxText.includes(s) ? 1 : 0,
@@ -191,10 +193,10 @@ describe("context recall", () => {
 describe("answer correctness", () => {
   it("0.75 · F1(TP, FP, FN) + 0.25 · cosine", async () => {
     expect(statementF1(2, 1, 1)).toBeCloseTo(2 / 3, 12);
-    expect(statementF1(0, 0, 0)).toBeNull();
+    expect(statementF1(0, 0, 0)).toBe(0); // ragas fbeta_score: precision = recall = 0 -> 0
+    expect(statementF1(0, 2, 1)).toBe(0);
     respond = (_req, p) => {
-      if (p.includes("break down each sentence"))
-        return { content: JSON.stringify({ statements: sentences(block(p, "Answer")) }) };
+      if (isStatementStep(p)) return { content: JSON.stringify({ statements: sentences(ragasInput(p).answer) }) };
       const it = (s: string) => ({ statement: s, reason: "r" });
       return { content: JSON.stringify({ TP: [it("a")], FP: [it("b"), it("c")], FN: [it("d")] }) };
     };
@@ -221,5 +223,42 @@ describe("answer correctness", () => {
     expect(() =>
       EVALUATORS["ragas-answer-correctness"].check({ judge: fake.generator() }, { weights: [0, 0] }),
     ).toThrow(/weights/);
+  });
+});
+
+describe("reading replies as ragas does", () => {
+  it("extractJson: first balanced object or array, after ```json if present", () => {
+    expect(extractJson('Sure! {"a": {"b": 1}} trailing {"c": 2}')).toBe('{"a": {"b": 1}}');
+    expect(extractJson("```json\n[1, [2]]\n```")).toBe("[1, [2]]");
+    expect(extractJson('text [x] then ```json {"k": 1}```')).toBe('{"k": 1}');
+    expect(extractJson("no json here")).toBe("no json here");
+    expect(extractJson('{"open": 1')).toBe('{"open": 1');
+  });
+
+  it("parseJsonLikeLangchain: langchain-core's partial-JSON repair", () => {
+    expect(parseJsonLikeLangchain('{"a": [1, 2')).toEqual({ a: [1, 2] });
+    expect(parseJsonLikeLangchain('{"a": "line\nbreak\tand tab"}')).toEqual({ a: "line\nbreak\tand tab" });
+    expect(parseJsonLikeLangchain('{"a": "unterminated')).toEqual({ a: "unterminated" });
+    expect(parseJsonLikeLangchain('{"a": 1, "b": tru')).toEqual({ a: 1 });
+    expect(parseJsonLikeLangchain('{"a": [1}')).toBeNull();
+    expect(parseJsonLikeLangchain('` {"a": 1} `')).toEqual({ a: 1 });
+    expect(() => parseJsonLikeLangchain("no json")).toThrow(SyntaxError);
+  });
+
+  it('verdicts as pydantic reads ints ("1", 1.0, true) and a fenced reply with a lead-in', async () => {
+    respond = (_req, p) => {
+      if (isStatementStep(p)) return { content: '```json\n{"statements": ["A.", "B.", "C."]}\n```' };
+      return {
+        content: `Here you go:\n${JSON.stringify({
+          statements: [
+            { statement: "A.", reason: "r", verdict: "1" },
+            { statement: "B.", reason: "r", verdict: 1.0 },
+            { statement: "C.", reason: "r", verdict: false },
+          ],
+        })}`,
+      };
+    };
+    const r = await EVALUATORS["ragas-faithfulness"].evaluate({ question: "q", answer: "a", contexts: ["c"] }, ctx());
+    expect(r).toMatchObject({ status: "scored", details: { statements: 3, supported: 2 } });
   });
 });
