@@ -3,6 +3,7 @@
  * same run (issue 4).
  *
  *   npx tsx bench/import.bench.ts [--comments 1000000] [--posts 20000] [--dir /tmp/wayfarer-bench]
+ *                                 [--workers N] [--out threads.jsonl (kept, e.g. for cmp)]
  *
  * 1. Generates `RS_bench.zst` (posts) and `RC_bench.zst` (comments) once (kept in --dir): NDJSON
  *    with Pushshift field names and quirks (string created_utc, edited true/false/epoch), comment
@@ -219,7 +220,9 @@ async function main(): Promise<void> {
     parse: baseline(rc, "parse"),
   };
   const workersArg = arg("workers", "");
-  const out = join(DIR, "threads.jsonl");
+  const keep = arg("out", "");
+  const out = keep || join(DIR, "threads.jsonl");
+  const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
   let peakRss = process.memoryUsage().rss;
   const timer = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -238,7 +241,9 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6 + (childCpuSeconds() - child0);
   clearInterval(timer);
-  rmSync(out, { force: true });
+  // The kernel's peak for this process (main thread, workers, buffers); the zstd child is separate.
+  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  if (!keep) rmSync(out, { force: true });
   const ours = report.comments / seconds;
   const rate = (t: Timing) => t.lines / t.seconds;
   const result = {
@@ -263,7 +268,8 @@ async function main(): Promise<void> {
     ),
     ratio: Number((ours / rate(bases.wc)).toFixed(3)),
     peakRssMiB: Math.round(peakRss / 2 ** 20),
-    loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
   };
   for (const [k, t] of Object.entries(bases)) {
     console.log(
@@ -274,7 +280,7 @@ async function main(): Promise<void> {
     `wayfarer importThreads: ${report.comments} comments in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s, ${cpuSeconds.toFixed(2)} CPU-s`,
   );
   console.log(
-    `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; peak RSS ${result.peakRssMiB} MiB`,
+    `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; ${result.wayfarerCpuMicrosecondsPerComment} CPU-µs/comment; peak RSS ${result.peakRssMiB} MiB; load average ${loadBefore.join(" ")} -> ${result.loadAverageAfter.join(" ")}`,
   );
   console.log(JSON.stringify(result));
 }

@@ -212,7 +212,9 @@ export async function importThreads(opts: ImportThreadsOptions): Promise<ImportR
   const tally = new ImportTally();
   await mkdir(dirname(opts.outFile), { recursive: true });
   const partial = `${opts.outFile}.partial`;
-  const out = createWriteStream(partial);
+  // A deep write buffer (the dump join hands over 8 MiB blocks): the next block is made while the
+  // previous ones are written.
+  const out = createWriteStream(partial, { highWaterMark: 16 << 20 });
   const failed = new Promise<never>((_, reject) => out.on("error", reject));
   failed.catch(() => undefined);
   const write = async (thread: Thread) => {
@@ -259,7 +261,8 @@ export async function importThreads(opts: ImportThreadsOptions): Promise<ImportR
       })) {
         tally.threads += chunk.threads;
         tally.comments += chunk.comments;
-        if (!out.write(chunk.text)) await Promise.race([once(out, "drain"), failed]);
+        // The chunk's memory is reused once it is written.
+        if (!out.write(chunk.bytes, () => chunk.release())) await Promise.race([once(out, "drain"), failed]);
       }
     }
     out.end();

@@ -25,6 +25,13 @@ export interface Line {
  */
 export type LineSink = (text: string, line: number, invalidUtf8: boolean, tooLong: boolean) => void;
 
+/**
+ * Receives one line as bytes instead: `buf[from, to)` is valid UTF-8, without `\n`, one trailing
+ * `\r` and one leading BOM (the same text a {@link LineSink} would get). `buf` may be reused after
+ * the call.
+ */
+export type ByteLineSink = (buf: Buffer, from: number, to: number, line: number) => void;
+
 const lenient = new TextDecoder("utf-8", { fatal: false });
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -36,11 +43,18 @@ function dropBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-function emitBytes(bytes: Buffer, line: number, sink: LineSink): void {
+function emitBytes(bytes: Buffer, line: number, sink: LineSink, byteSink?: ByteLineSink): void {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  if (isUtf8(bytes.subarray(0, end))) sink(dropBom(bytes.toString("utf8", 0, end)), line, false, false);
-  else sink(lenient.decode(bytes.subarray(0, end)), line, true, false);
+  if (isUtf8(bytes.subarray(0, end))) {
+    if (byteSink) byteSink(bytes, hasBom(bytes, 0, end) ? 3 : 0, end, line);
+    else sink(dropBom(bytes.toString("utf8", 0, end)), line, false, false);
+  } else sink(lenient.decode(bytes.subarray(0, end)), line, true, false);
+}
+
+/** The UTF-8 BOM (EF BB BF) at `buf[from]`, within `to`. */
+function hasBom(buf: Buffer, from: number, to: number): boolean {
+  return to - from >= 3 && buf[from] === 0xef && buf[from + 1] === 0xbb && buf[from + 2] === 0xbf;
 }
 
 /**
@@ -58,7 +72,11 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes = 64 * 1024 * 1024) {}
 
-  push(chunk: Uint8Array, sink: LineSink): void {
+  /**
+   * Splits `chunk`. With `byteSink`, lines of valid UTF-8 go to it as bytes (no string is made);
+   * `sink` then only gets invalid-UTF-8 and over-long lines.
+   */
+  push(chunk: Uint8Array, sink: LineSink, byteSink?: ByteLineSink): void {
     const buf = asBuffer(chunk);
     let start = 0;
     // The line that started in earlier chunks.
@@ -73,7 +91,7 @@ export class LineSplitter {
       else {
         const piece = buf.subarray(0, nl);
         this.pending.push(piece);
-        emitBytes(Buffer.concat(this.pending, this.pendingBytes + piece.length), this.line, sink);
+        emitBytes(Buffer.concat(this.pending, this.pendingBytes + piece.length), this.line, sink, byteSink);
       }
       this.pending = [];
       this.pendingBytes = 0;
@@ -83,7 +101,24 @@ export class LineSplitter {
     const last = buf.lastIndexOf(0x0a);
     if (last >= start) {
       const region = buf.subarray(start, last);
-      if (isUtf8(region)) {
+      if (byteSink && isUtf8(region)) {
+        for (;;) {
+          const nl = buf.indexOf(0x0a, start);
+          this.line++;
+          const cut = nl > start && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+          byteSink(buf, hasBom(buf, start, cut) ? start + 3 : start, cut, this.line);
+          if (nl === last) break;
+          start = nl + 1;
+        }
+      } else if (byteSink) {
+        for (;;) {
+          const nl = buf.indexOf(0x0a, start);
+          if (nl === -1 || nl > last) break;
+          this.line++;
+          emitBytes(buf.subarray(start, nl), this.line, sink, byteSink);
+          start = nl + 1;
+        }
+      } else if (isUtf8(region)) {
         // One decode for every whole line of the chunk; 0x0a never occurs inside a multi-byte
         // sequence, so splitting the text on "\n" gives the same lines as splitting the bytes.
         const text = region.toString("utf8");
@@ -117,9 +152,10 @@ export class LineSplitter {
   }
 
   /** Emits the last line when it had no trailing newline. */
-  end(sink: LineSink): void {
+  end(sink: LineSink, byteSink?: ByteLineSink): void {
     if (this.overflow) sink("", this.line + 1, false, true);
-    else if (this.pendingBytes > 0) emitBytes(Buffer.concat(this.pending, this.pendingBytes), this.line + 1, sink);
+    else if (this.pendingBytes > 0)
+      emitBytes(Buffer.concat(this.pending, this.pendingBytes), this.line + 1, sink, byteSink);
     if (this.overflow || this.pendingBytes > 0) this.line++;
     this.pending = [];
     this.pendingBytes = 0;

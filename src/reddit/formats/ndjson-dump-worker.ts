@@ -1,13 +1,13 @@
 /**
  * Worker thread of the dump import's pass 1 (see `ndjson-dump.ts`): gets a block of whole lines
- * (bytes) with the number of its first line, runs {@link spillLine} on each and answers with the
- * bucket lines encoded per bucket in one transferred buffer, and the skips and warnings in line
+ * (bytes) with the number of its first line, runs {@link spillLineBytes} (or {@link spillLine}) on
+ * each and answers with the bucket lines per bucket in one transferred buffer, and the skips and warnings in line
  * order. The main thread applies answers in block order, so the result equals a single-threaded run.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { SkippedRecord } from "../import.ts";
-import { LineSplitter } from "../lines.ts";
-import { bucketOf, type SpillSink, spillLine } from "./ndjson-dump.ts";
+import { type ByteLineSink, type LineSink, LineSplitter } from "../lines.ts";
+import { BucketBuffers, bucketOf, type SpillSink, spillLine, spillLineBytes } from "./ndjson-dump.ts";
 
 /** A block of lines to spill. */
 export interface SpillJob {
@@ -34,39 +34,44 @@ export interface SpillResult {
 }
 
 const { buckets, files } = workerData as { buckets: number; files: string[] };
+/** This worker's bucket buffers: they grow as needed and are emptied after every block. */
+const bb = new BucketBuffers(buckets, 64 << 10);
 
 parentPort!.on("message", (job: SpillJob) => {
   const file = files[job.fileIndex]!;
-  const parts = new Map<number, string[]>();
   const events: SpillResult["events"] = [];
   let records = 0;
   const sink: SpillSink = {
     skip: (r) => events.push(["s", r]),
     warn: (r) => events.push(["w", r]),
-    put: (threadName, s) => {
-      const b = bucketOf(threadName, buckets);
-      const list = parts.get(b);
-      if (list) list.push(s);
-      else parts.set(b, [s]);
-    },
+    put: (threadName, s) => bb.putString(bucketOf(threadName, buckets), s),
   };
   const splitter = new LineSplitter();
   splitter.line = job.firstLine - 1;
-  const onLine = (text: string, line: number, invalidUtf8: boolean, tooLong: boolean) => {
+  const onLine: LineSink = (text, line, invalidUtf8, tooLong) => {
     if (spillLine(text, line, invalidUtf8, tooLong, job.fileIndex, file, sink)) records++;
   };
-  splitter.push(job.bytes, onLine);
-  if (job.last) splitter.end(onLine);
-  const ids = [...parts.keys()].sort((a, b) => a - b);
-  const texts = ids.map((b) => parts.get(b)!.join(""));
+  const onBytes: ByteLineSink = (buf, from, to, line) => {
+    if (spillLineBytes(buf, from, to, line, job.fileIndex, file, sink, bb)) records++;
+  };
+  const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+  splitter.push(bytes, onLine, onBytes);
+  if (job.last) splitter.end(onLine, onBytes);
+  const ids: number[] = [];
   let total = 0;
-  for (const t of texts) total += Buffer.byteLength(t);
+  for (let b = 0; b < buckets; b++) {
+    if (bb.lens[b]! > 0) {
+      ids.push(b);
+      total += bb.lens[b]!;
+    }
+  }
   // Its own ArrayBuffer (never the shared pool), so it can be transferred.
   const out = Buffer.from(new ArrayBuffer(total));
   const offsets = [0];
   let at = 0;
-  for (const t of texts) {
-    at += out.write(t, at, "utf8");
+  for (const b of ids) {
+    at += bb.bufs[b]!.copy(out, at, 0, bb.lens[b]!);
+    bb.lens[b] = 0;
     offsets.push(at);
   }
   const result: SpillResult = { seq: job.seq, buckets: ids, offsets, bytes: out, events, records };

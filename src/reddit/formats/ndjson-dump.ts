@@ -11,15 +11,19 @@
  *    bucket stays around 64 MiB of JSON);
  * 2. read one bucket at a time, group by thread, order comments and compute depth from `parent_id`
  *    ({@link orderComments}), and yield threads (sorted by post fullname within a bucket).
- * Memory is one bucket plus write buffers (flushed at 16 MiB), whatever the dump size.
+ * Memory is bounded by the bucket size, whatever the dump size: pass 2 holds a bucket's bytes with
+ * its output after them in one buffer (about twice the bucket; up to two are kept for reuse while
+ * written blocks drain), pass 1 holds 16 MiB of bucket write buffers.
  *
- * Speed (issue 4): every source line is decoded and `JSON.parse`d exactly once, in pass 1, and the
- * normalised record is spilled already serialised (`JSON.stringify` of the Post / Comment) behind a
- * small tab-separated header holding what the join needs (thread, ids, score, time, source depth).
- * Pass 2 reads a bucket as bytes, orders comments from the headers alone and writes each thread's
- * JSON line by splicing the stored bytes (only a comment's `depth` value is rewritten), so the body
- * text is never decoded, parsed or re-encoded again. The output is byte-identical to
- * `JSON.stringify(thread)` of the {@link Thread} (see {@link readNdjsonDumpsRaw}).
+ * Speed (issue 4): every source line is read once, in pass 1. A usual comment line is not even
+ * `JSON.parse`d: a validating byte scan (`ndjson-fast.ts`) writes its bucket line straight from the
+ * source bytes; any other line goes through `JSON.parse` + `coerce.ts` (same result, same errors).
+ * A bucket line is the normalised record already serialised (`JSON.stringify` of the Post /
+ * Comment) behind a small tab-separated header holding what the join needs (thread, ids, score,
+ * time, source depth). Pass 2 reads a bucket as bytes, orders comments from the headers alone and
+ * assembles each thread's JSON line by copying the stored bytes (only a comment's `depth` value is
+ * rewritten), so the body text is never decoded, parsed or re-encoded again. The output is
+ * byte-identical to `JSON.stringify(thread)` of the {@link Thread} (see {@link readNdjsonDumpsRaw}).
  *
  * A record is a comment when it has `body` and `link_id`, a post when it has `title`; anything else
  * is skipped. Comments whose post is not in the inputs are skipped and counted (one example per
@@ -27,20 +31,21 @@
  * or field is skipped with its line; invalid UTF-8 is replaced and warned; a truncated/corrupt zstd
  * stream keeps the lines before the damage and is reported at the line after the last good one.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { commentFromRecord, FieldProblem, postFromRecord, type RawRecord } from "../coerce.ts";
 import type { SkippedRecord } from "../import.ts";
-import { type LineSink, LineSplitter } from "../lines.ts";
+import { type ByteLineSink, type LineSink, LineSplitter } from "../lines.ts";
 import type { ImportTally } from "../report.ts";
 import type { Comment, Thread } from "../thread.ts";
 import type { orderComments } from "../tree.ts";
 import { decompressedChunks, type ZstdDecoder, ZstdStreamError, zstdCliAvailable } from "../zstd.ts";
 import type { ReaderContext } from "./context.ts";
 import type { SpillJob, SpillResult } from "./ndjson-dump-worker.ts";
+import { type FastScan, scanComment, writeFastComment } from "./ndjson-fast.ts";
 
 /** Options of {@link readNdjsonDumps}. */
 export interface ReadDumpsOptions {
@@ -54,17 +59,22 @@ export interface ReadDumpsOptions {
   /** Number of buckets; default from total input size (compressed size x 8 / 64 MiB, 8..1024). */
   buckets?: number;
   /**
-   * Worker threads for pass 1 (parsing); 0 = parse on the main thread. Default: the number of
-   * cores (at most 4) when the inputs total at least 8 MiB, else 0. Output is the same either way.
+   * Worker threads for pass 1 (parsing); 0 = parse on the main thread. Default: see
+   * {@link defaultWorkers}. Output is the same either way.
    */
   workers?: number;
 }
 
-/** A block of complete threads JSONL lines (each `JSON.stringify(thread)` + `\n`) and what it holds. */
+/** A block of complete threads JSONL lines (each `JSON.stringify(thread)` + `\n`, UTF-8) and what it holds. */
 export interface ThreadsChunk {
-  text: string;
+  bytes: Buffer;
   threads: number;
   comments: number;
+  /**
+   * Call once `bytes` is no longer needed (written): its memory may then be reused for later
+   * chunks. Never calling it is safe (the memory is then not reused).
+   */
+  release: () => void;
 }
 
 /** Where pass 1 sends what it makes of a line: the tally and the buckets (or a worker's reply). */
@@ -73,6 +83,79 @@ export interface SpillSink {
   warn(record: SkippedRecord): void;
   /** Appends a bucket line for thread `threadName`. */
   put(threadName: string, bucketLine: string): void;
+}
+
+/**
+ * One byte buffer per bucket that bucket lines are written into. When a buffer is full it is
+ * handed to `drain` (the main thread writes it to the bucket file) or, without `drain` (a worker,
+ * which sends all its bytes back per block), it grows.
+ */
+export class BucketBuffers {
+  readonly bufs: Buffer[];
+  readonly lens: number[];
+
+  constructor(
+    readonly count: number,
+    private readonly size: number,
+    private readonly drain?: (bucket: number, bytes: Buffer, length: number) => void,
+  ) {
+    this.bufs = Array.from({ length: count }, () => Buffer.allocUnsafeSlow(size));
+    this.lens = new Array<number>(count).fill(0);
+  }
+
+  /** The buffer of bucket `i`, with room for `n` more bytes after `lens[i]`. */
+  room(i: number, n: number): Buffer {
+    let buf = this.bufs[i]!;
+    if (this.lens[i]! + n <= buf.length) return buf;
+    this.flush(i);
+    buf = this.bufs[i]!;
+    if (this.lens[i]! + n <= buf.length) return buf;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, this.lens[i]! + n));
+    buf.copy(bigger, 0, 0, this.lens[i]!);
+    this.bufs[i] = bigger;
+    return bigger;
+  }
+
+  /** Appends a bucket line given as a string. */
+  putString(i: number, s: string): void {
+    // A UTF-16 unit takes at most 3 UTF-8 bytes.
+    const buf = this.room(i, s.length * 3);
+    this.lens[i]! += buf.write(s, this.lens[i]!, "utf8");
+  }
+
+  /** Hands bucket `i`'s bytes to `drain` (when there is one); an over-grown buffer shrinks back. */
+  flush(i: number): void {
+    if (!this.drain || this.lens[i] === 0) return;
+    this.drain(i, this.bufs[i]!, this.lens[i]!);
+    this.lens[i] = 0;
+    if (this.bufs[i]!.length > this.size) this.bufs[i] = Buffer.allocUnsafeSlow(this.size);
+  }
+}
+
+const scan: FastScan = { hash: 0, bound: 0 };
+
+/**
+ * Pass 1 for one line given as bytes (valid UTF-8, see {@link ByteLineSink}): the fast path
+ * (`ndjson-fast.ts`) writes a usual comment straight into its bucket; any other line is decoded
+ * and goes through {@link spillLine}, with the same result either way.
+ */
+export function spillLineBytes(
+  buf: Buffer,
+  from: number,
+  to: number,
+  line: number,
+  fileIndex: number,
+  file: string,
+  sink: SpillSink,
+  buckets: BucketBuffers,
+): boolean {
+  if (scanComment(buf, from, to, scan)) {
+    const i = scan.hash % buckets.count;
+    const out = buckets.room(i, scan.bound);
+    buckets.lens[i] = writeFastComment(buf, out, buckets.lens[i]!, fileIndex, line);
+    return true;
+  }
+  return spillLine(buf.toString("utf8", from, to), line, false, false, fileIndex, file, sink);
 }
 
 /**
@@ -119,6 +202,16 @@ export function spillLine(
     sink.skip({ file, line, field: e.field, reason: e.message });
   }
   return true;
+}
+
+/**
+ * Default number of pass-1 worker threads: none below 4 cores or 8 MiB of input. On 2 cores the
+ * main thread alone was faster (bench/results/import.md: the `zstd` process takes part of the
+ * second core, and each worker costs its own TypeScript loading and block hand-offs); with 4 or
+ * more cores, cores - 2 (at most 4), leaving one core to zstd and one to the main thread.
+ */
+export function defaultWorkers(totalBytes: number, cores: number): number {
+  return totalBytes >= 8 << 20 && cores >= 4 ? Math.min(4, cores - 2) : 0;
 }
 
 /** FNV-1a 32-bit over UTF-16 code units: cheap and well spread for ids. */
@@ -245,32 +338,142 @@ export function orderCommentIndices(items: readonly OrderKey[]): { order: number
   return { order, depth };
 }
 
-const JSON_START = "\t{";
 const DEPTH_KEY = ',"depth":';
 
-/** Output block: pieces of complete thread lines, joined once per block. */
-class OutText {
-  parts: string[] = [];
-  chars = 0;
+/**
+ * Pass 2's buffer: one bucket file's bytes at [0, dataEnd), and after them the thread lines made
+ * from it, so every piece is moved with `copyWithin` (a memmove inside one buffer; copying between
+ * two Buffers costs an allocation per call). Blocks [from, at) are handed out as views and never
+ * overwritten; when the buffer must grow, a new one is taken and the old views stay valid.
+ */
+class OutBytes {
+  buf: Buffer = Buffer.alloc(0);
+  dataEnd = 0;
+  from = 0;
+  at = 0;
   threads = 0;
   comments = 0;
-  add(s: string): void {
-    this.parts.push(s);
-    this.chars += s.length;
+  /**
+   * Work buffers that may be used again once every block handed out from them is released (see
+   * {@link ThreadsChunk.release}): a fresh 2x-bucket-size buffer per bucket costs page faults.
+   */
+  private readonly pool: { buf: Buffer; pending: number }[] = [];
+  private current: { buf: Buffer; pending: number } | null = null;
+
+  /** Reads a bucket file (with room for about as many output bytes after it). */
+  load(path: string): Buffer {
+    const fd = openSync(path, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const need = size * 2 + (1 << 20);
+      let w = this.pool.find((x) => x.pending === 0 && x.buf.length >= need) ?? null;
+      if (!w) {
+        w = { buf: Buffer.allocUnsafeSlow(Math.ceil(need * 1.25)), pending: 0 };
+        const free = this.pool.findIndex((x) => x.pending === 0);
+        if (free >= 0) this.pool[free] = w;
+        else if (this.pool.length < 2) this.pool.push(w);
+      }
+      this.current = w;
+      this.buf = w.buf;
+      let n = 0;
+      while (n < size) {
+        const got = readSync(fd, this.buf, n, size - n, n);
+        if (got === 0) break;
+        n += got;
+      }
+      this.dataEnd = n;
+      this.from = n;
+      this.at = n;
+      return this.buf;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  /** Room for `n` more output bytes. */
+  ensure(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+    this.current = null; // not pooled
+  }
+  /** Appends the bucket bytes [a, b). */
+  copy(a: number, b: number): void {
+    this.buf.copyWithin(this.at, a, b);
+    this.at += b - a;
+  }
+  put(src: Uint8Array): void {
+    for (let k = 0; k < src.length; k++) this.buf[this.at + k] = src[k]!;
+    this.at += src.length;
   }
   take(): ThreadsChunk {
-    const chunk = { text: this.parts.join(""), threads: this.threads, comments: this.comments };
-    this.parts = [];
-    this.chars = 0;
+    const w = this.current;
+    let released = false;
+    if (w) w.pending++;
+    const release = () => {
+      if (w && !released) w.pending--;
+      released = true;
+    };
+    const chunk = {
+      bytes: this.buf.subarray(this.from, this.at),
+      threads: this.threads,
+      comments: this.comments,
+      release,
+    };
+    this.from = this.at;
     this.threads = 0;
     this.comments = 0;
     return chunk;
   }
 }
 
+/** Output blocks are handed out at about this size. */
+const OUT_BYTES = 8 << 20;
+const DEPTH_KEY_BYTES = Buffer.from(DEPTH_KEY);
+const T_POST = Buffer.from('{"post":');
+const T_COMMENTS = Buffer.from(',"comments":[');
+
+/** Number in `data[a, b)` (ASCII, as written by String()); plain integers without making a string. */
+function numberAt(data: Buffer, a: number, b: number): number {
+  if (b - a <= 15) {
+    let i = a;
+    const neg = data[i] === 0x2d;
+    if (neg) i++;
+    let n = 0;
+    for (; i < b; i++) {
+      const c = data[i]!;
+      if (c < 0x30 || c > 0x39) return Number(data.toString("latin1", a, b));
+      n = n * 10 + (c - 0x30);
+    }
+    if (i > (neg ? a + 1 : a)) return neg ? -n : n;
+  }
+  return Number(data.toString("latin1", a, b));
+}
+
+/** The {@link q} field `data[a, b)` (with its quotes) read back. */
+function stringAt(data: Buffer, a: number, b: number): string {
+  for (let i = a + 1; i < b - 1; i++) {
+    const c = data[i]!;
+    if (c >= 0x80 || c === 0x5c) return unq(data.toString("utf8", a, b));
+  }
+  return data.toString("latin1", a + 1, b - 1);
+}
+
+/** Writes a depth as JSON.stringify does. */
+function putInt(out: OutBytes, n: number): void {
+  if (n >= 0 && n < 10 && Number.isInteger(n)) {
+    out.buf[out.at++] = 0x30 + n;
+    return;
+  }
+  out.at += out.buf.write(String(n), out.at, "latin1");
+}
+
+/** Tab positions of a bucket line's header fields (scratch). */
+const tabs = new Int32Array(10);
+
 /**
  * Joins posts and comments of every dump file into threads (see the module doc) and yields them as
- * ready-to-write threads JSONL, in blocks of about 8 MiB. Each line is exactly
+ * ready-to-write threads JSONL bytes, in blocks of about 8 MiB. Each line is exactly
  * `JSON.stringify(thread)` of the Thread {@link readNdjsonDumps} would yield.
  */
 export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerator<ThreadsChunk> {
@@ -283,45 +486,23 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
   const used: boolean[] = new Array(buckets).fill(false);
   const bucketPath = (i: number) => join(dir, `b${i}.ndjson`);
   try {
-    // Spilled lines are encoded into per-bucket byte buffers at once (so the strings die young,
-    // which keeps the GC cheap) and written when a buffer fills: 16 MiB of buffers in all.
-    const bufSize = Math.max(64 << 10, Math.floor((16 << 20) / buckets));
-    const bufs = Array.from({ length: buckets }, () => Buffer.allocUnsafe(bufSize));
-    const lens = new Array<number>(buckets).fill(0);
-    const flushBucket = (i: number) => {
-      if (lens[i] === 0) return;
+    const writeBucket = (i: number, bytes: Uint8Array, from: number, to: number) => {
       fds[i] ??= openSync(bucketPath(i), "a");
       used[i] = true;
-      writeSync(fds[i]!, bufs[i]!, 0, lens[i]!);
-      lens[i] = 0;
+      writeSync(fds[i]!, bytes, from, to - from);
     };
-    const flush = () => {
-      for (let i = 0; i < buckets; i++) flushBucket(i);
-    };
-    const put = (threadName: string, s: string) => {
-      const i = bucketOf(threadName, buckets);
-      const buf = bufs[i]!;
-      // A UTF-16 unit takes at most 3 UTF-8 bytes.
-      if (lens[i]! + s.length * 3 > buf.length) {
-        flushBucket(i);
-        if (s.length * 3 > buf.length) {
-          fds[i] ??= openSync(bucketPath(i), "a");
-          used[i] = true;
-          writeSync(fds[i]!, s);
-          return;
-        }
-      }
-      lens[i]! += buf.write(s, lens[i]!, "utf8");
-    };
-    const workers = opts.workers ?? (totalBytes >= 8 << 20 ? Math.min(4, Math.max(1, availableParallelism())) : 0);
+    // Bucket lines are written into per-bucket byte buffers and written out when a buffer fills:
+    // 16 MiB of buffers in all.
+    const bb = new BucketBuffers(buckets, Math.max(64 << 10, Math.floor((16 << 20) / buckets)), (i, bytes, n) =>
+      writeBucket(i, bytes, 0, n),
+    );
+    const workers = opts.workers ?? defaultWorkers(totalBytes, availableParallelism());
     const pool = workers > 0 ? SpillPool.start(workers, buckets, opts.files) : null;
     if (pool) {
       try {
         await spillWithWorkers(opts, decoder, pool, (i, bytes, from, to) => {
-          flushBucket(i);
-          fds[i] ??= openSync(bucketPath(i), "a");
-          used[i] = true;
-          writeSync(fds[i]!, bytes, from, to - from);
+          bb.flush(i);
+          writeBucket(i, bytes, from, to);
         });
       } finally {
         await pool.close();
@@ -331,18 +512,26 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
         const ctx = opts.ctxFor(file);
         let lastLine = 0;
         let records = 0;
-        const sink: SpillSink = { skip: (r) => opts.tally.skip(r), warn: (r) => opts.tally.warn(r), put };
-        const onLine: LineSink = (text, line, invalidUtf8, tooLong) => {
+        const sink: SpillSink = {
+          skip: (r) => opts.tally.skip(r),
+          warn: (r) => opts.tally.warn(r),
+          put: (threadName, s) => bb.putString(bucketOf(threadName, buckets), s),
+        };
+        const counted = (line: number, isRecord: boolean) => {
           lastLine = line;
-          if (spillLine(text, line, invalidUtf8, tooLong, fileIndex, file, sink)) {
+          if (isRecord) {
             records++;
             if (records % 100_000 === 0) ctx.progress(records);
           }
         };
+        const onLine: LineSink = (text, line, invalidUtf8, tooLong) =>
+          counted(line, spillLine(text, line, invalidUtf8, tooLong, fileIndex, file, sink));
+        const onBytes: ByteLineSink = (buf, from, to, line) =>
+          counted(line, spillLineBytes(buf, from, to, line, fileIndex, file, sink, bb));
         const splitter = new LineSplitter();
         try {
-          for await (const chunk of decompressedChunks(file, decoder)) splitter.push(chunk, onLine);
-          splitter.end(onLine);
+          for await (const chunk of decompressedChunks(file, decoder)) splitter.push(chunk, onLine, onBytes);
+          splitter.end(onLine, onBytes);
         } catch (e) {
           if (!(e instanceof ZstdStreamError) && (e as NodeJS.ErrnoException).code === undefined) throw e;
           opts.tally.skip({
@@ -354,34 +543,38 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
         ctx.progress(records);
       }
     }
-    flush();
+    for (let i = 0; i < buckets; i++) bb.flush(i);
     for (let i = 0; i < buckets; i++) {
       if (fds[i] !== undefined) closeSync(fds[i]!);
       fds[i] = undefined;
     }
 
-    const out = new OutText();
+    const out = new OutBytes();
     for (let b = 0; b < buckets; b++) {
       if (!used[b]) continue;
-      // Decoded once; JSON pieces are then sliced out of this string and joined, never re-parsed.
-      const data = readFileSync(bucketPath(b), "utf8");
-      const groups = new Map<
-        string,
-        {
-          post?: { start: number; end: number; file: string; line: number };
-          comments: LightComment[];
-          first?: { file: string; line: number };
-        }
-      >();
+      // Read as bytes: JSON pieces are copied into the output, never decoded, parsed or re-encoded.
+      const data = out.load(bucketPath(b));
+      const groups = new Map<string, Group>();
+      let group: Group | undefined; // of the previous comment line,
+      let linkAt = 0; // whose link_id field is data[linkAt, linkEnd)
+      let linkEnd = 0;
       let pos = 0;
-      while (pos < data.length) {
-        const end = data.indexOf("\n", pos);
-        const jsonAt = data.indexOf(JSON_START, pos) + 1;
-        const h = data.slice(pos + 2, jsonAt - 1).split("\t");
-        const file = opts.files[Number(h[0])]!;
-        const line = Number(h[1]);
-        if (data.charCodeAt(pos) === 0x70 /* p */) {
-          const key = unq(h[2]!);
+      while (pos < out.dataEnd) {
+        const isPost = data[pos] === 0x70; /* p */
+        const fields = isPost ? 3 : 8;
+        let t = 0;
+        let i = pos + 2;
+        tabs[0] = pos + 1;
+        while (t < fields) {
+          if (data[i] === 0x09) tabs[++t] = i;
+          i++;
+        }
+        const jsonAt = i;
+        const end = data.indexOf(0x0a, jsonAt);
+        const file = opts.files[numberAt(data, tabs[0]! + 1, tabs[1]!)]!;
+        const line = numberAt(data, tabs[1]! + 1, tabs[2]!);
+        if (isPost) {
+          const key = stringAt(data, tabs[2]! + 1, tabs[3]!);
           let g = groups.get(key);
           if (!g) {
             g = { comments: [] };
@@ -396,29 +589,39 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
             });
           else g.post = { start: jsonAt, end, file, line };
         } else {
-          const id = unq(h[5]!);
-          const key = unq(h[7]!);
+          // Comments of one thread mostly come together: the same link_id bytes, the same group.
+          const la = tabs[7]! + 1;
+          const le = tabs[8]!;
+          let same = group !== undefined && le - la === linkEnd - linkAt;
+          for (let k = 0; same && k < le - la; k++) same = data[la + k] === data[linkAt + k];
+          if (!same) {
+            const key = stringAt(data, la, le);
+            group = groups.get(key);
+            if (!group) {
+              group = { comments: [] };
+              groups.set(key, group);
+            }
+            linkAt = la;
+            linkEnd = le;
+          }
+          const id = stringAt(data, tabs[5]! + 1, tabs[6]!);
           // The first `,"depth":` is the key itself: inside JSON strings every `"` is escaped.
-          const valueAt = data.indexOf(DEPTH_KEY, jsonAt) + DEPTH_KEY.length;
-          const c: LightComment = {
+          const valueAt = data.indexOf(DEPTH_KEY_BYTES, jsonAt) + DEPTH_KEY.length;
+          let valueEnd = valueAt;
+          while (data[valueEnd] !== 0x2c) valueEnd++;
+          group!.comments.push({
             id,
             name: `t1_${id}`,
-            parent_id: unq(h[6]!),
-            score: Number(h[2]),
-            created_utc: Number(h[3]),
-            depth: Number(h[4]),
+            parent_id: stringAt(data, tabs[6]! + 1, tabs[7]!),
+            score: numberAt(data, tabs[2]! + 1, tabs[3]!),
+            created_utc: numberAt(data, tabs[3]! + 1, tabs[4]!),
+            depth: numberAt(data, tabs[4]! + 1, tabs[5]!),
             start: jsonAt,
             valueAt,
-            valueEnd: data.indexOf(",", valueAt),
+            valueEnd,
             end,
-          };
-          let g = groups.get(key);
-          if (!g) {
-            g = { comments: [] };
-            groups.set(key, g);
-          }
-          g.comments.push(c);
-          g.first ??= { file, line };
+          });
+          group!.first ??= { file, line };
         }
         pos = end + 1;
       }
@@ -438,24 +641,28 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
           continue;
         }
         const { order, depth } = orderCommentIndices(g.comments);
-        out.add('{"post":');
-        out.add(data.slice(g.post.start, g.post.end));
-        out.add(',"comments":[');
+        const tail = `],"source":${JSON.stringify({ kind: "pushshift-zst", file: g.post.file, line: g.post.line })}}\n`;
+        let bound = T_POST.length + (g.post.end - g.post.start) + T_COMMENTS.length + tail.length * 3;
+        for (const k of order) bound += g.comments[k]!.end - g.comments[k]!.start + 24;
+        out.ensure(bound);
+        out.put(T_POST);
+        out.copy(g.post.start, g.post.end);
+        out.put(T_COMMENTS);
         for (let k = 0; k < order.length; k++) {
           const c = g.comments[order[k]!]!;
-          if (k > 0) out.add(",");
-          out.add(data.slice(c.start, c.valueAt));
-          out.add(JSON.stringify(depth[k]!));
-          out.add(data.slice(c.valueEnd, c.end));
+          if (k > 0) out.buf[out.at++] = 0x2c;
+          out.copy(c.start, c.valueAt);
+          putInt(out, depth[k]!);
+          out.copy(c.valueEnd, c.end);
         }
-        out.add(`],"source":${JSON.stringify({ kind: "pushshift-zst", file: g.post.file, line: g.post.line })}}\n`);
+        out.at += out.buf.write(tail, out.at, "utf8");
         out.threads++;
         out.comments += order.length;
-        if (out.chars >= 8 << 20) yield out.take();
+        if (out.at - out.from >= OUT_BYTES) yield out.take();
       }
       groups.clear();
+      if (out.at > out.from) yield out.take();
     }
-    if (out.parts.length > 0) yield out.take();
   } finally {
     for (let i = 0; i < buckets; i++) {
       if (fds[i] !== undefined) closeSync(fds[i]!);
@@ -464,10 +671,18 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
   }
 }
 
+/** A thread of a bucket in pass 2: its post's JSON, its comments, and the first comment's place. */
+interface Group {
+  post?: { start: number; end: number; file: string; line: number };
+  comments: LightComment[];
+  first?: { file: string; line: number };
+}
+
 /** Joins posts and comments of every dump file into threads (see the module doc), one Thread at a time. */
 export async function* readNdjsonDumps(opts: ReadDumpsOptions): AsyncGenerator<Thread> {
   for await (const chunk of readNdjsonDumpsRaw(opts)) {
-    const text = chunk.text;
+    const text = chunk.bytes.toString("utf8");
+    chunk.release();
     let from = 0;
     for (;;) {
       const nl = text.indexOf("\n", from);
