@@ -75,7 +75,9 @@ export const GoldenDatasetSchema = z
     file: z
       .string()
       .min(1)
-      .describe("CSV with columns Index, Notes, Golden Question, Golden Answer (the seed study's golden_answers.csv shape)."),
+      .describe(
+        "CSV with columns Index, Notes, Golden Question, Golden Answer (the seed study's golden_answers.csv shape).",
+      ),
     limit: z.number().int().min(1).nullable().default(null).describe("Use only the first N questions."),
   })
   .strict();
@@ -167,11 +169,15 @@ export const PairwiseSchema = z
       .describe(
         'Variant pairs to compare, [A, B] (A is shown first in the first order), or "all" (every pair of variants, in the order they are listed). Give pairs or baseline.',
       ),
-    baseline: Name.optional().describe("Compare every other variant (as A) with this variant (as B). Give pairs or baseline."),
+    baseline: Name.optional().describe(
+      "Compare every other variant (as A) with this variant (as B). Give pairs or baseline.",
+    ),
     reference: z
       .boolean()
       .default(true)
-      .describe("Show the golden answer to the judge (MT-Bench reference-guided prompt); false = the plain pair prompt."),
+      .describe(
+        "Show the golden answer to the judge (MT-Bench reference-guided prompt); false = the plain pair prompt.",
+      ),
     maxTokens: z.number().int().min(16).max(8192).default(768).describe("Judge reply budget per order."),
   })
   .strict();
@@ -197,6 +203,17 @@ export const EvaluateSchema = z
       .strict()
       .optional()
       .describe("The LLM judge; required when an evaluator needs one."),
+    embedder: z
+      .object({
+        model: Name.describe(
+          "A key of `models`: an openai-compatible entry (its `model` is the embedding model id, called at /embeddings) or a llama entry (a GGUF embedding model).",
+        ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Sentence encoder for embedding-cosine and Ragas answer relevancy / answer correctness; default all-MiniLM-L6-v2 from the model cache (installed by setup).",
+      ),
     concurrency: z.number().int().min(1).default(1).describe("Evaluator calls in flight at once."),
     pairwise: PairwiseSchema.optional().describe(
       "MT-Bench pairwise comparisons by an LLM judge, each in both orders (a win only when both orders agree, otherwise a tie); the report shows win/tie/loss per variant pair.",
@@ -209,7 +226,10 @@ export const ExperimentSchema = z
     name: Name.describe("Experiment name; outputs go to <workspace>/<name>/."),
     description: z.string().optional(),
     seed: z.number().int().default(42).describe("Seed for splits, sampling and training."),
-    workspace: z.string().default("runs").describe("Folder (relative to the experiment file) for outputs and the store."),
+    workspace: z
+      .string()
+      .default("runs")
+      .describe("Folder (relative to the experiment file) for outputs and the store."),
     systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT).describe("System message for training and generation."),
     collect: CollectOptionsSchema.optional().describe(
       "Fetch threads from the Reddit API first (OAuth credentials from the environment); its threads join the import inputs.",
@@ -230,56 +250,107 @@ export const ExperimentSchema = z
     const model = (name: string, path: (string | number)[], wantLlama: boolean) => {
       const m = x.models[name];
       if (!m) {
-        ctx.addIssue({ code: "custom", path, message: `no model "${name}" in models (have: ${Object.keys(x.models).join(", ") || "none"})` });
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `no model "${name}" in models (have: ${Object.keys(x.models).join(", ") || "none"})`,
+        });
       } else if (wantLlama && m.provider !== "llama") {
-        ctx.addIssue({ code: "custom", path, message: `model "${name}" must be a local llama model to train or load adapters` });
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `model "${name}" must be a local llama model to train or load adapters`,
+        });
       }
     };
     if (!x.collect && x.import.inputs.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["import", "inputs"], message: "give at least one input path (or a collect section)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["import", "inputs"],
+        message: "give at least one input path (or a collect section)",
+      });
     }
     const adapters = new Set<string>();
     x.train.adapters.forEach((a, i) => {
-      if (adapters.has(a.name)) ctx.addIssue({ code: "custom", path: ["train", "adapters", i, "name"], message: `duplicate adapter "${a.name}"` });
+      if (adapters.has(a.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["train", "adapters", i, "name"],
+          message: `duplicate adapter "${a.name}"`,
+        });
       adapters.add(a.name);
       model(a.base, ["train", "adapters", i, "base"], true);
     });
     const variants = new Set<string>();
     x.generate.variants.forEach((v, i) => {
-      if (variants.has(v.name)) ctx.addIssue({ code: "custom", path: ["generate", "variants", i, "name"], message: `duplicate variant "${v.name}"` });
+      if (variants.has(v.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["generate", "variants", i, "name"],
+          message: `duplicate variant "${v.name}"`,
+        });
       variants.add(v.name);
       model(v.model, ["generate", "variants", i, "model"], v.adapter !== undefined);
       if (v.adapter !== undefined) {
         const a = x.train.adapters.find((t) => t.name === v.adapter);
-        if (!a) ctx.addIssue({ code: "custom", path: ["generate", "variants", i, "adapter"], message: `no adapter "${v.adapter}" in train.adapters` });
-        else if (a.base !== v.model) ctx.addIssue({ code: "custom", path: ["generate", "variants", i, "adapter"], message: `adapter "${v.adapter}" was trained on "${a.base}", not "${v.model}"` });
+        if (!a)
+          ctx.addIssue({
+            code: "custom",
+            path: ["generate", "variants", i, "adapter"],
+            message: `no adapter "${v.adapter}" in train.adapters`,
+          });
+        else if (a.base !== v.model)
+          ctx.addIssue({
+            code: "custom",
+            path: ["generate", "variants", i, "adapter"],
+            message: `adapter "${v.adapter}" was trained on "${a.base}", not "${v.model}"`,
+          });
       }
     });
     if (x.evaluate.judge) model(x.evaluate.judge.model, ["evaluate", "judge", "model"], false);
+    if (x.evaluate.embedder) model(x.evaluate.embedder.model, ["evaluate", "embedder", "model"], false);
     const pw = x.evaluate.pairwise;
     if (pw) {
       const at = ["evaluate", "pairwise"];
       if (pw.judge !== undefined) model(pw.judge, [...at, "judge"], false);
-      else if (!x.evaluate.judge) ctx.addIssue({ code: "custom", path: [...at, "judge"], message: "set evaluate.pairwise.judge or evaluate.judge.model" });
+      else if (!x.evaluate.judge)
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "judge"],
+          message: "set evaluate.pairwise.judge or evaluate.judge.model",
+        });
       if ((pw.pairs === undefined) === (pw.baseline === undefined)) {
         ctx.addIssue({ code: "custom", path: at, message: "give either pairs or baseline (not both)" });
       }
       const variant = (name: string, path: (string | number)[]) => {
-        if (!variants.has(name)) ctx.addIssue({ code: "custom", path, message: `no variant "${name}" in generate.variants (have: ${[...variants].join(", ")})` });
+        if (!variants.has(name))
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: `no variant "${name}" in generate.variants (have: ${[...variants].join(", ")})`,
+          });
       };
       if (pw.baseline !== undefined) {
         variant(pw.baseline, [...at, "baseline"]);
-        if (variants.size < 2) ctx.addIssue({ code: "custom", path: [...at, "baseline"], message: "a baseline needs at least one other variant" });
+        if (variants.size < 2)
+          ctx.addIssue({
+            code: "custom",
+            path: [...at, "baseline"],
+            message: "a baseline needs at least one other variant",
+          });
       }
-      if (pw.pairs === "all" && variants.size < 2) ctx.addIssue({ code: "custom", path: [...at, "pairs"], message: "pairs: all needs at least two variants" });
+      if (pw.pairs === "all" && variants.size < 2)
+        ctx.addIssue({ code: "custom", path: [...at, "pairs"], message: "pairs: all needs at least two variants" });
       if (Array.isArray(pw.pairs)) {
         const seenPairs = new Set<string>();
         pw.pairs.forEach(([a, b], i) => {
           variant(a, [...at, "pairs", i, 0]);
           variant(b, [...at, "pairs", i, 1]);
-          if (a === b) ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair compares "${a}" with itself` });
+          if (a === b)
+            ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair compares "${a}" with itself` });
           const k = JSON.stringify([a, b]);
-          if (seenPairs.has(k)) ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair [${a}, ${b}] is listed twice` });
+          if (seenPairs.has(k))
+            ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair [${a}, ${b}] is listed twice` });
           seenPairs.add(k);
         });
       }

@@ -139,6 +139,13 @@ const needsEmbedder = (ctx: EvaluatorContext) =>
     ? undefined
     : "needs a sentence encoder: set EvaluatorContext.embedder (e.g. LlamaTextEmbedder.create(...))";
 
+/** Evaluators that use `EvaluatorContext.embedder` (a runner creates one only when one of these is asked for). */
+export const EMBEDDER_EVALUATORS: ReadonlySet<string> = new Set([
+  "embedding-cosine",
+  "ragas-answer-relevancy",
+  "ragas-answer-correctness",
+]);
+
 const needsJudgeAndEmbedder = (ctx: EvaluatorContext) => needsJudge(ctx) ?? needsEmbedder(ctx);
 
 function criteriaEvaluator(criterion: judgeCriteria.Criterion) {

@@ -88,7 +88,8 @@ export class OpenAICompatibleGenerator implements GeneratorV1 {
     let logprobs: TokenLogprob[][] | undefined;
     if (options.topLogprobs) {
       const content = choice.logprobs?.content;
-      if (content) logprobs = content.map((c) => (c.top_logprobs ?? []).map((t) => ({ token: t.token, logprob: t.logprob })));
+      if (content)
+        logprobs = content.map((c) => (c.top_logprobs ?? []).map((t) => ({ token: t.token, logprob: t.logprob })));
       else warnings.push("the endpoint returned no log-probabilities");
     }
     return {
@@ -102,53 +103,68 @@ export class OpenAICompatibleGenerator implements GeneratorV1 {
     };
   }
 
-  async #post(body: unknown, signal?: AbortSignal): Promise<ChatCompletionResponse> {
-    const o = this.#options;
-    const doFetch = o.fetch ?? fetch;
-    const sleep = o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-    const maxRetries = o.maxRetries ?? 4;
-    const url = `${o.baseURL.replace(/\/+$/, "")}/chat/completions`;
-    for (let attempt = 0; ; attempt++) {
-      let error: APICallError;
-      let retryAfterMs: number | undefined;
-      try {
-        const response = await doFetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}),
-          },
-          body: JSON.stringify(body),
-          signal: signal
-            ? AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 120_000)])
-            : AbortSignal.timeout(o.timeoutMs ?? 120_000),
-        });
-        const text = await response.text();
-        let json: ChatCompletionResponse | undefined;
-        try {
-          json = JSON.parse(text) as ChatCompletionResponse;
-        } catch {
-          json = undefined;
-        }
-        if (response.ok && json && !json.error) return json;
-        const status = response.status;
-        const detail = json?.error?.message ?? text.slice(0, 200);
-        error = new APICallError(
-          `${url}: HTTP ${status}${json?.error ? " (error body)" : ""}: ${detail}`,
-          status,
-          status === 408 || status === 409 || status === 429 || status >= 500,
-        );
-        const ra = response.headers.get("retry-after");
-        if (ra && !Number.isNaN(Number(ra))) retryAfterMs = Number(ra) * 1000;
-      } catch (cause) {
-        if (signal?.aborted) throw cause;
-        if (cause instanceof APICallError) throw cause;
-        error = new APICallError(`${url}: ${(cause as Error).message}`, null, true);
-      }
-      if (!error.isRetryable || attempt >= maxRetries) throw error;
-      await sleep(retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt));
-    }
+  #post(body: unknown, signal?: AbortSignal): Promise<ChatCompletionResponse> {
+    return postOpenAICompatible<ChatCompletionResponse>(this.#options, "chat/completions", body, signal);
   }
 
   async dispose(): Promise<void> {}
+}
+
+/**
+ * POST `body` as JSON to `{baseURL}/{path}` of an OpenAI-compatible endpoint and return the parsed JSON.
+ * Retries 408/409/429/5xx and network errors up to `maxRetries` times with exponential backoff (0.5 s, 1 s, 2 s …,
+ * at most 30 s; `Retry-After` seconds when given). The bearer key goes only into the request header.
+ * @throws APICallError (message: URL, HTTP status and the provider's error message or the first 200 characters
+ *   of the body; never the key) when the status is not 2xx, the body is not JSON, or it carries an `error` object.
+ */
+export async function postOpenAICompatible<T extends { error?: { message?: string } }>(
+  o: OpenAICompatibleOptions,
+  path: string,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
+  const doFetch = o.fetch ?? fetch;
+  const sleep = o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const maxRetries = o.maxRetries ?? 4;
+  const url = `${o.baseURL.replace(/\/+$/, "")}/${path}`;
+  for (let attempt = 0; ; attempt++) {
+    let error: APICallError;
+    let retryAfterMs: number | undefined;
+    try {
+      const response = await doFetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}),
+        },
+        body: JSON.stringify(body),
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 120_000)])
+          : AbortSignal.timeout(o.timeoutMs ?? 120_000),
+      });
+      const text = await response.text();
+      let json: T | undefined;
+      try {
+        json = JSON.parse(text) as T;
+      } catch {
+        json = undefined;
+      }
+      if (response.ok && json && !json.error) return json;
+      const status = response.status;
+      const detail = json?.error?.message ?? text.slice(0, 200);
+      error = new APICallError(
+        `${url}: HTTP ${status}${json?.error ? " (error body)" : ""}: ${detail}`,
+        status,
+        status === 408 || status === 409 || status === 429 || status >= 500,
+      );
+      const ra = response.headers.get("retry-after");
+      if (ra && !Number.isNaN(Number(ra))) retryAfterMs = Number(ra) * 1000;
+    } catch (cause) {
+      if (signal?.aborted) throw cause;
+      if (cause instanceof APICallError) throw cause;
+      error = new APICallError(`${url}: ${(cause as Error).message}`, null, true);
+    }
+    if (!error.isRetryable || attempt >= maxRetries) throw error;
+    await sleep(retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt));
+  }
 }

@@ -13,7 +13,8 @@
  * corpus BLEU), `bleu-hf` (HF evaluate over all pairs) and `chrf` (sacrebleu corpus chrF); the mean of
  * scored items for every other metric (errors and not-applicable items are counted, never averaged).
  * Judge metrics need `--judge-url` + `--judge-model` (key from WAYFARER_JUDGE_API_KEY or OPENAI_API_KEY)
- * or `--judge-gguf`; encoders and perplexity need `--encoder-gguf` / `--lm-gguf`.
+ * or `--judge-gguf`; perplexity needs `--lm-gguf`; sentence encoders default to all-MiniLM-L6-v2 from the model
+ * cache (`--encoder-gguf` for a GGUF embedding model instead).
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -24,9 +25,12 @@ import { type EvaluationItem, evaluateAll } from "../../evaluation/engine.ts";
 import { corpusBleu, hfBleu } from "../../evaluation/metrics/bleu.ts";
 import { corpusChrf } from "../../evaluation/metrics/chrf.ts";
 import { LlamaTextEmbedder } from "../../evaluation/metrics/embedding.ts";
+import { MiniLmSentenceEmbedder } from "../../evaluation/metrics/sentence-embedder.ts";
+import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import { WordNet } from "../../evaluation/metrics/meteor.ts";
 import { LlamaTokenScorer } from "../../evaluation/metrics/perplexity.ts";
 import {
+  EMBEDDER_EVALUATORS,
   EVALUATOR_IDS,
   EVALUATORS,
   type EvaluatorContext,
@@ -269,6 +273,10 @@ export async function runScore(opts: ScoreCommandOptions, ctx: CliContext): Prom
       });
       context.embedder = e;
       disposers.push(() => e.dispose());
+    } else if (ids.some((id) => EMBEDDER_EVALUATORS.has(id))) {
+      const e = await MiniLmSentenceEmbedder.create({ modelDir: defaultMiniLmDir(ctx.env) });
+      context.embedder = e;
+      disposers.push(() => e.dispose());
     }
     if (opts.lmGguf) {
       const s = await LlamaTokenScorer.create({ runtime: await llama(), modelPath: resolve(ctx.cwd, opts.lmGguf) });
@@ -416,7 +424,10 @@ export const scoreCommand: CommandDefinition = {
       )
       .option("--judge-model <id>", "judge model id at --judge-url")
       .option("--judge-gguf <file>", "local GGUF judge (llama.cpp)")
-      .option("--encoder-gguf <file>", "local GGUF sentence encoder (embedding-cosine, Ragas relevancy/correctness)")
+      .option(
+        "--encoder-gguf <file>",
+        "GGUF sentence encoder for embedding-cosine and Ragas relevancy/correctness (default: all-MiniLM-L6-v2 from the model cache)",
+      )
       .option("--lm-gguf <file>", "local GGUF reference LM (perplexity)")
       .option("--concurrency <n>", "evaluator calls in flight (default 4)", positiveInt("--concurrency"))
       .option("--json", "print JSON")

@@ -35,12 +35,12 @@
  * Values are not comparable with bert_score's English default (roberta-large, layer 17); the model and
  * layer are in every signature.
  */
-import { ConfigError } from "../../errors/config-error.ts";
 import { createHash } from "node:crypto";
-import { homedir } from "node:os";
-import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { type EvaluationInput, type EvaluationResult, type EvaluatorDescriptor, ZERO_COST } from "../types.ts";
+import { defaultMiniLmDir, type LoadedMiniLm, loadMiniLm, type TjsTokenizer } from "./support/minilm.ts";
+
+export { defaultMiniLmDir };
 
 /** Version of this implementation's arithmetic, in every signature. */
 export const BERTSCORE_IMPL_VERSION = "1";
@@ -269,12 +269,6 @@ export function bertScoreFromEmbeddings(
 
 // ---- the encoder (transformers.js + onnxruntime-node) ----------------------------------------------
 
-/** Default model cache folder: $WAYFARER_HOME/models/all-minilm-l6-v2 (WAYFARER_HOME default ~/.cache/wayfarer). */
-export function defaultMiniLmDir(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.WAYFARER_HOME ?? join(homedir(), ".cache", "wayfarer");
-  return join(home, "models", "all-minilm-l6-v2");
-}
-
 export interface TransformersTokenEncoderOptions {
   /** Folder with config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx. Default `defaultMiniLmDir()`. */
   modelDir?: string;
@@ -288,15 +282,6 @@ export interface TransformersTokenEncoderOptions {
   cacheSize?: number;
 }
 
-type TjsTokenizer = Awaited<ReturnType<typeof import("@huggingface/transformers")["AutoTokenizer"]["from_pretrained"]>>;
-type TjsModel = Awaited<ReturnType<typeof import("@huggingface/transformers")["AutoModel"]["from_pretrained"]>>;
-type TjsTensorClass = typeof import("@huggingface/transformers")["Tensor"];
-interface TjsTensor {
-  dims: number[];
-  data: ArrayLike<number | bigint>;
-  tolist(): unknown;
-}
-
 /**
  * `TokenEncoder` over transformers.js (the tokenizer and model of its feature-extraction pipeline, fp32,
  * CPU). Loads offline only (`env.allowRemoteModels = false`, a process-wide transformers.js setting).
@@ -308,24 +293,17 @@ export class TransformersTokenEncoder implements TokenEncoder {
   readonly maxTokens: number;
   readonly specialIds: ReadonlySet<number>;
   readonly #tokenizer: TjsTokenizer;
-  readonly #model: TjsModel;
-  readonly #Tensor: TjsTensorClass;
+  readonly #model: LoadedMiniLm;
   readonly #batchSize: number;
   readonly #cacheSize: number;
   readonly #cache = new Map<string, TokenEmbeddings>();
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(
-    tokenizer: TjsTokenizer,
-    model: TjsModel,
-    tensor: TjsTensorClass,
-    modelId: string,
-    o: TransformersTokenEncoderOptions,
-  ) {
+  private constructor(model: LoadedMiniLm, o: TransformersTokenEncoderOptions) {
+    const tokenizer = model.tokenizer;
     this.#tokenizer = tokenizer;
     this.#model = model;
-    this.#Tensor = tensor;
-    this.modelId = modelId;
+    this.modelId = model.name;
     this.layer = o.layer ?? 6;
     const maxLen = Number(tokenizer.model_max_length);
     this.maxTokens = Number.isFinite(maxLen) && maxLen > 0 && maxLen < 1e6 ? maxLen : 512;
@@ -343,25 +321,7 @@ export class TransformersTokenEncoder implements TokenEncoder {
    * @throws Error naming the folder and the setup step when files are missing.
    */
   static async create(options: TransformersTokenEncoderOptions = {}): Promise<TransformersTokenEncoder> {
-    const dir = options.modelDir ?? defaultMiniLmDir();
-    const { existsSync } = await import("node:fs");
-    for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"])
-      if (!existsSync(join(dir, f)))
-        throw new ConfigError(
-          `bertscore encoder: ${join(dir, f)} missing; run scripts/setup.sh (scripts/export_minilm_onnx.py)`,
-        );
-    const tjs = await import("@huggingface/transformers");
-    tjs.env.allowRemoteModels = false;
-    tjs.env.allowLocalModels = true;
-    tjs.env.localModelPath = `${dirname(dir)}/`;
-    const name = basename(dir);
-    const tokenizer = await tjs.AutoTokenizer.from_pretrained(name);
-    const model = await tjs.AutoModel.from_pretrained(name, {
-      dtype: "fp32",
-      device: "cpu",
-      session_options: { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 },
-    });
-    return new TransformersTokenEncoder(tokenizer, model, tjs.Tensor, name, options);
+    return new TransformersTokenEncoder(await loadMiniLm(options.modelDir, options.threads ?? 1), options);
   }
 
   /**
@@ -373,25 +333,6 @@ export class TransformersTokenEncoder implements TokenEncoder {
       const ids = this.#tokenizer.encode(pyStrip(t), { add_special_tokens: true });
       return ids.length <= this.maxTokens ? ids : [...ids.slice(0, this.maxTokens - 1), ids[ids.length - 1]!];
     });
-  }
-
-  /** Padded int64 model inputs for token-id rows. */
-  #inputs(rows: readonly (readonly number[])[]): Record<string, unknown> {
-    const width = Math.max(...rows.map((r) => r.length));
-    const ids = new BigInt64Array(rows.length * width);
-    const mask = new BigInt64Array(rows.length * width);
-    rows.forEach((r, b) => {
-      r.forEach((id, t) => {
-        ids[b * width + t] = BigInt(id);
-        mask[b * width + t] = 1n;
-      });
-    });
-    const dims = [rows.length, width];
-    return {
-      input_ids: new this.#Tensor("int64", ids, dims),
-      attention_mask: new this.#Tensor("int64", mask, dims),
-      token_type_ids: new this.#Tensor("int64", new BigInt64Array(rows.length * width), dims),
-    };
   }
 
   encode(texts: readonly string[], signal?: AbortSignal): Promise<TokenEmbeddings[]> {
@@ -409,11 +350,7 @@ export class TransformersTokenEncoder implements TokenEncoder {
       signal?.throwIfAborted();
       const batch = todo.slice(s, s + this.#batchSize);
       const ids = this.tokenize(batch);
-      const out = (await this.#model(this.#inputs(ids))) as Record<string, TjsTensor>;
-      const h = out.last_hidden_state ?? Object.values(out)[0];
-      if (!h) throw new Error("bertscore encoder: the model returned no hidden states");
-      const [, seq, dim] = h.dims as [number, number, number];
-      const data = h.data as Float32Array;
+      const { data, seq, dim } = await this.#model.forward(ids);
       batch.forEach((text, b) => {
         const len = ids[b]!.length;
         const vectors = new Float32Array(len * dim);
@@ -438,7 +375,7 @@ export class TransformersTokenEncoder implements TokenEncoder {
   async dispose(): Promise<void> {
     await this.#queue.catch(() => undefined);
     this.#cache.clear();
-    await (this.#model as unknown as { dispose(): Promise<unknown> }).dispose();
+    await this.#model.dispose();
   }
 }
 

@@ -2,12 +2,12 @@
  * Embedding cosine similarity between the answer and its reference(s) (best reference wins), and the
  * `TextEmbedder` used by it and by the Ragas metrics (answer relevancy, answer correctness).
  *
- * `LlamaTextEmbedder` embeds with node-llama-cpp's `model.createEmbeddingContext()` on any GGUF
- * (llama.cpp pooling as declared by the model; mean pooling for decoder-only LMs). The issue asks for
- * MiniLM; no MiniLM GGUF is available offline on our machines, so tests use SmolLM2-135M-Instruct
- * (a decoder LM: its cosines are compressed towards 1 and only their ranking is meaningful). Point
- * `modelPath` at an embedding GGUF (all-MiniLM-L6-v2, bge-small, nomic-embed) for real use; the model
- * file name is in every signature.
+ * Encoders: all-MiniLM-L6-v2 as sentence-transformers runs it (`MiniLmSentenceEmbedder`, sentence-embedder.ts:
+ * the default in experiments and `wayfarer score`, parity-tested against the reference recipe), any
+ * OpenAI-compatible `/embeddings` endpoint (`OpenAICompatibleEmbedder`, src/models/openai-embedder.ts), or a
+ * GGUF embedding model through node-llama-cpp (`LlamaTextEmbedder` below: llama.cpp pooling as the model
+ * declares, mean pooling for decoder-only LMs, whose cosines are compressed towards 1). The encoder's id is in
+ * every signature.
  */
 import { basename } from "node:path";
 import type { LlamaEmbeddingContext } from "node-llama-cpp";
@@ -90,7 +90,7 @@ export class LlamaTextEmbedder implements TextEmbedder {
 
 export const descriptor = {
   id: "embedding-cosine",
-  label: "Embedding cosine similarity to the reference (local GGUF encoder)",
+  label: "Embedding cosine similarity to the reference (sentence encoder, MiniLM by default)",
   needs: ["references", "encoder"],
   range: [-1, 1],
   higherIsBetter: true,

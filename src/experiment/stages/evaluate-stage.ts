@@ -1,14 +1,26 @@
 import { join } from "node:path";
 import { type Experiment, pairwiseJudgeModel, pairwisePairs } from "../../config/experiment.ts";
 import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
-import { cacheKey, type EvaluationItem, type EvaluatorRequest, evaluateAll, inputHash } from "../../evaluation/engine.ts";
+import {
+  cacheKey,
+  type EvaluationItem,
+  type EvaluatorRequest,
+  evaluateAll,
+  inputHash,
+} from "../../evaluation/engine.ts";
 import { defaultMiniLmDir, IdfWeights, TransformersTokenEncoder } from "../../evaluation/metrics/bertscore.ts";
 import { WordNet } from "../../evaluation/metrics/meteor.ts";
 import { type ComparePairsResult, comparePairsAll, type PairItem } from "../../evaluation/pairwise-engine.ts";
-import { EVALUATOR_IDS, EVALUATORS, type EvaluatorContext, isEvaluatorId } from "../../evaluation/registry.ts";
+import {
+  EMBEDDER_EVALUATORS,
+  EVALUATOR_IDS,
+  EVALUATORS,
+  type EvaluatorContext,
+  isEvaluatorId,
+} from "../../evaluation/registry.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import type { GeneratorV1 } from "../../models/generator.ts";
-import { createGenerator } from "../../models/registry.ts";
+import { createEmbedder, createGenerator } from "../../models/registry.ts";
 import type { Stage } from "../stage.ts";
 import type { AnswerRecord } from "./generate-stage.ts";
 
@@ -38,7 +50,10 @@ export function evaluatorRequests(config: Experiment): EvaluatorRequest[] {
  * The comparisons of `evaluate.pairwise`: per configured [A, B] pair, every item both variants answered
  * (in answer order). Items only one of them answered are not compared; the count is returned.
  */
-export function pairItems(config: Experiment, answers: readonly AnswerRecord[]): { items: PairItem[]; missing: number } {
+export function pairItems(
+  config: Experiment,
+  answers: readonly AnswerRecord[],
+): { items: PairItem[]; missing: number } {
   const pw = config.evaluate.pairwise;
   if (!pw) return { items: [], missing: 0 };
   const byKey = new Map(answers.map((a) => [`${a.variant}\u0000${a.itemId}`, a]));
@@ -81,6 +96,9 @@ export const evaluateStage: Stage = {
       judge: exp.config.evaluate.judge ? exp.config.models[exp.config.evaluate.judge.model] : null,
       // only with a pairwise section, so that experiments without one keep their input hash
       ...(pairwiseJudge !== undefined ? { pairwiseJudge: exp.config.models[pairwiseJudge] ?? null } : {}),
+      ...(exp.config.evaluate.embedder
+        ? { embedder: exp.config.models[exp.config.evaluate.embedder.model] ?? null }
+        : {}),
     };
   },
   async run(ctx) {
@@ -96,14 +114,29 @@ export const evaluateStage: Stage = {
     }
     const bert = requests.find((r) => r.id === "bertscore");
     const encoder = bert ? await TransformersTokenEncoder.create({ modelDir: defaultMiniLmDir(ctx.env) }) : undefined;
+    const emb = config.evaluate.embedder;
+    const embedder = requests.some((r) => EMBEDDER_EVALUATORS.has(r.id))
+      ? await createEmbedder(emb?.model, emb ? config.models[emb.model] : undefined, {
+          runtime: ctx.runtime,
+          env: ctx.env,
+        })
+      : undefined;
     const context: EvaluatorContext = {
       ...(judge ? { judge } : {}),
+      ...(embedder ? { embedder } : {}),
       ...(requests.some((r) => r.id === "meteor") ? { wordnet: WordNet.fromWordnetDb() } : {}),
       ...(encoder
         ? {
             bertscore: {
               encoder,
-              ...(bert?.options?.idf ? { idf: IdfWeights.fromReferences(encoder, answers.map((a) => a.reference)) } : {}),
+              ...(bert?.options?.idf
+                ? {
+                    idf: IdfWeights.fromReferences(
+                      encoder,
+                      answers.map((a) => a.reference),
+                    ),
+                  }
+                : {}),
             },
           }
         : {}),
@@ -131,6 +164,7 @@ export const evaluateStage: Stage = {
       bar.stop();
       await judge?.dispose();
       await encoder?.dispose();
+      await embedder?.dispose();
     }
     const select = ctx.store.db.prepare(
       "SELECT status, value, reason, signature FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ? ORDER BY id DESC LIMIT 1",
@@ -139,10 +173,17 @@ export const evaluateStage: Stage = {
     for (const r of requests) {
       const sig = EVALUATORS[r.id].configSignature(context, r.options);
       for (const item of items) {
-        const row = select.get(config.name, item.variant, item.itemId, r.id, cacheKey(r.id, sig, inputHash(item.input))) as
+        const row = select.get(
+          config.name,
+          item.variant,
+          item.itemId,
+          r.id,
+          cacheKey(r.id, sig, inputHash(item.input)),
+        ) as
           | { status: ScoreRecord["status"]; value: number | null; reason: string | null; signature: string }
           | undefined;
-        if (!row) throw new Error(`evaluate: no score row for ${item.variant}/${item.itemId}/${r.id} after the engine ran`);
+        if (!row)
+          throw new Error(`evaluate: no score row for ${item.variant}/${item.itemId}/${r.id} after the engine ran`);
         rows.push({ variant: item.variant, itemId: item.itemId, evaluator: r.id, ...row });
       }
     }
@@ -152,7 +193,10 @@ export const evaluateStage: Stage = {
     const notes: string[] = [];
     for (const s of summary.rows) {
       if (s.mean !== null) counts[`${s.variant}.${s.evaluator}`] = s.mean;
-      if (s.nError > 0) notes.push(`${s.variant} ${s.evaluator}: ${s.nError} of ${s.nScored + s.nError + s.nNotApplicable} not measured (counted, not averaged)`);
+      if (s.nError > 0)
+        notes.push(
+          `${s.variant} ${s.evaluator}: ${s.nError} of ${s.nScored + s.nError + s.nNotApplicable} not measured (counted, not averaged)`,
+        );
     }
     const outputs = ["scores.jsonl", "summary.json"];
     if (config.evaluate.pairwise) {
@@ -163,9 +207,13 @@ export const evaluateStage: Stage = {
       counts["pairwise.cached"] = pw.result.cached;
       for (const r of pw.result.rows) {
         const nulls = r.nUnparseable + r.nError;
-        if (nulls > 0) notes.push(`pairwise ${r.variantA} vs ${r.variantB}: ${nulls} of ${r.n} comparisons without a verdict (${r.nUnparseable} unparseable, ${r.nError} errors; counted in the rates)`);
+        if (nulls > 0)
+          notes.push(
+            `pairwise ${r.variantA} vs ${r.variantB}: ${nulls} of ${r.n} comparisons without a verdict (${r.nUnparseable} unparseable, ${r.nError} errors; counted in the rates)`,
+          );
       }
-      if (pw.missing > 0) notes.push(`pairwise: ${pw.missing} item(s) answered by only one variant of a pair were not compared`);
+      if (pw.missing > 0)
+        notes.push(`pairwise: ${pw.missing} item(s) answered by only one variant of a pair were not compared`);
     }
     return { counts, outputs, notes };
   },
@@ -179,7 +227,8 @@ async function runPairwise(
 ): Promise<{ result: ComparePairsResult; missing: number }> {
   const pw = config.evaluate.pairwise!;
   const judgeName = pairwiseJudgeModel(config);
-  if (judgeName === undefined) throw new ConfigError("evaluate.pairwise: set evaluate.pairwise.judge or evaluate.judge.model");
+  if (judgeName === undefined)
+    throw new ConfigError("evaluate.pairwise: set evaluate.pairwise.judge or evaluate.judge.model");
   const { items, missing } = pairItems(config, answers);
   // its own generator, even when it is evaluate.judge's model (that one is disposed by now)
   const judge = await createGenerator(judgeName, config.models[judgeName]!, { runtime: ctx.runtime, env: ctx.env });

@@ -3,7 +3,7 @@
  * a loopback OpenAI-compatible judge): the config section, the stored verdicts, the report's win/tie/loss
  * table, the cache on rerun, and unchanged input hashes for experiments without a pairwise section.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,9 +14,9 @@ import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
 import type { StageManifest } from "../../../src/experiment/stage.ts";
 import { evaluateStage } from "../../../src/experiment/stages/evaluate-stage.ts";
-import type { AnswerRecord } from "../../../src/experiment/stages/generate-stage.ts";
 import type { ReportData } from "../../../src/report/report-data.ts";
 import { ROOT } from "../../helpers/paths.ts";
+import { answersJsonl, writeStage } from "./stage-fixtures.ts";
 import {
   type FakeChatRequest,
   type FakeOpenAI,
@@ -69,54 +69,6 @@ const write = (name: string, text: string) => {
   writeFileSync(f, text);
   return f;
 };
-
-const Q = { q1: "Paris airport to city?", q2: "Best time for Kyoto?", q3: "Rome on a budget?", q4: "Lisbon trams?" };
-const TEXT: Record<string, Record<string, string>> = {
-  base: { q1: "RER B.", q2: "Spring.", q3: "Walk a lot.", q4: "Tram 28." },
-  tuned: {
-    q1: "Take the RER B to Gare du Nord.",
-    q2: "Late March for the blossoms.",
-    q3: "Walk, eat al taglio.",
-    q4: "Tram 28!",
-  },
-  short: { q1: "RER", q2: "Mar", q3: "Go", q4: "Tram 29." },
-};
-
-function writeStage(runDir: string, stage: string, files: Record<string, string> = {}) {
-  mkdirSync(join(runDir, stage), { recursive: true });
-  for (const [f, text] of Object.entries(files)) writeFileSync(join(runDir, stage, f), text);
-  const m: StageManifest = {
-    stage: stage as StageManifest["stage"],
-    inputHash: "x",
-    outputHash: `fixed-${stage}`,
-    counts: {},
-    outputs: Object.keys(files),
-    notes: [],
-    startedAt: "2024-01-01T00:00:00.000Z",
-    durationSeconds: 0,
-  };
-  writeFileSync(join(runDir, stage, "manifest.json"), JSON.stringify(m));
-}
-
-function answersJsonl(): string {
-  const rows: AnswerRecord[] = [];
-  for (const variant of ["base", "tuned", "short"])
-    for (const [itemId, question] of Object.entries(Q))
-      rows.push({
-        variant,
-        itemId,
-        question,
-        answer: TEXT[variant]![itemId]!,
-        rawAnswer: TEXT[variant]![itemId]!,
-        reference: `gold ${itemId}`,
-        latencySeconds: 1,
-        promptTokens: 10,
-        completionTokens: 5,
-        finishReason: "stop",
-        modelId: "m",
-      });
-  return `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`;
-}
 
 describe("evaluate.pairwise in the experiment file", () => {
   it("validates the section: pairs or baseline, known variants, a judge", async () => {

@@ -27,9 +27,22 @@ export type FakeReply =
     }
   | { status: number; retryAfterSeconds?: number; message?: string };
 
+/** An `/embeddings` request as the fake saw it (with its authorization header). */
+export interface FakeEmbeddingsRequest {
+  model: string;
+  input: string[];
+  authorization: string | undefined;
+}
+
+/** What the fake's `/embeddings` returns: `data` is sent as given (so a test can shuffle or break it). */
+export type FakeEmbeddingsReply =
+  | { data: Array<{ index: number; embedding: unknown }> }
+  | { status: number; retryAfterSeconds?: number; message?: string };
+
 export interface FakeOpenAI {
   baseURL: string;
   requests: FakeChatRequest[];
+  embeddingRequests: FakeEmbeddingsRequest[];
   /** Generator pointing at this server (no real sleeps between retries). */
   generator(options?: { model?: string; maxRetries?: number }): OpenAICompatibleGenerator;
   close(): Promise<void>;
@@ -44,10 +57,32 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Starts the fake; `respond` sees each parsed request body (and its 0-based index). */
 export async function startFakeOpenAI(
   respond: (req: FakeChatRequest, index: number) => FakeReply | Promise<FakeReply>,
+  embed?: (req: FakeEmbeddingsRequest, index: number) => FakeEmbeddingsReply,
 ): Promise<FakeOpenAI> {
   const requests: FakeChatRequest[] = [];
+  const embeddingRequests: FakeEmbeddingsRequest[] = [];
   const server: Server = createServer((req, res) => {
     void (async () => {
+      if (embed && req.method === "POST" && req.url?.endsWith("/embeddings")) {
+        const body = JSON.parse(await readBody(req)) as { model: string; input: string[] };
+        const seen = { model: body.model, input: body.input, authorization: req.headers.authorization };
+        const reply = embed(seen, embeddingRequests.push(seen) - 1);
+        const status = "status" in reply ? reply.status : 200;
+        res.writeHead(status, {
+          "content-type": "application/json",
+          ...("retryAfterSeconds" in reply && reply.retryAfterSeconds !== undefined
+            ? { "retry-after": String(reply.retryAfterSeconds) }
+            : {}),
+        });
+        res.end(
+          JSON.stringify(
+            "status" in reply
+              ? { error: { message: reply.message ?? "rate limited" } }
+              : { object: "list", data: reply.data.map((d) => ({ object: "embedding", ...d })), model: body.model },
+          ),
+        );
+        return;
+      }
       if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
         res
           .writeHead(404, { "content-type": "application/json" })
@@ -113,6 +148,7 @@ export async function startFakeOpenAI(
   return {
     baseURL,
     requests,
+    embeddingRequests,
     generator: (o = {}) =>
       new OpenAICompatibleGenerator({
         baseURL,
