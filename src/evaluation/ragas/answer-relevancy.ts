@@ -7,7 +7,8 @@
  * All generated questions empty, or a zero-length embedding -> error (ragas: NaN).
  * ragas samples the `strictness` generations in one call with n = strictness at temperature 0.3; our
  * generator interface has no `n`, so we make `strictness` calls with the same prompt at temperature 0.3
- * with seeds 0..n-1. Needs `ctx.judge` and `ctx.embedder`. Range [-1, 1] in principle, [0, 1] in practice.
+ * with seeds 0..n-1, then parse the replies in order (ragas' parse, with its FixOutputFormat retry).
+ * Needs `ctx.judge` and `ctx.embedder`. Range [-1, 1] in principle, [0, 1] in practice.
  */
 import { z } from "zod";
 import { judgeModelSignature } from "../judge/call.ts";
@@ -17,10 +18,11 @@ import {
   CostMeter,
   laxInt,
   notMeasured,
+  parseRagasReply,
   RAGAS_PROMPTS_VERSION,
   RAGAS_VERSION,
   RagasStepError,
-  ragasStep,
+  ragasCall,
 } from "./common.ts";
 import { RESPONSE_RELEVANCE_PROMPT } from "./prompts.ts";
 
@@ -80,33 +82,34 @@ export async function score(
   const meter = new CostMeter();
   if (!ctx.embedder) throw new Error("ragas-answer-relevancy: needs EvaluatorContext.embedder");
   try {
+    // ragas makes one call with n = strictness and then parses the generations in order (each with its
+    // FixOutputFormat retry); we make the strictness calls first, then parse, so the calls come in ragas' order
+    const steps = Array.from({ length: o.strictness }, (_, i) => ({
+      ctx,
+      metric: descriptor.id,
+      step: `question generation ${i + 1}`,
+      prompt: RESPONSE_RELEVANCE_PROMPT,
+      input: { response: input.answer },
+      jsonSchema: {
+        type: "object",
+        properties: {
+          question: { type: "string", maxLength: 300 },
+          noncommittal: { type: "integer", enum: [0, 1] },
+        },
+        required: ["question", "noncommittal"],
+        additionalProperties: false,
+      },
+      validate: shape,
+      maxTokens: 256,
+      meter,
+      temperature: o.temperature,
+      seed: i,
+      ...(signal ? { signal } : {}),
+    }));
+    const replies = [];
+    for (const step of steps) replies.push(await ragasCall(step));
     const gens = [];
-    for (let i = 0; i < o.strictness; i++) {
-      gens.push(
-        await ragasStep({
-          ctx,
-          metric: descriptor.id,
-          step: `question generation ${i + 1}`,
-          prompt: RESPONSE_RELEVANCE_PROMPT,
-          input: { response: input.answer },
-          jsonSchema: {
-            type: "object",
-            properties: {
-              question: { type: "string", maxLength: 300 },
-              noncommittal: { type: "integer", enum: [0, 1] },
-            },
-            required: ["question", "noncommittal"],
-            additionalProperties: false,
-          },
-          validate: shape,
-          maxTokens: 256,
-          meter,
-          temperature: o.temperature,
-          seed: i,
-          ...(signal ? { signal } : {}),
-        }),
-      );
-    }
+    for (const [i, step] of steps.entries()) gens.push(await parseRagasReply(step, replies[i]!));
     if (gens.every((g) => g.question === "")) return notMeasured("every generated question is empty", sig, meter);
     const [q, ...gq] = await ctx.embedder.embed([input.question, ...gens.map((g) => g.question)], signal);
     const sims = questionSimilarities(q!, gq);

@@ -3,21 +3,21 @@
  * (`ragas.metrics.Faithfulness`, `AnswerRelevancy`, `LLMContextPrecisionWithReference`, `LLMContextRecall`,
  * `AnswerCorrectness`): the same prompts byte for byte (`prompts.ts`), sent as one user message, their
  * replies read as ragas reads them (`extractJson`, langchain's lenient JSON parsing, then the output
- * model with pydantic's lax integers),
+ * model with pydantic's lax integers) — a reply that does not parse gets ragas' `FixOutputFormat` retry,
+ * the same prompt and the same nested calls (at most 3 extra; `parseOutputString`), counted in the cost —
  * and the same score arithmetic (see each metric). Parity with the library itself is tested against
- * fixtures ragas generated (test/unit/evaluation/ragas/parity.test.ts).
+ * fixtures ragas generated (test/unit/evaluation/ragas/parity.test.ts), fix calls included.
  *
  * Where we deliberately differ from ragas (our evaluator contract):
- * - a step whose reply does not parse makes the metric `status: "error"` with the raw reply in the reason;
- *   ragas first asks the LLM to fix its output (`FixOutputFormat` prompt, up to 3 nested tries) and,
- *   failing that, raises (NaN under `evaluate`) — we do not make that extra call;
+ * - a step whose reply still does not parse after the fix attempts (ragas raises: NaN under `evaluate`)
+ *   makes the metric `status: "error"`, with the raw reply and the last fix attempt in the reason;
  * - rows ragas scores NaN are `status: "error"` (value null), never NaN; ragas averages with nanmean,
  *   we count them;
  * - a context metric without retrieved contexts is `not-applicable` (ragas requires the column);
  * - steps run greedy (temperature 0; ragas 0.01) except answer relevancy's sampled generations (0.3, as
  *   ragas), which we make as `strictness` separate calls (our generator has no `n`); a JSON schema
  *   constrains the reply where the provider supports it (llama.cpp grammar / OpenAI json_schema), which
- *   ragas' legacy path does not send.
+ *   ragas' legacy path does not send (fix calls: the `StringIO` schema; max tokens twice the step's).
  */
 
 import { z } from "zod";
@@ -26,7 +26,12 @@ import { addCost, callJudge, rawForReason } from "../judge/call.ts";
 import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationResult } from "../types.ts";
 import { type EvaluationCost, ZERO_COST } from "../types.ts";
-import { type RagasPrompt, renderRagasPrompt, STATEMENT_GENERATOR_PROMPT } from "./prompts.ts";
+import {
+  FIX_OUTPUT_FORMAT_PROMPT,
+  type RagasPrompt,
+  renderRagasPrompt,
+  STATEMENT_GENERATOR_PROMPT,
+} from "./prompts.ts";
 
 /** Version of our ragas prompts, recorded in every Ragas signature. */
 export const RAGAS_PROMPTS_VERSION = "ragas-0.4.3-verbatim-v1";
@@ -176,14 +181,20 @@ export interface RagasStepOptions<T> {
   signal?: AbortSignal;
 }
 
+/** The reply to a step's prompt, with the prompt text ragas would pass to its parser (`prompt_value`). */
+export interface RagasReply {
+  text: string;
+  prompt: string;
+}
+
 /**
- * One ragas prompt step: the prompt rendered as ragas renders it, sent as a single user message; the
- * reply parsed as ragas parses it (`extractJson`, JSON, output model).
- * @throws RagasStepError when the reply does not parse.
+ * A ragas prompt step's LLM call: the prompt rendered as ragas renders it, sent as a single user message.
+ * Parse the reply with `parseRagasReply` (`ragasStep` does both).
  */
-export async function ragasStep<T>(o: RagasStepOptions<T>): Promise<T> {
+export async function ragasCall(o: RagasStepOptions<unknown>): Promise<RagasReply> {
+  const prompt = renderRagasPrompt(o.prompt, o.input);
   const reply = await callJudge(o.ctx, o.metric, {
-    messages: [{ role: "user", content: renderRagasPrompt(o.prompt, o.input) }],
+    messages: [{ role: "user", content: prompt }],
     maxTokens: o.maxTokens,
     jsonSchema: o.jsonSchema,
     ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
@@ -191,16 +202,117 @@ export async function ragasStep<T>(o: RagasStepOptions<T>): Promise<T> {
     ...(o.signal ? { signal: o.signal } : {}),
   });
   o.meter.add(reply.cost);
+  return { text: reply.text, prompt };
+}
+
+/**
+ * ragas `PydanticPrompt.generate`'s default `retries_left`, which every legacy metric keeps: a reply that
+ * does not parse gets up to 3 nested `FixOutputFormat` calls (see `parseOutputString`).
+ */
+export const RAGAS_RETRIES = 3;
+
+/** JSON schema of ragas `StringIO` (the `FixOutputFormat` reply): `{"text": string}`. */
+const STRING_IO_SCHEMA: JsonSchema = {
+  type: "object",
+  properties: { text: { type: "string" } },
+  required: ["text"],
+  additionalProperties: false,
+};
+/** ragas `StringIO`. */
+const stringIoShape = z.object({ text: z.string() });
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** langchain `PydanticOutputParser.parse(text)`: `parseJsonLikeLangchain`, then the output model. */
+function parseAs<T>(text: string, validate: z.ZodType<T>): Parsed<T> {
   let json: unknown;
   try {
-    json = parseJsonLikeLangchain(extractJson(reply.text));
+    json = parseJsonLikeLangchain(text);
   } catch {
-    throw new RagasStepError(o.step, "reply is not JSON", reply.text);
+    return { ok: false, problem: "reply is not JSON" };
   }
-  const r = o.validate.safeParse(json);
-  if (!r.success)
-    throw new RagasStepError(o.step, `unexpected JSON shape (${r.error.issues[0]?.message ?? "invalid"})`, reply.text);
-  return r.data;
+  const r = validate.safeParse(json);
+  return r.success
+    ? { ok: true, value: r.data }
+    : { ok: false, problem: `unexpected JSON shape (${r.error.issues[0]?.message ?? "invalid"})` };
+}
+
+/** What the fix attempts of one reply did (for the error's reason). */
+interface FixTrace {
+  calls: number;
+  firstProblem?: string;
+  last?: { problem: string; text: string };
+}
+/** Thrown inside `parseOutputString` when ragas would raise (RagasOutputParserException / OutputParserException). */
+class Unparsed extends Error {}
+
+/**
+ * ragas 0.4.3 `RagasOutputParser.parse_output_string` (ragas/prompt/pydantic_prompt.py), recursion included:
+ * parse `extract_json(output)` with the output model; failing that, if `retriesLeft` is not 0, send the
+ * `FixOutputFormat` prompt with {output_string: output, prompt_value: the prompt it answered} (through
+ * `fix_output_format_prompt.generate(retries_left=retriesLeft - 1)`, whose own reply is parsed by this same
+ * function as a `StringIO` with `retriesLeft - 1`, and so on), then parse the fixed `text` with the ORIGINAL
+ * output model — without `extract_json`, and with no further retry if that fails. With ragas' default 3,
+ * an unparseable reply costs at most 3 extra calls (the 3rd fix reply is parsed with `retries_left = 0`).
+ * Fix calls run at the default temperature (ragas: `temperature=None` -> 0.01 for n = 1) with the
+ * `StringIO` schema as grammar / response_format where supported.
+ */
+async function parseOutputString<T>(
+  o: RagasStepOptions<unknown>,
+  output: string,
+  prompt: string,
+  validate: z.ZodType<T>,
+  retriesLeft: number,
+  trace: FixTrace,
+): Promise<T> {
+  const first = parseAs(extractJson(output), validate);
+  if (first.ok) return first.value;
+  trace.firstProblem ??= first.problem;
+  trace.last = { problem: first.problem, text: output };
+  if (retriesLeft === 0) throw new Unparsed();
+  const fixPrompt = renderRagasPrompt(FIX_OUTPUT_FORMAT_PROMPT, { output_string: output, prompt_value: prompt });
+  const reply = await callJudge(o.ctx, o.metric, {
+    messages: [{ role: "user", content: fixPrompt }],
+    // the fixed reply repeats the step's output inside a JSON string (escaped)
+    maxTokens: 2 * o.maxTokens,
+    jsonSchema: STRING_IO_SCHEMA,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  o.meter.add(reply.cost);
+  trace.calls++;
+  const fixed = await parseOutputString(o, reply.text, fixPrompt, stringIoShape, retriesLeft - 1, trace);
+  const r = parseAs(fixed.text, validate);
+  if (r.ok) return r.value;
+  trace.last = { problem: r.problem, text: fixed.text };
+  throw new Unparsed();
+}
+
+/**
+ * Reads a step's reply as ragas does (`extractJson`, JSON, output model), asking the LLM to fix it as
+ * ragas does when it does not parse (`parseOutputString`; the extra calls are counted in `o.meter`).
+ * @throws RagasStepError when ragas would raise: the reason names the first problem and what the fix
+ * attempts returned last, and carries the raw reply.
+ */
+export async function parseRagasReply<T>(o: RagasStepOptions<T>, reply: RagasReply): Promise<T> {
+  const trace: FixTrace = { calls: 0 };
+  try {
+    return await parseOutputString(o, reply.text, reply.prompt, o.validate, RAGAS_RETRIES, trace);
+  } catch (error) {
+    if (!(error instanceof Unparsed)) throw error;
+    const fixes =
+      trace.calls === 0 || !trace.last
+        ? ""
+        : `; ${trace.calls} FixOutputFormat call${trace.calls === 1 ? "" : "s"} did not fix it (last: ${trace.last.problem} in ${JSON.stringify(rawForReason(trace.last.text))})`;
+    throw new RagasStepError(o.step, `${trace.firstProblem ?? "unparseable reply"}${fixes}`, reply.text);
+  }
+}
+
+/**
+ * One ragas prompt step: `ragasCall`, then `parseRagasReply` (ragas' parse, with its FixOutputFormat retry).
+ * @throws RagasStepError when the reply does not parse, even after the fix attempts.
+ */
+export async function ragasStep<T>(o: RagasStepOptions<T>): Promise<T> {
+  return parseRagasReply(o, await ragasCall(o));
 }
 
 /** Grammar bounds keeping small local models from rambling (llama.cpp only; dropped for other providers). */

@@ -351,3 +351,17 @@ export const CORRECTNESS_CLASSIFIER_PROMPT: RagasPrompt = {
     ],
   ],
 };
+
+/**
+ * ragas 0.4.3 `FixOutputFormat` (ragas/prompt/pydantic_prompt.py): what `RagasOutputParser` sends when a
+ * reply does not parse. Input `OutputStringAndPrompt` {output_string, prompt_value}: the unparseable reply
+ * and the whole prompt it answered; output `StringIO` {text}: the fixed reply.
+ */
+export const FIX_OUTPUT_FORMAT_PROMPT: RagasPrompt = {
+  name: "FixOutputFormat (ragas/prompt/pydantic_prompt.py)",
+  instruction:
+    "The output string did not satisfy the constraints given in the prompt. Fix the output string and return it.",
+  outputSchema:
+    '{"properties": {"text": {"title": "Text", "type": "string"}}, "required": ["text"], "title": "StringIO", "type": "object"}',
+  examples: [],
+};

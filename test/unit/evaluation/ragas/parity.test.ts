@@ -16,6 +16,9 @@
  * order). Scores must equal ragas' to 1e-12 (TOLERANCE); rows ragas scored NaN must be
  * `status: "error"` with value null.
  *
+ * A few rows (the fixture's `fault`) get a prose reply ragas cannot parse: ragas' FixOutputFormat calls
+ * that follow are checked like any other call (prompt hash included), and the cost must count them.
+ *
  * Not compared, by design (see src/evaluation/ragas/common.ts): temperature of single-sample steps
  * (ragas 0.01, ours 0 = greedy) and answer relevancy's n = 3 samples in one request (ours: 3 requests
  * with the same prompt, each answered with the next recorded sample). The embedder is in-process rather
@@ -27,7 +30,15 @@ import type { TextEmbedder } from "../../../../src/evaluation/metrics/embedding.
 import { EVALUATORS, type EvaluatorContext } from "../../../../src/evaluation/registry.ts";
 import type { EvaluationInput } from "../../../../src/evaluation/types.ts";
 import { type FakeChatRequest, type FakeOpenAI, type FakeReply, startFakeOpenAI } from "../judge/fake-openai-server.ts";
-import { DATA_DIR, type FixtureRow, fakeReplies, HAVE_DATA, loadRows, sha256 } from "./ragas-fixture-data.ts";
+import {
+  DATA_DIR,
+  type Fault,
+  type FixtureRow,
+  fakeReplies,
+  HAVE_DATA,
+  loadRows,
+  sha256,
+} from "./ragas-fixture-data.ts";
 
 const DIR = new URL("../../../fixtures/ragas/", import.meta.url);
 const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, DIR), "utf8")) as T;
@@ -47,7 +58,7 @@ interface MetricFixture {
   prompts: Record<string, string>;
   /** sha256(text) -> vector */
   embeddings: Record<string, number[]>;
-  rows: Array<{ id: string; score: number | null; calls: Call[] }>;
+  rows: Array<{ id: string; score: number | null; fault?: Fault; error?: string; calls: Call[] }>;
 }
 
 /**
@@ -77,6 +88,10 @@ interface Expected {
   k: number;
   temperature: number;
   repliesSha256: string[];
+  /** The row's fault, the call's number among the row's chat calls and among its FixOutputFormat calls (-1: not one). */
+  fault: Fault | null;
+  chatIndex: number;
+  fixIndex: number;
 }
 let queue: Expected[] = [];
 const failures: string[] = [];
@@ -99,7 +114,7 @@ function respond(req: FakeChatRequest): FakeReply {
   else if (req.temperature !== next.temperature)
     problem = `temperature ${req.temperature}, expected ${next.temperature}`;
   if (!problem && next!.k === 0) {
-    samples = fakeReplies(content!, next!.n, counter);
+    samples = fakeReplies(content!, next!.n, counter, next!.fault, next!.chatIndex, next!.fixIndex);
     counter += next!.n;
     const drift = samples.findIndex((r, i) => sha256(r) !== next!.repliesSha256[i]);
     if (drift !== -1)
@@ -109,7 +124,8 @@ function respond(req: FakeChatRequest): FakeReply {
     failures.push(problem);
     return { status: 400, message: problem };
   }
-  return { content: samples[next!.k]! };
+  // one token each way per request, so a row's cost counts its requests
+  return { content: samples[next!.k]!, promptTokens: 1, completionTokens: 1 };
 }
 
 /** Serves the vectors ragas used (keyed by sha256 of the text); records what was asked. */
@@ -161,20 +177,28 @@ describe.skipIf(!HAVE_DATA)(`parity with ragas 0.4.3 (needs ${DATA_DIR})`, () =>
       counter = 0;
       let maxDiff = 0;
       let nan = 0;
+      const retried: string[] = [];
       for (const fr of fx.rows) {
         const row = rows.get(fr.id)!;
-        queue = fr.calls.flatMap((c) =>
-          c.type === "chat"
-            ? c.replies_sha256.map((_, k) => ({
-                prefix: fx.prompts[c.prompt]!,
-                sha256: c.sha256,
-                n: c.n,
-                k,
-                temperature: c.n > 1 ? c.temperature : 0,
-                repliesSha256: c.replies_sha256,
-              }))
-            : [],
-        );
+        const chats = fr.calls.filter((c) => c.type === "chat");
+        queue = chats.flatMap((c, chatIndex) => {
+          const fixIndex =
+            c.prompt === "fix_output_format"
+              ? chats.slice(0, chatIndex).filter((x) => x.prompt === "fix_output_format").length
+              : -1;
+          return c.replies_sha256.map((_, k) => ({
+            prefix: fx.prompts[c.prompt]!,
+            sha256: c.sha256,
+            n: c.n,
+            k,
+            temperature: c.n > 1 ? c.temperature : 0,
+            repliesSha256: c.replies_sha256,
+            fault: fr.fault ?? null,
+            chatIndex,
+            fixIndex,
+          }));
+        });
+        const requests = queue.length;
         failures.length = 0;
         const embedder = new RecordedEmbedder(fx.embeddings);
         const ctx: EvaluatorContext = { judge: fake.generator({ maxRetries: 0 }), embedder };
@@ -191,9 +215,13 @@ describe.skipIf(!HAVE_DATA)(`parity with ragas 0.4.3 (needs ${DATA_DIR})`, () =>
         expect(queue.length, `${fr.id}: ragas made ${queue.length} more LLM calls`).toBe(0);
         const ragasEmbedded = fr.calls.flatMap((c) => (c.type === "embed" ? c.texts_sha256 : []));
         expect(embedder.asked, `${fr.id}: embedded texts`).toEqual(ragasEmbedded);
+        expect(r.cost.promptTokens, `${fr.id}: cost counts every request`).toBe(requests);
+        const fixes = chats.filter((c) => c.prompt === "fix_output_format").length;
+        if (fixes > 0) retried.push(`${fr.id} (${fr.fault?.kind}: ${fixes} fix)`);
         if (fr.score === null) {
           nan++;
           expect(r, fr.id).toMatchObject({ status: "error", value: null });
+          if (fr.error) expect(r.reason, fr.id).toMatch(/did not fix it/);
         } else {
           expect(r.status, `${fr.id}: ${r.reason}`).toBe("scored");
           const diff = Math.abs(r.value! - fr.score);
@@ -201,7 +229,10 @@ describe.skipIf(!HAVE_DATA)(`parity with ragas 0.4.3 (needs ${DATA_DIR})`, () =>
           expect(diff, `${fr.id}: ours ${r.value}, ragas ${fr.score}`).toBeLessThanOrEqual(TOLERANCE);
         }
       }
-      console.info(`${id}: ${fx.rows.length} rows (${nan} NaN in ragas), max |ours - ragas| = ${maxDiff}`);
+      console.info(
+        `${id}: ${fx.rows.length} rows (${nan} NaN in ragas), max |ours - ragas| = ${maxDiff}; FixOutputFormat retries: ${retried.join(", ")}`,
+      );
+      expect(retried.length, "rows with ragas' FixOutputFormat retry").toBeGreaterThan(0);
     });
 
     if (needsContexts)

@@ -188,6 +188,9 @@ function parseInput(prompt: string): Record<string, unknown> {
   return JSON.parse(body.slice(0, -"\nOutput: ".length)) as Record<string, unknown>;
 }
 
+const FIX_INSTRUCTION = "The output string did not satisfy the constraints given in the prompt.";
+const PROSE = "Sorry, I cannot give that in the requested format; here is my answer in plain words instead.";
+
 /** Python `fake_reply`: the reply objects (n of them for the question generation). */
 function fakeReply(prompt: string, n: number): object[] {
   const d = parseInput(prompt) as {
@@ -196,7 +199,9 @@ function fakeReply(prompt: string, n: number): object[] {
     statements: string[];
     response: string;
     ground_truth: string[];
+    prompt_value: string;
   };
+  if (prompt.startsWith(FIX_INSTRUCTION)) return [{ text: pyDumps(fakeReply(d.prompt_value, 1)[0]) }];
   if (prompt.startsWith("Given a question and an answer, analyze the complexity"))
     return [{ statements: sentences(d.answer, 3) }];
   if (prompt.startsWith("Your task is to judge the faithfulness")) {
@@ -291,7 +296,39 @@ function render(obj: object, counter: number): string {
   return `Here is the output in the requested JSON format:\n${pyDumps(obj)}`;
 }
 
-/** The fake LLM's replies to `prompt` (n samples), starting at reply number `counter` of the metric run. */
-export function fakeReplies(prompt: string, n: number, counter: number): string[] {
-  return fakeReply(prompt, n).map((o, k) => render(o, counter + k));
+/** A row's fault (Python `FAULTS`): which chat call gets a prose reply, and how the fix calls are answered. */
+export interface Fault {
+  kind: "fix" | "fix-fenced" | "fix-lead-in" | "fix-twice" | "unfixable";
+  call: number;
+}
+
+/**
+ * Python `fake_replies`: the fake LLM's replies to `prompt` (n samples), starting at reply number `counter`
+ * of the metric run; `chatIndex`: the call's number among the row's chat calls; `fixIndex`: its number
+ * among the row's FixOutputFormat calls (-1: not one).
+ */
+export function fakeReplies(
+  prompt: string,
+  n: number,
+  counter: number,
+  fault: Fault | null = null,
+  chatIndex = 0,
+  fixIndex = -1,
+): string[] {
+  const out = fakeReply(prompt, n).map((o, k) => render(o, counter + k));
+  if (fault === null) return out;
+  if (fixIndex < 0) {
+    if (chatIndex === fault.call) out[0] = PROSE;
+    return out;
+  }
+  if (fault.kind === "unfixable" || (fault.kind === "fix-twice" && fixIndex === 0)) return [PROSE];
+  if (fault.kind === "fix-fenced" || fault.kind === "fix-lead-in") {
+    const inner = fakeReply((parseInput(prompt) as { prompt_value: string }).prompt_value, 1)[0]!;
+    const text =
+      fault.kind === "fix-fenced"
+        ? `\`\`\`json\n${JSON.stringify(inner, null, 2)}\n\`\`\``
+        : `Here is the corrected output:\n${pyDumps(inner)}`;
+    return [render({ text }, counter)];
+  }
+  return out;
 }

@@ -87,12 +87,15 @@ describe("faithfulness", () => {
     expect(na).toMatchObject({ status: "not-applicable", value: null });
     expect(fake.requests.length).toBe(before);
     respond = () => ({ content: '{"statements": "not a list"}' });
+    const before2 = fake.requests.length;
     const err = await EVALUATORS["ragas-faithfulness"].evaluate({ question: "q", answer: "a", contexts: ["c"] }, ctx());
     expect(err.status).toBe("error");
     expect(err.value).toBeNull();
     expect(err.reason).toMatch(
-      /statement extraction: unexpected JSON shape.*raw output: \{"statements": "not a list"\}/,
+      /statement extraction: unexpected JSON shape.*3 FixOutputFormat calls did not fix it.*raw output: \{"statements": "not a list"\}/,
     );
+    // ragas' nested FixOutputFormat retry: the step's call + 3 fix calls, then it gives up
+    expect(fake.requests.length - before2).toBe(4);
   });
 });
 
@@ -223,6 +226,60 @@ describe("answer correctness", () => {
     expect(() =>
       EVALUATORS["ragas-answer-correctness"].check({ judge: fake.generator() }, { weights: [0, 0] }),
     ).toThrow(/weights/);
+  });
+});
+
+describe("ragas' FixOutputFormat retry", () => {
+  const FIX =
+    "The output string did not satisfy the constraints given in the prompt. Fix the output string and return it.";
+  const input = { question: "Where is the Louvre?", answer: "ignored", references: ["The Louvre is in Paris."] };
+  const fixInput = (p: string) => JSON.parse(p.slice(p.lastIndexOf("\ninput: ") + 8, -"\nOutput: ".length));
+
+  it("an unparseable reply is sent back with its prompt; the fixed text is parsed with the output model", async () => {
+    let n = 0;
+    respond = () =>
+      n++ === 0
+        ? { content: "I cannot answer in JSON, sorry.", promptTokens: 10, completionTokens: 5 }
+        : { content: JSON.stringify({ text: '{"reason": "r", "verdict": 1}' }), promptTokens: 7, completionTokens: 3 };
+    const before = fake.requests.length;
+    const r = await contextPrecision({ ...input, contexts: ["The Louvre is in Paris."] }, ctx());
+    expect(r).toMatchObject({ status: "scored", value: expect.closeTo(1, 9) });
+    const [step, fix] = fake.requests.slice(before).map(userPrompt);
+    expect(fake.requests.length - before).toBe(2);
+    expect(fix!.startsWith(`${FIX}\n`)).toBe(true);
+    expect(fixInput(fix!)).toEqual({
+      output_string: "I cannot answer in JSON, sorry.",
+      prompt_value: step,
+    });
+    expect(r.cost).toMatchObject({ promptTokens: 17, completionTokens: 8 });
+  });
+
+  it("the fixed text is read without extract_json, and a fix that does not parse is fixed in turn", async () => {
+    let n = 0;
+    // a lead-in before the fixed JSON: ragas' parse (no extract_json) fails -> error after one fix call
+    respond = () =>
+      n++ === 0 ? { content: "prose" } : { content: JSON.stringify({ text: 'Fixed: {"reason": "r", "verdict": 1}' }) };
+    let before = fake.requests.length;
+    const lead = await contextPrecision({ ...input, contexts: ["c"] }, ctx());
+    expect(lead).toMatchObject({ status: "error", value: null });
+    expect(lead.reason).toMatch(
+      /reply is not JSON; 1 FixOutputFormat call did not fix it \(last: reply is not JSON in "Fixed: /,
+    );
+    expect(fake.requests.length - before).toBe(2);
+    // the first fix in prose too: its own fix (the prompt quoting the first fix prompt) wraps the text twice
+    n = 0;
+    respond = () =>
+      [
+        { content: "prose" },
+        { content: "still prose" },
+        { content: JSON.stringify({ text: JSON.stringify({ text: '{"reason": "r", "verdict": 0}' }) }) },
+      ][n++]!;
+    before = fake.requests.length;
+    const nested = await contextPrecision({ ...input, contexts: ["c"] }, ctx());
+    expect(nested).toMatchObject({ status: "scored", value: 0 });
+    const [, fix1, fix2] = fake.requests.slice(before).map(userPrompt);
+    expect(fake.requests.length - before).toBe(3);
+    expect(fixInput(fix2!)).toEqual({ output_string: "still prose", prompt_value: fix1 });
   });
 });
 
