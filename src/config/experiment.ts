@@ -164,7 +164,9 @@ export const PairwiseSchema = z
   .object({
     judge: Name.optional().describe("A key of `models` used as the pairwise judge; default: evaluate.judge.model."),
     pairs: z
-      .union([z.literal("all"), z.array(z.tuple([Name, Name])).min(1)])
+      .union([z.literal("all"), z.array(z.tuple([Name, Name])).min(1)], {
+        error: 'expected "all" or a list of [A, B] variant-name pairs, e.g. [[base, sft]]',
+      })
       .optional()
       .describe(
         'Variant pairs to compare, [A, B] (A is shown first in the first order), or "all" (every pair of variants, in the order they are listed). Give pairs or baseline.',

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { isNode, LineCounter, parseDocument } from "yaml";
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../errors/config-error.ts";
 import { InputError } from "../errors/input-error.ts";
 import { type Experiment, ExperimentSchema } from "./experiment.ts";
@@ -30,7 +30,9 @@ export function stableHash(value: unknown): string {
     }
     return v;
   };
-  return createHash("sha256").update(JSON.stringify(norm(value))).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(norm(value)))
+    .digest("hex");
 }
 
 /**
@@ -52,7 +54,10 @@ export async function loadExperiment(path: string, cwd = process.cwd()): Promise
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
-    throw new InputError({ file, ...(line ? { line } : {}) }, `not valid YAML: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`);
+    throw new InputError(
+      { file, ...(line ? { line } : {}) },
+      `not valid YAML: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
+    );
   }
   const raw = doc.toJS() as unknown;
   if (!raw || typeof raw !== "object") throw new InputError({ file }, "expected a YAML mapping of settings");
@@ -61,11 +66,19 @@ export async function loadExperiment(path: string, cwd = process.cwd()): Promise
     const lines = parsed.error.issues.map((issue) => {
       const path = issue.path.map(String);
       let node: unknown;
-      for (let n = path.length; n >= 0 && !isNode(node); n--) node = doc.getIn(issue.path.slice(0, n) as string[], true);
+      for (let n = path.length; n >= 0 && !isNode(node); n--)
+        node = doc.getIn(issue.path.slice(0, n) as string[], true);
+      // An unknown key: the line of the key itself, not of the mapping holding it.
+      if (issue.code === "unrecognized_keys" && isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === issue.keys[0]);
+        if (pair && isNode(pair.key)) node = pair.key;
+      }
       const line = isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
       return `${file}${line ? `:${line}` : ""} field "${path.join(".") || "(root)"}": ${issue.message}`;
     });
-    throw new ConfigError(lines.length === 1 ? lines[0]! : `${lines[0]} (and ${lines.length - 1} more:\n  ${lines.slice(1).join("\n  ")})`);
+    throw new ConfigError(
+      lines.length === 1 ? lines[0]! : `${lines[0]} (and ${lines.length - 1} more:\n  ${lines.slice(1).join("\n  ")})`,
+    );
   }
   const config = resolvePaths(parsed.data, dirname(file));
   const workspace = config.workspace;

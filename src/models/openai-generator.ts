@@ -110,6 +110,11 @@ export class OpenAICompatibleGenerator implements GeneratorV1 {
   async dispose(): Promise<void> {}
 }
 
+/** `text` with every occurrence of `key` replaced: some servers echo the bearer key in their error replies. */
+function redactKey(text: string, key: string | undefined): string {
+  return key ? text.split(key).join("[redacted]") : text;
+}
+
 /**
  * POST `body` as JSON to `{baseURL}/{path}` of an OpenAI-compatible endpoint and return the parsed JSON.
  * Retries 408/409/429/5xx and network errors up to `maxRetries` times with exponential backoff (0.5 s, 1 s, 2 s …,
@@ -151,7 +156,7 @@ export async function postOpenAICompatible<T extends { error?: { message?: strin
       }
       if (response.ok && json && !json.error) return json;
       const status = response.status;
-      const detail = json?.error?.message ?? text.slice(0, 200);
+      const detail = redactKey(String(json?.error?.message ?? text.slice(0, 200)), o.apiKey);
       error = new APICallError(
         `${url}: HTTP ${status}${json?.error ? " (error body)" : ""}: ${detail}`,
         status,
@@ -162,7 +167,7 @@ export async function postOpenAICompatible<T extends { error?: { message?: strin
     } catch (cause) {
       if (signal?.aborted) throw cause;
       if (cause instanceof APICallError) throw cause;
-      error = new APICallError(`${url}: ${(cause as Error).message}`, null, true);
+      error = new APICallError(`${url}: ${redactKey(String((cause as Error)?.message), o.apiKey)}`, null, true);
     }
     if (!error.isRetryable || attempt >= maxRetries) throw error;
     await sleep(retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt));

@@ -29,11 +29,20 @@ export class Store {
     } catch (cause) {
       throw new WayfarerError(`${path}: cannot open the store (${(cause as Error).message})`, { cause });
     }
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 5000");
-    const applied = db.pragma("user_version", { simple: true }) as number;
+    let applied: number;
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      db.pragma("busy_timeout = 5000");
+      applied = db.pragma("user_version", { simple: true }) as number;
+    } catch (cause) {
+      // e.g. SQLITE_NOTADB: the path names some other file
+      db.close();
+      throw new WayfarerError(`${path}: cannot open the store (${(cause as Error).message}); is it a Wayfarer store?`, {
+        cause,
+      });
+    }
     if (applied > MIGRATIONS.length) {
       db.close();
       throw new WayfarerError(

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
@@ -162,7 +162,8 @@ export function runHumanExport(
   opts: { experiment: string; what: ExportKind; out: string; store?: string },
   ctx: CliContext,
 ): number {
-  using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
+  using store = openExistingStore(ctx, opts.store);
+  requireRatingTasks(store, opts.store ?? DEFAULT_STORE, opts.experiment);
   const rows =
     opts.what === "judgments"
       ? ratingsAsJudgments(store, opts.experiment).map((j) => ({
@@ -175,9 +176,42 @@ export function runHumanExport(
       : opts.what === "preferences"
         ? exportPreferencePairs(store, opts.experiment)
         : exportPairChoices(store, opts.experiment);
-  writeFileSync(resolve(ctx.cwd, opts.out), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  try {
+    writeFileSync(resolve(ctx.cwd, opts.out), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  } catch (cause) {
+    throw new InputError({ file: opts.out }, `cannot write the file (${(cause as Error).message})`, { cause });
+  }
   ctx.err(`${rows.length} ${EXPORTS[opts.what]} written to ${opts.out}\n`);
   return rows.length;
+}
+
+/**
+ * Opens a store that must already exist (export and agreement only read it): a mistyped --store
+ * would otherwise create an empty store and export nothing without a word.
+ */
+function openExistingStore(ctx: CliContext, store: string | undefined): Store {
+  const name = store ?? DEFAULT_STORE;
+  const path = resolve(ctx.cwd, name);
+  if (!existsSync(path))
+    throw new InputError(
+      { file: name },
+      "no such store; create rating tasks first with `wayfarer human create` (or give the store with --store)",
+    );
+  return Store.open(path);
+}
+
+/** ConfigError naming the experiments that do have rating tasks, when `experiment` has none. */
+function requireRatingTasks(store: Store, storeName: string, experiment: string): void {
+  const has = store.db.prepare("SELECT 1 FROM rating_tasks WHERE experiment = ? LIMIT 1").get(experiment);
+  if (has) return;
+  const known = (
+    store.db.prepare("SELECT DISTINCT experiment FROM rating_tasks ORDER BY experiment").all() as {
+      experiment: string;
+    }[]
+  ).map((r) => r.experiment);
+  throw new ConfigError(
+    `--experiment ${experiment}: no rating tasks for this experiment in ${storeName} (experiments with rating tasks: ${known.join(", ") || "none"})`,
+  );
 }
 
 /** Prints inter-rater agreement per criterion. */
@@ -185,7 +219,8 @@ export function runHumanAgreement(
   opts: { experiment: string; store?: string; json?: boolean },
   ctx: CliContext,
 ): CriterionAgreement[] {
-  using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
+  using store = openExistingStore(ctx, opts.store);
+  requireRatingTasks(store, opts.store ?? DEFAULT_STORE, opts.experiment);
   const result = agreementByCriterion(ratingsAsJudgments(store, opts.experiment));
   const attention = raterAttention(store, opts.experiment);
   if (opts.json) ctx.out(`${JSON.stringify(result, null, 2)}\n`);

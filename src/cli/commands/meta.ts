@@ -73,11 +73,13 @@ export function runMeta(opts: MetaCommandOptions, ctx: CliContext): MetaCommandR
   const scores: ImportResult<MetricScore> | undefined = opts.scores
     ? read("scores", opts.scores, readMetricScores)
     : undefined;
-  if (scores && scores.records.length === 0) throw new ConfigError(`${opts.scores}: no evaluator scores found`);
+  if (scores && scores.records.length === 0)
+    throw new ConfigError(`${opts.scores}: no evaluator scores found${skippedNote(scores)}`);
   let meta: MetaEvaluation | null = null;
   if (opts.human) {
     const human = read("human", opts.human, readHumanJudgments);
-    if (human.records.length === 0) throw new ConfigError(`${opts.human}: no human judgments found`);
+    if (human.records.length === 0)
+      throw new ConfigError(`${opts.human}: no human judgments found${skippedNote(human)}`);
     meta = metaEvaluate(human.records, scores!.records, {
       levels,
       ...(opts.criterion ? { criteria: opts.criterion } : {}),
@@ -88,12 +90,13 @@ export function runMeta(opts: MetaCommandOptions, ctx: CliContext): MetaCommandR
   let pairwise: PairwiseMeta | undefined;
   if (opts.humanPairwise) {
     const choices = read("humanPairwise", opts.humanPairwise, readHumanPairwise);
-    if (choices.records.length === 0) throw new ConfigError(`${opts.humanPairwise}: no human pairwise choices found`);
+    if (choices.records.length === 0)
+      throw new ConfigError(`${opts.humanPairwise}: no human pairwise choices found${skippedNote(choices)}`);
     const verdicts = opts.pairwiseScores
       ? read("pairwiseScores", opts.pairwiseScores, readPairwiseVerdicts)
       : undefined;
     if (verdicts && verdicts.records.length === 0)
-      throw new ConfigError(`${opts.pairwiseScores}: no pairwise verdicts found`);
+      throw new ConfigError(`${opts.pairwiseScores}: no pairwise verdicts found${skippedNote(verdicts)}`);
     pairwise = pairwiseMetaEvaluate(choices.records, verdicts?.records ?? [], scores?.records ?? []);
   }
   const result: MetaCommandResult = {
@@ -125,6 +128,13 @@ export function runMeta(opts: MetaCommandOptions, ctx: CliContext): MetaCommandR
     ctx.out("\n");
   }
   return result;
+}
+
+/** ` (skipped: 3 line(s) invalid, first: file:2 ...)` for an import that kept nothing; "" when nothing was skipped. */
+function skippedNote(r: ImportResult<unknown>): string {
+  const parts = Object.entries(r.skipped).map(([reason, n]) => `${n} line(s) ${reason}`);
+  if (parts.length === 0) return "";
+  return ` (skipped ${parts.join(", ")}${r.problems[0] ? `; first: ${r.problems[0]}` : ""})`;
 }
 
 function positiveInt(name: string) {

@@ -109,6 +109,8 @@ function readJsonl(cwd: string, file: string): Line[] {
     throw new InputError({ file }, `cannot read (${(cause as Error).message})`, { cause });
   }
   const out: Line[] = [];
+  // A byte order mark (Windows editors) is not part of the first line's JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   text.split("\n").forEach((raw, i) => {
     if (raw.trim() === "") return;
     try {
@@ -231,10 +233,22 @@ export async function runScore(opts: ScoreCommandOptions, ctx: CliContext): Prom
     }
     if (!isObj(extra)) throw new ConfigError("--options: must be a JSON object");
   }
+  const unused = Object.keys(extra).filter((k) => ids.every((id) => !(k in optionsFor(id, { [k]: true }))));
+  if (unused.length > 0)
+    throw new ConfigError(
+      `--options: ${unused.map((k) => `"${k}"`).join(", ")} is not an option of ${ids.join(", ")} (a typo would be ignored silently)`,
+    );
+  const hasJudge = opts.judgeUrl !== undefined || opts.judgeModel !== undefined || opts.judgeGguf !== undefined;
   for (const id of ids) {
     const d = EVALUATORS[id].descriptor;
     if (d.needs.includes("references") && opts.ref === undefined)
       throw new ConfigError(`--metric ${id} compares with reference answers: give --ref FILE`);
+    if (d.needs.includes("contexts") && opts.contexts === undefined)
+      throw new ConfigError(`--metric ${id} reads the retrieved contexts: give --contexts FILE`);
+    if (d.needs.includes("llm") && !hasJudge)
+      throw new ConfigError(
+        `--metric ${id} needs an LLM judge: give --judge-url URL and --judge-model ID (key from WAYFARER_JUDGE_API_KEY or OPENAI_API_KEY), or --judge-gguf FILE`,
+      );
   }
   const rows = readScoreInputs(ctx.cwd, {
     pred: opts.pred,

@@ -46,7 +46,17 @@ export interface ImportOptions {
   skipInvalid?: boolean;
 }
 
-const id = z.union([z.string().min(1), z.number()]).transform((v) => String(v));
+/**
+ * An id: a non-empty string, or a number (made a string). A whole number beyond 2^53 is refused: JSON.parse
+ * has already rounded it, so two different ids could silently become the same one.
+ */
+export const jsonlId = z
+  .union([z.string().min(1), z.number()])
+  .refine((v) => typeof v === "string" || !Number.isInteger(v) || Number.isSafeInteger(v), {
+    message: "a number too large to read exactly (beyond 2^53); write the id as a string",
+  })
+  .transform((v) => String(v));
+const id = jsonlId;
 const humanLine = z.object({
   input_id: id,
   system_id: id,
@@ -101,11 +111,12 @@ export function parseJsonl<S extends z.ZodType, T>(
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.join(".") || undefined;
-      const got =
-        field && typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : value;
+      let got: unknown = value;
+      for (const key of issue.path)
+        got = typeof got === "object" && got !== null ? (got as Record<PropertyKey, unknown>)[key] : undefined;
       const err = new InputError(
         { file, line, ...(field ? { field } : {}) },
-        `${issue.message} (got ${JSON.stringify(got) ?? "nothing"})`,
+        field && got === undefined ? "missing" : `${issue.message} (got ${JSON.stringify(got) ?? String(got)})`,
       );
       if (!options.skipInvalid) throw err;
       skip("invalid", err.message);

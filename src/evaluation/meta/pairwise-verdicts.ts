@@ -23,7 +23,7 @@
  */
 import { z } from "zod";
 import { InputError } from "../../errors/input-error.ts";
-import { type ImportOptions, type ImportResult, type MetricScore, parseJsonl, readText } from "./judgments.ts";
+import { type ImportOptions, type ImportResult, jsonlId, type MetricScore, parseJsonl, readText } from "./judgments.ts";
 import { type PairwiseAgreement, type Preference, pairwiseAgreement, preferenceFromScores } from "./pairwise.ts";
 
 /** One evaluator's verdict on one input's pair of answers. */
@@ -48,7 +48,7 @@ export interface HumanPairwiseChoice {
   line: number;
 }
 
-const id = z.union([z.string().min(1), z.number()]).transform((v) => String(v));
+const id = jsonlId;
 const verdict = z
   .string()
   .transform((v) => v.trim().toLowerCase())

@@ -41,6 +41,19 @@ afterAll(async () => {
 });
 
 describe("wayfarer score", () => {
+  it("reads files that start with a byte order mark", async () => {
+    writeFileSync(join(dir, "bom-pred.jsonl"), `\ufeff${JSON.stringify(preds[0])}\n`);
+    writeFileSync(join(dir, "bom-ref.jsonl"), `\ufeff${JSON.stringify(refs[0])}\r\n`);
+    const c = capture(dir);
+    const code = await main(
+      ["score", "--metric", "rougeL", "--pred", "bom-pred.jsonl", "--ref", "bom-ref.jsonl", "--json"],
+      c.ctx,
+    );
+    expect(c.o.err).toBe("");
+    expect(code).toBe(0);
+    expect(JSON.parse(c.o.out).metrics[0].items[0]).toMatchObject({ line: 1, id: "a", status: "scored" });
+  });
+
   it("per-item and corpus scores as JSON", async () => {
     const c = capture(dir);
     const code = await main(
@@ -119,8 +132,23 @@ describe("wayfarer score", () => {
       ["--metric", "bleu", "--ref", "wrongid.jsonl"],
       /wrongid\.jsonl:1 field "id": is "z" but line 1 of pred\.jsonl has id "a"/,
     ],
-    [["--metric", "judge-single"], /evaluator "judge-single": needs a judge model/],
+    [
+      ["--metric", "judge-single"],
+      /--metric judge-single needs an LLM judge: give --judge-url URL and --judge-model ID/,
+    ],
+    [
+      ["--metric", "ragas-answer-correctness", "--ref", "ref.jsonl"],
+      /--metric ragas-answer-correctness needs an LLM judge: .*or --judge-gguf FILE/,
+    ],
+    [
+      ["--metric", "ragas-context-recall", "--ref", "ref.jsonl", "--judge-gguf", "j.gguf"],
+      /--metric ragas-context-recall reads the retrieved contexts: give --contexts FILE/,
+    ],
     [["--metric", "rougeL", "--ref", "ref.jsonl", "--options", "{nope"], /--options: not valid JSON/],
+    [
+      ["--metric", "rougeL,bleu", "--ref", "ref.jsonl", "--options", '{"stemer":false,"lowercase":true}'],
+      /--options: "stemer" is not an option of rougeL, bleu/,
+    ],
   ])("%j fails with a clear message", async (args, message) => {
     writeFileSync(join(dir, "short.jsonl"), '"x"\n');
     writeFileSync(join(dir, "bad.jsonl"), '"x"\n{oops\n"z"\n');

@@ -73,12 +73,31 @@ describe("loadExperiment", () => {
     const err = await loadExperiment(f).catch((e: unknown) => e);
     expect((err as Error).message).toContain('field "generate.variants.1.adapter": no adapter "zzz" in train.adapters');
     const g = write("xref2.yaml", VALID.replace("base: m }", "base: nope }"));
-    expect(((await loadExperiment(g).catch((e: unknown) => e)) as Error).message).toContain('no model "nope" in models (have: m)');
+    expect(((await loadExperiment(g).catch((e: unknown) => e)) as Error).message).toContain(
+      'no model "nope" in models (have: m)',
+    );
   });
 
   it("rejects unknown keys (typos do not silently fall back to defaults)", async () => {
     const f = write("typo.yaml", VALID.replace("generate:\n", "generate:\n  maxTokenz: 5\n"));
     expect(((await loadExperiment(f).catch((e: unknown) => e)) as Error).message).toContain("maxTokenz");
+  });
+
+  it("points an unknown key at its own line, and explains a malformed evaluate.pairwise.pairs", async () => {
+    const typo = write(
+      "pairwise-typo.yaml",
+      `${VALID}evaluate:\n  judge: { model: m }\n  pairwise:\n    baseline: base\n    reference: false\n    max_tokens: 100\n`,
+    );
+    expect(((await loadExperiment(typo).catch((e: unknown) => e)) as Error).message).toBe(
+      `${typo}:17 field "evaluate.pairwise": Unrecognized key: "max_tokens"`,
+    );
+    const flat = write(
+      "pairwise-flat.yaml",
+      `${VALID}evaluate:\n  judge: { model: m }\n  pairwise:\n    pairs: [base, tuned]\n`,
+    );
+    expect(((await loadExperiment(flat).catch((e: unknown) => e)) as Error).message).toBe(
+      `${flat}:15 field "evaluate.pairwise.pairs": expected "all" or a list of [A, B] variant-name pairs, e.g. [[base, sft]]`,
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -156,6 +156,67 @@ describe("wayfarer human", () => {
     expect(meta.results[0].levels.item.correlations.pearson.value).toBe(1);
     expect(meta.results[0].levels.item.sufficient).toBe(false);
     expect(meta.notes.join(" ")).toMatch(/too few ratings to conclude/);
+  });
+  it("export and agreement: a missing store, an unknown experiment, an unwritable --out and a non-store file are one-line errors", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-human-"));
+    writeFileSync(
+      join(dir, "items.jsonl"),
+      ["base", "dpo"].map((v) => JSON.stringify({ variant: v, item_id: "q1", question: "Q", answer: v })).join("\n"),
+    );
+    const created = capture(dir);
+    expect(
+      await main(
+        [
+          "human",
+          "create",
+          "--experiment",
+          "e",
+          "--raters",
+          "a,b",
+          "--items",
+          "items.jsonl",
+          "--pairwise",
+          "--store",
+          "s.sqlite",
+        ],
+        created.ctx,
+      ),
+    ).toBe(0);
+    const run = async (...argv: string[]) => {
+      const c = capture(dir);
+      const code = await main(argv, c.ctx);
+      return { code, err: c.o.err };
+    };
+    const exportTo = (out: string, store = "s.sqlite", experiment = "e") =>
+      run("human", "export", "--experiment", experiment, "--what", "choices", "--out", out, "--store", store);
+    // a mistyped store is not created (and nothing is written)
+    const missing = await exportTo("x.jsonl", "nope.sqlite");
+    expect(missing).toEqual({ code: 1, err: expect.stringMatching(/^wayfarer: nope\.sqlite: no such store/) });
+    expect(existsSync(join(dir, "nope.sqlite"))).toBe(false);
+    expect(existsSync(join(dir, "x.jsonl"))).toBe(false);
+    const missingAgreement = await run("human", "agreement", "--experiment", "e", "--store", "nope.sqlite");
+    expect(missingAgreement.code).toBe(1);
+    // an experiment without rating tasks names the ones that have some
+    const unknown = await exportTo("x.jsonl", "s.sqlite", "ee");
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/--experiment ee: no rating tasks .* \(experiments with rating tasks: e\)/);
+    expect((await run("human", "agreement", "--experiment", "ee", "--store", "s.sqlite")).err).toMatch(
+      /no rating tasks/,
+    );
+    // --out in a missing folder, or a folder: the file named, no stack
+    for (const out of ["no/such/dir/x.jsonl", "."]) {
+      const r = await exportTo(out);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^wayfarer: .*: cannot write the file \(/);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+    // a file that is not a store
+    writeFileSync(join(dir, "junk.sqlite"), "not a database at all, just text\n".repeat(10));
+    const junk = await exportTo("x.jsonl", "junk.sqlite");
+    expect(junk.code).toBe(1);
+    expect(junk.err).toMatch(/junk\.sqlite: cannot open the store \(file is not a database\)/);
+    // the happy path still works
+    expect((await exportTo("ok.jsonl")).code).toBe(0);
   });
   it("explains a bad items file with file:line and field", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-human-"));

@@ -173,6 +173,26 @@ describe("pairwise meta-evaluation (MT-Bench agreement)", () => {
     expect(h.skipped).toEqual({ duplicate: 1, invalid: 1 });
     expect(h.problems).toHaveLength(2);
   });
+
+  it("a missing field says missing; a numeric id too large for a double is refused, not rounded into another", () => {
+    expect(() =>
+      parseHumanPairwise("h.jsonl", '{"input_id":"q1","model_a":"a","verdict":"A","rater_id":"r"}\n'),
+    ).toThrow(/^h\.jsonl:1 field "model_b": missing$/);
+    // 12345678901234567890 and ...891 both parse to 12345678901234567000: they would merge (or be "duplicates")
+    const huge = '{"input_id":12345678901234567890,"model_a":"a","model_b":"b","verdict":"A","rater_id":"r"}\n';
+    expect(() => parseHumanPairwise("h.jsonl", huge)).toThrow(
+      /^h\.jsonl:1 field "input_id": a number too large to read exactly .*write the id as a string/,
+    );
+    expect(() => parsePairwiseVerdicts("v.jsonl", huge.replace('"rater_id":"r"', '"evaluator":"e"'))).toThrow(
+      /field "input_id": a number too large/,
+    );
+    // safe integers and decimals are still fine
+    const ok = parseHumanPairwise(
+      "h.jsonl",
+      '{"input_id":9007199254740991,"model_a":1.5,"model_b":"b","verdict":"A","rater_id":7}\n',
+    );
+    expect(ok.records[0]).toMatchObject({ inputId: "9007199254740991", modelA: "1.5", raterId: "7" });
+  });
 });
 
 describe("wayfarer meta --human-pairwise", () => {
@@ -228,5 +248,17 @@ describe("wayfarer meta --human-pairwise", () => {
     const f = capture();
     expect(await main(["meta", "--human-pairwise", "hp.jsonl"], f.ctx)).toBe(1);
     expect(f.get().err).toMatch(/--human-pairwise needs --pairwise-scores/);
+    // a file whose every line was skipped says why, not just "none found"
+    writeFileSync(join(dir, "null.jsonl"), '{"input_id":"q1","model_a":"a","model_b":"b","verdict":null}\n');
+    const g = capture();
+    expect(await main(["meta", "--human-pairwise", "null.jsonl", "--pairwise-scores", "pv.jsonl"], g.ctx)).toBe(1);
+    expect(g.get().err).toMatch(/null\.jsonl: no human pairwise choices found \(skipped 1 line\(s\) verdict is null\)/);
+    const h = capture();
+    expect(
+      await main(["meta", "--human-pairwise", "hp.jsonl", "--pairwise-scores", "s.jsonl", "--skip-invalid"], h.ctx),
+    ).toBe(1);
+    expect(h.get().err).toMatch(
+      /s\.jsonl: no pairwise verdicts found \(skipped \d+ line\(s\) invalid; first: .*s\.jsonl:1 field "model_a": missing\)/,
+    );
   });
 });
