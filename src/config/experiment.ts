@@ -350,9 +350,14 @@ export const ExperimentSchema = z
           variant(b, [...at, "pairs", i, 1]);
           if (a === b)
             ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair compares "${a}" with itself` });
-          const k = JSON.stringify([a, b]);
+          // [a, b] and [b, a] are the same comparison: both orders are judged either way
+          const k = JSON.stringify([a, b].sort());
           if (seenPairs.has(k))
-            ctx.addIssue({ code: "custom", path: [...at, "pairs", i], message: `pair [${a}, ${b}] is listed twice` });
+            ctx.addIssue({
+              code: "custom",
+              path: [...at, "pairs", i],
+              message: `pair [${a}, ${b}] is listed twice (in either order: each pair is judged in both orders anyway)`,
+            });
           seenPairs.add(k);
         });
       }

@@ -5,6 +5,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../errors/config-error.ts";
 import { InputError } from "../errors/input-error.ts";
 import { type Experiment, ExperimentSchema } from "./experiment.ts";
+import { evaluatorConfigIssues } from "../evaluation/registry.ts";
 
 /** A validated experiment with every relative path resolved against the file's folder. */
 export interface LoadedExperiment {
@@ -62,15 +63,20 @@ export async function loadExperiment(path: string, cwd = process.cwd()): Promise
   const raw = doc.toJS() as unknown;
   if (!raw || typeof raw !== "object") throw new InputError({ file }, "expected a YAML mapping of settings");
   const parsed = ExperimentSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
+  // Checks that need the evaluator registry (known ids, each evaluator's options), reported the same way.
+  const issues: Array<{ path: PropertyKey[]; message: string; code?: string; keys?: string[] }> = parsed.success
+    ? evaluatorConfigIssues(parsed.data.evaluate.evaluators).map((i) => ({ ...i, path: ["evaluate", ...i.path] }))
+    : parsed.error.issues;
+  if (issues.length > 0) {
+    const lines = issues.map((issue) => {
       const path = issue.path.map(String);
       let node: unknown;
       for (let n = path.length; n >= 0 && !isNode(node); n--)
         node = doc.getIn(issue.path.slice(0, n) as string[], true);
       // An unknown key: the line of the key itself, not of the mapping holding it.
-      if (issue.code === "unrecognized_keys" && isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === issue.keys[0]);
+      if (issue.code === "unrecognized_keys" && issue.keys && isMap(node)) {
+        const key = issue.keys[0];
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
         if (pair && isNode(pair.key)) node = pair.key;
       }
       const line = isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
@@ -80,7 +86,7 @@ export async function loadExperiment(path: string, cwd = process.cwd()): Promise
       lines.length === 1 ? lines[0]! : `${lines[0]} (and ${lines.length - 1} more:\n  ${lines.slice(1).join("\n  ")})`,
     );
   }
-  const config = resolvePaths(parsed.data, dirname(file));
+  const config = resolvePaths(parsed.data!, dirname(file));
   const workspace = config.workspace;
   return {
     file,

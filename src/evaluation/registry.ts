@@ -382,3 +382,53 @@ export const EVALUATORS = {
     run: (input, ctx, o, signal) => answerCorrectness.score(input, ctx, o, signal),
   }),
 } satisfies Record<EvaluatorId, Evaluator>;
+
+/** One problem with the `evaluate.evaluators` list of an experiment file; `path` is relative to `evaluate`. */
+export interface EvaluatorConfigIssue {
+  path: Array<string | number>;
+  message: string;
+}
+
+/**
+ * Checks each entry of an experiment's `evaluate.evaluators` against the registry: a known id, and options
+ * that its options schema accepts. Used by `loadExperiment`, so that a typo is reported with the file's line
+ * before any stage runs. Returns [] when every entry is fine.
+ */
+export function evaluatorConfigIssues(
+  entries: ReadonlyArray<string | { id: string; options?: Record<string, unknown> }>,
+): EvaluatorConfigIssue[] {
+  const issues: EvaluatorConfigIssue[] = [];
+  entries.forEach((e, i) => {
+    const id = typeof e === "string" ? e : e.id;
+    const at = typeof e === "string" ? ["evaluators", i] : ["evaluators", i, "id"];
+    if (!isEvaluatorId(id)) {
+      const near = EVALUATOR_IDS.filter((k) => k.includes(id) || id.includes(k) || editDistance(k, id) <= 2);
+      issues.push({
+        path: at,
+        message: `unknown evaluator "${id}"${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; known: ${EVALUATOR_IDS.join(", ")}`,
+      });
+      return;
+    }
+    if (typeof e === "string") return;
+    const r = EVALUATORS[id].optionsSchema.safeParse(e.options ?? {});
+    if (!r.success)
+      for (const x of r.error.issues)
+        issues.push({
+          path: ["evaluators", i, "options", ...x.path.map((p) => (typeof p === "symbol" ? String(p) : p))],
+          message: x.message,
+        });
+  });
+  return issues;
+}
+
+/** Levenshtein distance (for "did you mean"). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

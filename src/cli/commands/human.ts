@@ -181,7 +181,12 @@ export function runHumanExport(
   } catch (cause) {
     throw new InputError({ file: opts.out }, `cannot write the file (${(cause as Error).message})`, { cause });
   }
-  ctx.err(`${rows.length} ${EXPORTS[opts.what]} written to ${opts.out}\n`);
+  const ties =
+    opts.what === "preferences"
+      ? exportPairChoices(store, opts.experiment).filter((c) => c.verdict === "tie").length
+      : 0;
+  const tieNote = ties > 0 ? ` (${ties} tie${ties === 1 ? "" : "s"} left out: a tie is no preference)` : "";
+  ctx.err(`${rows.length} ${EXPORTS[opts.what]} written to ${opts.out}${tieNote}\n`);
   return rows.length;
 }
 

@@ -108,3 +108,37 @@ describe("stableHash", () => {
     expect(stableHash([1, 2])).not.toBe(stableHash([2, 1]));
   });
 });
+
+describe("evaluate.evaluators checked against the registry when the file loads", () => {
+  it("names the line of an unknown id (with a suggestion) and of a bad option", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-load-eval-"));
+    const file = join(dir, "e.yaml");
+    writeFileSync(
+      file,
+      [
+        "name: t",
+        "import:",
+        "  inputs: [{ path: x }]",
+        "datasets:",
+        "  golden: { file: g.csv }",
+        "models:",
+        "  m: { provider: llama, path: smollm2-135m-instruct-q4_1 }",
+        "generate:",
+        "  variants: [{ name: base, model: m }]",
+        "evaluate:",
+        "  evaluators:",
+        "    - bleu",
+        "    - embeding-cosine",
+        "    - { id: rougeL, options: { stemer: false } }",
+        "",
+      ].join("\n"),
+    );
+    const err = await loadExperiment(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toMatch(
+      /e\.yaml:13 field "evaluate\.evaluators\.1": unknown evaluator "embeding-cosine" \(did you mean embedding-cosine\?\)/,
+    );
+    expect(msg).toMatch(/e\.yaml:14 field "evaluate\.evaluators\.2\.options": Unrecognized key: "stemer"/);
+  });
+});

@@ -86,6 +86,9 @@ describe("evaluate.pairwise in the experiment file", () => {
     );
     expect(await bad("  pairwise: { judge: j, pairs: [[base, base]] }")).toMatch(/compares "base" with itself/);
     expect(await bad("  pairwise: { judge: j, pairs: [[base, tuned], [base, tuned]] }")).toMatch(/listed twice/);
+    expect(await bad("  pairwise: { judge: j, pairs: [[base, tuned], [tuned, base]] }")).toMatch(
+      /pair \[tuned, base\] is listed twice \(in either order/,
+    );
     expect(await bad("  pairwise: { judge: zz, pairs: all }")).toMatch(/evaluate.pairwise.judge": no model "zz"/);
     expect(await bad("  pairwise: { pairs: all }")).toMatch(/set evaluate.pairwise.judge or evaluate.judge.model/);
     expect(await bad("  judge: { model: j }\n  pairwise: { pairs: all }")).toBe("loaded");

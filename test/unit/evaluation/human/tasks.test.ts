@@ -4,6 +4,7 @@ import { agreementByCriterion } from "../../../../src/evaluation/human/summary.t
 import {
   allAssignments,
   createRatingTasks,
+  exportPairChoices,
   exportPreferencePairs,
   findRater,
   hashToken,
@@ -129,6 +130,24 @@ describe("submitRating", () => {
     expect(judgments[0]).toMatchObject({ raterId: "ana" });
     expect(() => allAssignments(store, ana)).toThrow(/only an admin/);
     expect(allAssignments(store, findRater(store, created.admin.token)!)).toHaveLength(12);
+  });
+  it("exports every pairwise choice, ties included, oriented as model_a / model_b", () => {
+    const { store, created } = setup({ pairwise: true, criteria: [], raters: ["ana", "ben"] });
+    for (const cred of created.raters) {
+      const r = findRater(store, cred.token)!;
+      for (const t of tasksForRater(store, r)) {
+        const tie = cred.name === "ana" && t.question.endsWith(" q1?");
+        submitRating(store, r, { assignmentId: t.id, choice: tie ? "tie" : t.answer.startsWith("dpo") ? "a" : "b" });
+      }
+    }
+    const choices = exportPairChoices(store, "exp");
+    expect(choices).toHaveLength(6);
+    expect(choices.filter((c) => c.verdict === "tie")).toEqual([
+      expect.objectContaining({ input_id: "q1", rater_id: "ana", verdict: "tie" }),
+    ]);
+    for (const c of choices.filter((x) => x.verdict !== "tie"))
+      expect(c.verdict === "A" ? c.model_a : c.model_b).toBe("dpo");
+    expect(exportPreferencePairs(store, "exp")).toHaveLength(5);
   });
   it("exports pairwise choices as preference pairs, undoing the per-rater swap", () => {
     const { store, created } = setup({ pairwise: true, criteria: [], raters: ["ana", "ben"] });
