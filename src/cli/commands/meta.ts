@@ -45,6 +45,8 @@ export interface MetaCommandOptions {
 export interface MetaCommandResult {
   /** Skipped lines by reason, per input file given (keys: human, scores, humanPairwise, pairwiseScores). */
   skipped: Record<string, Record<string, number>>;
+  /** Per input file: fields present in its lines that were not read, with the number of lines. */
+  unread: Record<string, Record<string, number>>;
   /** Correlations with the scalar human judgments; null without --human. */
   meta: MetaEvaluation | null;
   /** Agreement with the human pairwise choices; absent without --human-pairwise. */
@@ -99,8 +101,13 @@ export function runMeta(opts: MetaCommandOptions, ctx: CliContext): MetaCommandR
       throw new ConfigError(`${opts.pairwiseScores}: no pairwise verdicts found${skippedNote(verdicts)}`);
     pairwise = pairwiseMetaEvaluate(choices.records, verdicts?.records ?? [], scores?.records ?? []);
   }
+  // A field we do not read is most often a misspelt one (rater for rater_id): say so, even with --json.
+  for (const f of files)
+    for (const [field, n] of Object.entries(f.result.unread))
+      ctx.err(`${f.label}: field "${field}" is not read (${n} line(s)); the fields read are listed in --help\n`);
   const result: MetaCommandResult = {
     skipped: Object.fromEntries(files.map((f) => [f.name, f.result.skipped])),
+    unread: Object.fromEntries(files.map((f) => [f.name, f.result.unread])),
     meta,
     ...(pairwise ? { pairwise } : {}),
   };

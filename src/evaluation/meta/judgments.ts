@@ -38,6 +38,11 @@ export interface ImportResult<T> {
   skipped: Record<string, number>;
   /** file:line: problem, for skipped invalid lines (first 20). */
   problems: string[];
+  /**
+   * Fields present in read lines that the import does not read, with the number of lines carrying each
+   * (e.g. `{ rater: 12 }` for a misspelt `rater_id`): reported, so that a typo is not silently ignored.
+   */
+  unread: Record<string, number>;
 }
 
 /** Options of the import functions. */
@@ -71,6 +76,12 @@ const scoreLine = z.object({
   score: z.number().finite().nullable(),
 });
 
+/** `unreadFields` for a line format that reads exactly `fields`. */
+export const fieldsOutside =
+  (fields: readonly string[]) =>
+  (line: Record<string, unknown>): string[] =>
+    Object.keys(line).filter((k) => !fields.includes(k));
+
 const scoreIsNull = (v: { score: number | null }) => (v.score === null ? "score is null" : undefined);
 
 /**
@@ -85,9 +96,11 @@ export function parseJsonl<S extends z.ZodType, T>(
   toRecord: (v: z.output<S>, line: number) => T,
   options: ImportOptions,
   skipReason: (v: z.output<S>) => string | undefined,
+  unreadFields: (line: Record<string, unknown>) => string[] = () => [],
 ): ImportResult<T> {
   const records: T[] = [];
   const skipped: Record<string, number> = {};
+  const unread: Record<string, number> = {};
   const problems: string[] = [];
   const skip = (reason: string, problem?: string) => {
     skipped[reason] = (skipped[reason] ?? 0) + 1;
@@ -127,9 +140,10 @@ export function parseJsonl<S extends z.ZodType, T>(
       skip(reason);
       continue;
     }
+    for (const k of unreadFields(value as Record<string, unknown>)) unread[k] = (unread[k] ?? 0) + 1;
     records.push(toRecord(parsed.data, line));
   }
-  return { records, skipped, problems };
+  return { records, skipped, problems, unread };
 }
 
 /** Parses human judgments from JSONL text; `file` is used in messages only. */
@@ -151,6 +165,7 @@ export function parseHumanJudgments(
     }),
     options,
     scoreIsNull,
+    fieldsOutside(Object.keys(humanLine.shape)),
   );
 }
 
@@ -163,6 +178,7 @@ export function parseMetricScores(file: string, text: string, options: ImportOpt
     (v) => ({ inputId: v.input_id, systemId: v.system_id, evaluator: v.evaluator, score: v.score as number }),
     options,
     scoreIsNull,
+    fieldsOutside(Object.keys(scoreLine.shape)),
   );
 }
 

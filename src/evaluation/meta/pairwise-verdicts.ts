@@ -23,7 +23,15 @@
  */
 import { z } from "zod";
 import { InputError } from "../../errors/input-error.ts";
-import { type ImportOptions, type ImportResult, jsonlId, type MetricScore, parseJsonl, readText } from "./judgments.ts";
+import {
+  fieldsOutside,
+  type ImportOptions,
+  type ImportResult,
+  jsonlId,
+  type MetricScore,
+  parseJsonl,
+  readText,
+} from "./judgments.ts";
 import { type PairwiseAgreement, type Preference, pairwiseAgreement, preferenceFromScores } from "./pairwise.ts";
 
 /** One evaluator's verdict on one input's pair of answers. */
@@ -80,6 +88,11 @@ const humanLine = z.preprocess(
     .object({ input_id: id, model_a: id, model_b: id, verdict, rater_id: id.optional().nullable() })
     .superRefine(distinctModels),
 );
+
+const PAIR_FIELDS = ["input_id", "model_a", "model_b", "verdict"];
+/** Unread fields of a verdict line; none for Wayfarer's own pairwise.jsonl (it carries the raw replies too). */
+const unreadVerdictFields = (line: Record<string, unknown>) =>
+  "itemId" in line ? [] : fieldsOutside([...PAIR_FIELDS, "evaluator"])(line);
 
 const verdictIsNull = (v: { verdict: Preference | null }) => (v.verdict === null ? "verdict is null" : undefined);
 
@@ -144,6 +157,7 @@ export function parsePairwiseVerdicts(
     }),
     options,
     verdictIsNull,
+    unreadVerdictFields,
   );
   return dropDuplicates(
     file,
@@ -174,6 +188,7 @@ export function parseHumanPairwise(
     }),
     options,
     verdictIsNull,
+    fieldsOutside([...PAIR_FIELDS, "rater_id"]),
   );
   return dropDuplicates(
     file,

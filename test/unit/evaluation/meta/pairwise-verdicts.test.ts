@@ -262,3 +262,27 @@ describe("wayfarer meta --human-pairwise", () => {
     );
   });
 });
+
+describe("fields that are not read", () => {
+  it("are counted per field (a misspelt rater_id is reported, not silently read as no rater)", () => {
+    const h = parseHumanPairwise(
+      "h.jsonl",
+      jsonl([
+        { input_id: "q1", model_a: "a", model_b: "b", verdict: "A", rater: "r1" },
+        { input_id: "q2", model_a: "a", model_b: "b", verdict: "B", rater: "r1", note: "x" },
+        { input_id: "q3", model_a: "a", model_b: "b", verdict: "tie", rater_id: "r1" },
+      ]),
+    );
+    expect(h.unread).toEqual({ rater: 2, note: 1 });
+    const own = parsePairwiseVerdicts(
+      "pairwise.jsonl",
+      jsonl([{ itemId: "q1", variantA: "a", variantB: "b", evaluator: "j", verdict: "A", games: ["A", "A"] }]),
+    );
+    expect(own.unread).toEqual({});
+    const s = parseMetricScores(
+      "s.jsonl",
+      jsonl([{ input_id: "q1", system_id: "a", evaluator: "bleu", score: 1, sys: 2 }]),
+    );
+    expect(s.unread).toEqual({ sys: 1 });
+  });
+});
