@@ -5,11 +5,19 @@ argv[3] is an NLTK_DATA directory holding corpora/wordnet (built by the TS side 
 Idiomatic reference usage: one scorer object per metric, reused for every pair (`BLEU(effective_order=True)
 .sentence_score`, as sacrebleu's docs recommend for sentence-level scores; `RougeScorer.score`;
 `meteor_score`). Note: sacrebleu's 13a tokenizer memoizes its input lines (`functools.lru_cache`, 2**16
-entries), so when the same texts recur across pairs (as in this benchmark) Python re-uses their tokens."""
+entries), so when the same texts recur across pairs (as in this benchmark) Python re-uses their tokens.
+Optional `--metrics bleu,chrf` (anywhere after the positional arguments): time only those metrics."""
 import json
 import sys
 import time
 
+argv = list(sys.argv)
+selected = None
+if "--metrics" in argv:
+    i = argv.index("--metrics")
+    selected = set(argv[i + 1].split(","))
+    del argv[i : i + 2]
+sys.argv = argv
 pairs = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 # argv[4] (optional): JSON list of pair indices on which the slow metrics (rouge, meteor) are timed.
 subset = json.load(open(sys.argv[4])) if len(sys.argv) > 4 else list(range(len(pairs)))
@@ -41,6 +49,8 @@ fns = {
 }
 out = {"timings": {}, "cpu": {}, "import_s": import_s, "values": {}}
 for name, fn in fns.items():
+    if selected is not None and name not in selected:
+        continue
     t0 = time.perf_counter()
     c0 = time.process_time()
     todo = [pairs[i] for i in subset] if name in SLOW else pairs
