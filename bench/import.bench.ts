@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { createRng } from "../src/evaluation/meta/bootstrap.ts";
 import { importThreads } from "../src/reddit/import.ts";
 
 function arg(name: string, fallback: string): string {
@@ -37,17 +38,8 @@ const COMMENTS = Number(arg("comments", "1000000"));
 const POSTS = Number(arg("posts", "20000"));
 const DIR = arg("dir", "/tmp/wayfarer-bench");
 
-/** Deterministic PRNG (mulberry32) so the dump is the same every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the one the bootstrap uses). */
+const rng = createRng;
 
 const WORDS =
   "the a to and of in is for you it on that with be are this at can if from or as have but not we they was so your train hostel flight visa pass city day week budget hike beach museum food cheap book early late night bus metro walk".split(

@@ -21,6 +21,7 @@ import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parse } from "csv-parse/sync";
+import { createRng } from "../src/evaluation/meta/bootstrap.ts";
 import { sentenceBleu } from "../src/evaluation/metrics/bleu.ts";
 import { sentenceChrf } from "../src/evaluation/metrics/chrf.ts";
 import { meteor, WordNet } from "../src/evaluation/metrics/meteor.ts";
@@ -42,17 +43,8 @@ const metricsArg = arg("--metrics");
 const SELECTED = metricsArg === undefined ? ALL_METRICS : metricsArg.split(",").map((m) => m.trim());
 for (const m of SELECTED) if (!ALL_METRICS.includes(m)) throw new Error(`--metrics: unknown metric ${m}`);
 
-/** mulberry32: deterministic PRNG for the Python subset. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the one the bootstrap uses). */
+const rng = createRng;
 
 /** P distinct indices of [0, N), sorted (partial Fisher-Yates). */
 function subset(n: number, p: number, seed: number): number[] {

@@ -34,7 +34,8 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1]).href;
+const isEntry =
+  process.argv[1] !== undefined && import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1]).href;
 if (isEntry || process.env.WAYFARER_CLI_ENTRY === "1") {
   const code = await main(process.argv.slice(2), {
     cwd: process.cwd(),

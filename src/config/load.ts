@@ -4,8 +4,8 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../errors/config-error.ts";
 import { InputError } from "../errors/input-error.ts";
-import { type Experiment, ExperimentSchema } from "./experiment.ts";
 import { evaluatorConfigIssues } from "../evaluation/registry.ts";
+import { type Experiment, ExperimentSchema } from "./experiment.ts";
 
 /** A validated experiment with every relative path resolved against the file's folder. */
 export interface LoadedExperiment {

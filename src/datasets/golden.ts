@@ -19,7 +19,12 @@ export interface GoldenReadResult {
   repaired: { file: string; line?: number; field?: string; reason: string }[];
 }
 
-export const GOLDEN_COLUMNS = { id: "Index", notes: "Notes", question: "Golden Question", answer: "Golden Answer" } as const;
+export const GOLDEN_COLUMNS = {
+  id: "Index",
+  notes: "Notes",
+  question: "Golden Question",
+  answer: "Golden Answer",
+} as const;
 
 /**
  * Reads a golden set in the seed study's CSV shape (`Index, Notes, Golden Question, Golden Answer`;
@@ -53,12 +58,18 @@ export async function readGoldenCsv(file: string, options: { limit?: number | nu
     const answer = (row.cells[GOLDEN_COLUMNS.answer] ?? "").trim();
     let id = (row.cells[GOLDEN_COLUMNS.id] ?? "").trim() || `row${row.line}`;
     if (!question || !answer) {
-      skipped.push({ file, line: row.line, field: !question ? GOLDEN_COLUMNS.question : GOLDEN_COLUMNS.answer, reason: "empty" });
+      skipped.push({
+        file,
+        line: row.line,
+        field: !question ? GOLDEN_COLUMNS.question : GOLDEN_COLUMNS.answer,
+        reason: "empty",
+      });
       continue;
     }
     if (seen.has(id)) id = `${id}@${row.line}`;
     seen.add(id);
-    for (const field of row.badUtf8) repaired.push({ file, line: row.line, field, reason: "invalid UTF-8 replaced by U+FFFD" });
+    for (const field of row.badUtf8)
+      repaired.push({ file, line: row.line, field, reason: "invalid UTF-8 replaced by U+FFFD" });
     items.push({ id, question, answer, notes: (row.cells[GOLDEN_COLUMNS.notes] ?? "").trim() });
     if (options.limit && items.length >= options.limit) break;
   }

@@ -6,7 +6,9 @@
  */
 
 const STOPWORDS = new Set(
-  "a an and are as at be been but by can could do does for from had has have how i i'm i've if in into is it its just me my of on or our should so that the their there these they this to was we were what when where which who will with would you your any some about than then them also very more most best good".split(" "),
+  "a an and are as at be been but by can could do does for from had has have how i i'm i've if in into is it its just me my of on or our should so that the their there these they this to was we were what when where which who will with would you your any some about than then them also very more most best good".split(
+    " ",
+  ),
 );
 
 /** Lowercased content words (letters/digits, length >= 3, not a stopword). */
@@ -56,6 +58,8 @@ export function overlapsGolden(
   const threadWords = contentWords(`${title} ${body}`);
   return golden.findIndex(
     (g) =>
-      titleWords.size >= 3 && containment(titleWords, g) >= o.titleInGolden && containment(g, threadWords) >= o.goldenInThread,
+      titleWords.size >= 3 &&
+      containment(titleWords, g) >= o.titleInGolden &&
+      containment(g, threadWords) >= o.goldenInThread,
   );
 }

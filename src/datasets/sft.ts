@@ -21,7 +21,12 @@ export interface SftBuildOptions {
 }
 
 /** Why a thread gave no example. */
-export type SftSkipReason = "no-top-level-comment" | "target-too-short" | "target-too-long" | "target-score-too-low" | "empty-question";
+export type SftSkipReason =
+  | "no-top-level-comment"
+  | "target-too-short"
+  | "target-too-long"
+  | "target-score-too-low"
+  | "empty-question";
 
 /** The user turn for a thread: title, then the body when there is one. */
 export function questionOfThread(thread: Thread): string {

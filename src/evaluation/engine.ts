@@ -32,14 +32,12 @@ export interface EvaluatorRequest {
   options?: Record<string, unknown>;
 }
 
-/** Options of `evaluateAll`. */
-export interface EvaluateAllOptions {
+/** What every engine run takes besides its work items: the store, the context and how to schedule calls. */
+export interface EngineRunOptions {
   store: Store;
   experiment: string;
-  items: readonly EvaluationItem[];
-  evaluators: readonly EvaluatorRequest[];
   context: EvaluatorContext;
-  /** Evaluator calls in flight at once, >= 1. Default 4. */
+  /** Calls in flight at once, >= 1. Default 4. */
   concurrency?: number;
   /** Recompute rows that ended in `status: "error"` last time. Default true. */
   retryErrors?: boolean;
@@ -49,10 +47,16 @@ export interface EvaluateAllOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Stops scheduling new calls; finished rows are kept; the promise rejects with the abort reason. */
   signal?: AbortSignal;
-  /** Called after each (item, evaluator) finishes, cached ones included. */
+  /** Called after each unit of work finishes, cached ones included. */
   onProgress?: (done: number, total: number) => void;
   /** Clock for `created_at`; injected in tests. */
   now?: () => Date;
+}
+
+/** Options of `evaluateAll`: every (item, evaluator) is one call. */
+export interface EvaluateAllOptions extends EngineRunOptions {
+  items: readonly EvaluationItem[];
+  evaluators: readonly EvaluatorRequest[];
 }
 
 /** Per (variant, evaluator) counts, mean of scored values only, and spend. */

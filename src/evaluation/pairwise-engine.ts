@@ -17,8 +17,7 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { ConfigError } from "../errors/config-error.ts";
-import type { Store } from "../store/store.ts";
-import { cacheKey } from "./engine.ts";
+import { cacheKey, type EngineRunOptions } from "./engine.ts";
 import {
   comparePair,
   optionsSchema,
@@ -29,7 +28,6 @@ import {
   referenceUsed,
 } from "./judge/pairwise.ts";
 import type { PairVerdict } from "./judge/parse.ts";
-import type { EvaluatorContext } from "./registry.ts";
 import type { EvaluationCost } from "./types.ts";
 
 export const PAIRWISE_EVALUATOR = "judge-pairwise" as const;
@@ -42,26 +40,14 @@ export interface PairItem {
   input: PairInput;
 }
 
-/** Options of {@link comparePairsAll}. */
-export interface ComparePairsOptions {
-  store: Store;
-  experiment: string;
+/**
+ * Options of {@link comparePairsAll}: the engine's (see {@link EngineRunOptions}; `context` needs `judge`, and
+ * one unit of work is one comparison, i.e. two judge calls one after the other).
+ */
+export interface ComparePairsOptions extends EngineRunOptions {
   items: readonly PairItem[];
-  /** Needs `judge`. */
-  context: EvaluatorContext;
   /** Options of `comparePair` (maxTokens, reference "auto" | "never"). */
   options?: PairwiseOptions;
-  /** Comparisons in flight at once (each makes two judge calls, one after the other), >= 1. Default 4. */
-  concurrency?: number;
-  /** Recompute comparisons that ended in a provider error last time. Default true. */
-  retryErrors?: boolean;
-  /** Extra attempts after a thrown retryable error (APICallError.isRetryable), >= 0. Default 2. */
-  maxRetries?: number;
-  /** Waits between those attempts; injected in tests. */
-  sleep?: (ms: number) => Promise<void>;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
-  now?: () => Date;
 }
 
 export type PairStatus = "scored" | "unparseable" | "error";

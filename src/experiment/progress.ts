@@ -22,7 +22,12 @@ export function createProgress(write: (s: string) => void, interactive: boolean)
         const bar = new cliProgress.SingleBar(
           {
             format: `  ${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted} {status}`,
-            stream: { write: (s: string) => (write(s), true) } as unknown as NodeJS.WritableStream,
+            stream: {
+              write: (s: string) => {
+                write(s);
+                return true;
+              },
+            } as unknown as NodeJS.WritableStream,
             hideCursor: false,
             clearOnComplete: false,
             etaBuffer: 20,

@@ -6,12 +6,12 @@ import { type LoadedExperiment, stableHash } from "../config/load.ts";
 import { readJson, writeJson } from "../datasets/jsonl.ts";
 import { ConfigError } from "../errors/config-error.ts";
 import { InputError } from "../errors/input-error.ts";
-import { evaluatorRequests } from "./stages/evaluate-stage.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import { LlamaRuntime } from "../models/llama-generator.ts";
 import { Store } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
 import { STAGE_IDS, type Stage, type StageContext, type StageId, type StageManifest } from "./stage.ts";
+import { evaluatorRequests } from "./stages/evaluate-stage.ts";
 import { STAGES } from "./stages.ts";
 
 /** Options of {@link runExperiment}. */
@@ -34,11 +34,15 @@ export function preflight(exp: LoadedExperiment, stages: readonly StageId[]): vo
   const c = exp.config;
   if (stages.includes("import")) {
     c.import.inputs.forEach((input, i) => {
-      if (!existsSync(input.path)) throw new InputError({ file: input.path }, `input not found (import.inputs[${i}].path in ${exp.file})`);
+      if (!existsSync(input.path))
+        throw new InputError({ file: input.path }, `input not found (import.inputs[${i}].path in ${exp.file})`);
     });
   }
   if (stages.includes("datasets") && !existsSync(c.datasets.golden.file)) {
-    throw new InputError({ file: c.datasets.golden.file }, `golden set file not found (datasets.golden.file in ${exp.file})`);
+    throw new InputError(
+      { file: c.datasets.golden.file },
+      `golden set file not found (datasets.golden.file in ${exp.file})`,
+    );
   }
   if (stages.includes("evaluate")) evaluatorRequests(c);
 }
@@ -102,21 +106,39 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
       for (const dep of stage.deps) {
         const file = join(ctx.dir(dep), "manifest.json");
         if (!existsSync(file)) {
-          throw new ConfigError(`stage "${id}" needs the output of "${dep}" (${file} is missing); run \`wayfarer ${dep} ${exp.file}\` or \`wayfarer run\` first`);
+          throw new ConfigError(
+            `stage "${id}" needs the output of "${dep}" (${file} is missing); run \`wayfarer ${dep} ${exp.file}\` or \`wayfarer run\` first`,
+          );
         }
         depHashes[dep] = (await readJson<StageManifest>(file)).outputHash;
       }
-      const inputHash = stableHash({ stage: id, version: stage.version, settings: stage.settings(exp), deps: depHashes });
+      const inputHash = stableHash({
+        stage: id,
+        version: stage.version,
+        settings: stage.settings(exp),
+        deps: depHashes,
+      });
       const manifestFile = join(ctx.dir(id), "manifest.json");
       const previous = existsSync(manifestFile) ? await readJson<StageManifest>(manifestFile) : undefined;
       const startedAt = new Date();
       const stageRow = store.db
-        .prepare("INSERT INTO stage_runs (run_id, stage, input_hash, status, started_at) VALUES (?, ?, ?, 'running', ?)")
+        .prepare(
+          "INSERT INTO stage_runs (run_id, stage, input_hash, status, started_at) VALUES (?, ?, ?, 'running', ?)",
+        )
         .run(runId, id, inputHash, startedAt.toISOString()).lastInsertRowid;
       const finish = (status: string, counts: Record<string, number> | null, message: string | null) =>
         store.db
-          .prepare("UPDATE stage_runs SET status = ?, finished_at = ?, duration_s = ?, counts_json = ?, message = ? WHERE id = ?")
-          .run(status, new Date().toISOString(), (Date.now() - startedAt.getTime()) / 1000, counts ? JSON.stringify(counts) : null, message, stageRow);
+          .prepare(
+            "UPDATE stage_runs SET status = ?, finished_at = ?, duration_s = ?, counts_json = ?, message = ? WHERE id = ?",
+          )
+          .run(
+            status,
+            new Date().toISOString(),
+            (Date.now() - startedAt.getTime()) / 1000,
+            counts ? JSON.stringify(counts) : null,
+            message,
+            stageRow,
+          );
       if (!opts.force && !stage.alwaysRun && previous?.inputHash === inputHash) {
         finish("skipped", previous.counts, "inputs and settings unchanged");
         progress.log(`[${id}] unchanged, skipped (${summarize(previous.counts)})`);

@@ -3,7 +3,16 @@ import type { LlamaRuntime } from "../models/llama-generator.ts";
 import type { Store } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
 
-export const STAGE_IDS = ["collect", "import", "corpus", "datasets", "train", "generate", "evaluate", "report"] as const;
+export const STAGE_IDS = [
+  "collect",
+  "import",
+  "corpus",
+  "datasets",
+  "train",
+  "generate",
+  "evaluate",
+  "report",
+] as const;
 export type StageId = (typeof STAGE_IDS)[number];
 
 /** What a stage gets when it runs. */

@@ -9,4 +9,13 @@ import { reportStage } from "./stages/report-stage.ts";
 import { trainStage } from "./stages/train-stage.ts";
 
 /** The pipeline, in order (ARCHITECTURE.md). */
-export const STAGES: readonly Stage[] = [collectStage, importStage, corpusStage, datasetsStage, trainStage, generateStage, evaluateStage, reportStage];
+export const STAGES: readonly Stage[] = [
+  collectStage,
+  importStage,
+  corpusStage,
+  datasetsStage,
+  trainStage,
+  generateStage,
+  evaluateStage,
+  reportStage,
+];

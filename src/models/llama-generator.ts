@@ -127,7 +127,7 @@ export class LlamaGenerator implements GeneratorV1 {
 
   async #generate(options: GenerateOptions): Promise<GenerateResult> {
     const last = options.messages.at(-1);
-    if (!last || last.role !== "user") throw new WayfarerError("generate: the last message must be from the user");
+    if (last?.role !== "user") throw new WayfarerError("generate: the last message must be from the user");
     const warnings: string[] = [];
     if (options.topLogprobs) warnings.push("topLogprobs is not supported by the llama provider; no log-probabilities");
     const history: ChatHistoryItem[] = [];

@@ -1,11 +1,11 @@
 import type { ModelConfig } from "../config/experiment.ts";
 import { ConfigError } from "../errors/config-error.ts";
-import type { GeneratorV1 } from "./generator.ts";
-import type { LlamaRuntime } from "./llama-generator.ts";
-import { resolveGgufPath } from "./model-cache.ts";
 import { LlamaTextEmbedder, type TextEmbedder } from "../evaluation/metrics/embedding.ts";
 import { MiniLmSentenceEmbedder } from "../evaluation/metrics/sentence-embedder.ts";
 import { defaultMiniLmDir } from "../evaluation/metrics/support/minilm.ts";
+import type { GeneratorV1 } from "./generator.ts";
+import type { LlamaRuntime } from "./llama-generator.ts";
+import { resolveGgufPath } from "./model-cache.ts";
 import { OpenAICompatibleEmbedder } from "./openai-embedder.ts";
 import { OpenAICompatibleGenerator } from "./openai-generator.ts";
 

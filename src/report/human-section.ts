@@ -1,10 +1,10 @@
-import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
 import { agreementByCriterion, type CriterionAgreement } from "../evaluation/human/summary.ts";
 import { ratingsAsJudgments } from "../evaluation/human/tasks.ts";
 import { trustChartSvg } from "../evaluation/meta/chart.ts";
 import type { MetricScore } from "../evaluation/meta/judgments.ts";
 import { metaEvaluate } from "../evaluation/meta/meta-evaluate.ts";
 import { buildTrustTable, renderTrustTableMarkdown, type TrustTable } from "../evaluation/meta/trust-table.ts";
+import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
 import type { Store } from "../store/store.ts";
 
 /** The human-evaluation part of the report: rater agreement and the evaluator-trust table. */
@@ -24,7 +24,12 @@ export interface HumanSection {
  * the same answers (item = golden question, system = variant). Returns null when nobody has rated
  * yet. The meta-evaluation flags every estimate made on too few items (see DEFAULT_SUFFICIENCY).
  */
-export function buildHumanSection(store: Store, experiment: string, scores: readonly ScoreRecord[], seed = 1): HumanSection | null {
+export function buildHumanSection(
+  store: Store,
+  experiment: string,
+  scores: readonly ScoreRecord[],
+  seed = 1,
+): HumanSection | null {
   const judgments = ratingsAsJudgments(store, experiment);
   if (judgments.length === 0) return null;
   const agreement = agreementByCriterion(judgments);

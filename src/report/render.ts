@@ -1,17 +1,25 @@
-import { epochMeans } from "../experiment/stages/train-stage.ts";
 import { stringify } from "yaml";
+import { epochMeans } from "../experiment/stages/train-stage.ts";
 import type { LeaderboardCell, ReportData } from "./report-data.ts";
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
-const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits = 3) =>
+  v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits);
 
 function cellText(c: LeaderboardCell | undefined): string {
   if (!c) return "–";
-  const extra = [c.nError ? `${c.nError} not measured` : "", c.nNotApplicable ? `${c.nNotApplicable} n/a` : ""].filter(Boolean).join(", ");
+  const extra = [c.nError ? `${c.nError} not measured` : "", c.nNotApplicable ? `${c.nNotApplicable} n/a` : ""]
+    .filter(Boolean)
+    .join(", ");
   return `${fmt(c.mean)} (n=${c.nScored}${extra ? `; ${extra}` : ""})`;
 }
 
@@ -38,7 +46,10 @@ export function lossChartSvg(training: ReportData["training"], width = 560, heig
     })
     .join("");
   const legend = series
-    .map((s, i) => `<text x="${width - pad.r - 150}" y="${pad.t + 14 + i * 14}" font-size="11" fill="${colors[i % colors.length]}">${escapeHtml(s.name)}</text>`)
+    .map(
+      (s, i) =>
+        `<text x="${width - pad.r - 150}" y="${pad.t + 14 + i * 14}" font-size="11" fill="${colors[i % colors.length]}">${escapeHtml(s.name)}</text>`,
+    )
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="training loss per step">
 <line x1="${pad.l}" y1="${height - pad.b}" x2="${width - pad.r}" y2="${height - pad.b}" stroke="#888"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${height - pad.b}" stroke="#888"/>
@@ -70,7 +81,9 @@ export function constantEvaluators(d: ReportData): string[] {
   return d.evaluators
     .map((x) => x.id)
     .filter((id) => {
-      const values = d.examples.flatMap((ex) => ex.answers.map((a) => a.scores[id])).filter((v): v is number => typeof v === "number");
+      const values = d.examples
+        .flatMap((ex) => ex.answers.map((a) => a.scores[id]))
+        .filter((v): v is number => typeof v === "number");
       return values.length >= 2 && values.every((v) => v === values[0]);
     });
 }
@@ -112,7 +125,18 @@ export function pairwiseTableRows(d: ReportData): string[][] {
   ]);
 }
 
-const PAIRWISE_HEAD = ["A", "B", "comparisons", "A wins", "B wins", "ties", "no verdict", "A win rate", "B win rate", "position consistency"];
+const PAIRWISE_HEAD = [
+  "A",
+  "B",
+  "comparisons",
+  "A wins",
+  "B wins",
+  "ties",
+  "no verdict",
+  "A win rate",
+  "B win rate",
+  "position consistency",
+];
 const PAIRWISE_TEXT =
   "LLM judge, MT-Bench pairwise, each comparison in both orders: a win only when both orders agree, otherwise a tie. Win rates are over all comparisons, <i>no verdict</i> (unparseable judge output or a failed call) included; position consistency = comparisons whose two orders agree, of those where both parsed.";
 
@@ -135,7 +159,11 @@ export function renderHtml(d: ReportData): string {
   const stageRows = d.stages
     .map(
       (s) =>
-        `<tr><td>${e(s.stage)}</td><td>${s.seconds.toFixed(1)}</td><td>${e(Object.entries(s.counts).map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(", "))}</td><td class="note">${s.notes.map(e).join("<br>")}</td></tr>`,
+        `<tr><td>${e(s.stage)}</td><td>${s.seconds.toFixed(1)}</td><td>${e(
+          Object.entries(s.counts)
+            .map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+            .join(", "),
+        )}</td><td class="note">${s.notes.map(e).join("<br>")}</td></tr>`,
     )
     .join("");
   const board = d.variants
@@ -148,14 +176,21 @@ export function renderHtml(d: ReportData): string {
     .map(
       (x) =>
         `<tr><td>${e(x.itemId)}</td><td>${e(x.question)}</td><td>${e(x.reference)}</td>${x.answers
-          .map((a) => `<td>${e(a.answer)}<br><small>${e(evalIds.map((id) => `${id} ${fmt(a.scores[id] ?? null, 2)}`).join(" · "))}</small></td>`)
+          .map(
+            (a) =>
+              `<td>${e(a.answer)}<br><small>${e(evalIds.map((id) => `${id} ${fmt(a.scores[id] ?? null, 2)}`).join(" · "))}</small></td>`,
+          )
           .join("")}</tr>`,
     )
     .join("");
   const training = d.training
     .map(
       (t) =>
-        `<tr><td>${e(t.adapter)}</td><td>${e(t.method)}</td><td>${e(t.base)}</td><td>${t.trainExamples}</td><td>${t.steps}</td><td>${t.seconds.toFixed(0)}</td><td>${epochMeans(t.losses).map((x) => fmt(x.loss)).join(" → ")}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td></tr>`,
+        `<tr><td>${e(t.adapter)}</td><td>${e(t.method)}</td><td>${e(t.base)}</td><td>${t.trainExamples}</td><td>${t.steps}</td><td>${t.seconds.toFixed(0)}</td><td>${epochMeans(
+          t.losses,
+        )
+          .map((x) => fmt(x.loss))
+          .join(" → ")}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td></tr>`,
     )
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -164,7 +199,12 @@ export function renderHtml(d: ReportData): string {
 <p>${d.description ? `${e(d.description)} ` : ""}Generated ${e(d.generatedAt)}.</p>
 <h2>Leaderboard</h2>
 <p>Mean of each evaluator over the answers it could measure; <i>not measured</i> answers (e.g. judge output that did not parse) are counted, never averaged in.</p>
-${constantEvaluators(d).map((id) => `<p class="note">${e(id)} gave the same value to every answer: it does not tell the variants apart here (a judge this small cannot judge).</p>`).join("")}
+${constantEvaluators(d)
+  .map(
+    (id) =>
+      `<p class="note">${e(id)} gave the same value to every answer: it does not tell the variants apart here (a judge this small cannot judge).</p>`,
+  )
+  .join("")}
 <table><tr><th>variant</th><th>model</th>${evalIds.map((id) => `<th>${e(id)}</th>`).join("")}<th>latency s</th><th>tokens</th></tr>${board}</table>
 <div class="charts">${evalIds.map((id) => `<figure>${barsSvg(d, id)}<figcaption>${e(id)}</figcaption></figure>`).join("")}</div>
 <details><summary>Evaluator signatures</summary><table>${d.evaluators.map((x) => `<tr><td>${e(x.id)}</td><td><code>${e(x.signature)}</code></td></tr>`).join("")}</table></details>
@@ -191,32 +231,84 @@ function md(s: string): string {
 /** The Markdown report (same content as the HTML, tables only). */
 export function renderMarkdown(d: ReportData): string {
   const evalIds = d.evaluators.map((x) => x.id);
-  const lines: string[] = [`# Wayfarer report: ${d.experiment}`, "", `Generated ${d.generatedAt}.`, "", "## Leaderboard", ""];
-  lines.push(`| variant | model | ${evalIds.join(" | ")} | latency s | tokens |`, `|---|---|${evalIds.map(() => "---|").join("")}---|---|`);
+  const lines: string[] = [
+    `# Wayfarer report: ${d.experiment}`,
+    "",
+    `Generated ${d.generatedAt}.`,
+    "",
+    "## Leaderboard",
+    "",
+  ];
+  lines.push(
+    `| variant | model | ${evalIds.join(" | ")} | latency s | tokens |`,
+    `|---|---|${evalIds.map(() => "---|").join("")}---|---|`,
+  );
   for (const v of d.variants) {
-    lines.push(`| ${md(v.name)} | ${md(v.model)}${v.adapter ? ` + ${md(v.adapter)}` : ""} | ${evalIds.map((id) => cellText(d.leaderboard[v.name]?.[id])).join(" | ")} | ${v.meanLatencySeconds.toFixed(2)} | ${v.meanCompletionTokens.toFixed(0)} |`);
+    lines.push(
+      `| ${md(v.name)} | ${md(v.model)}${v.adapter ? ` + ${md(v.adapter)}` : ""} | ${evalIds.map((id) => cellText(d.leaderboard[v.name]?.[id])).join(" | ")} | ${v.meanLatencySeconds.toFixed(2)} | ${v.meanCompletionTokens.toFixed(0)} |`,
+    );
   }
-  for (const id of constantEvaluators(d)) lines.push("", `Note: ${id} gave the same value to every answer: it does not tell the variants apart here.`);
+  for (const id of constantEvaluators(d))
+    lines.push("", `Note: ${id} gave the same value to every answer: it does not tell the variants apart here.`);
   if (d.pairwise) {
-    lines.push("", "## Pairwise comparisons", "", `${PAIRWISE_TEXT.replace(/<\/?i>/g, "*")} Reference answer shown to the judge: ${d.pairwise.reference ? "yes" : "no"}.`, "");
+    lines.push(
+      "",
+      "## Pairwise comparisons",
+      "",
+      `${PAIRWISE_TEXT.replace(/<\/?i>/g, "*")} Reference answer shown to the judge: ${d.pairwise.reference ? "yes" : "no"}.`,
+      "",
+    );
     lines.push(`| ${PAIRWISE_HEAD.join(" | ")} |`, `|${PAIRWISE_HEAD.map(() => "---|").join("")}`);
     for (const r of pairwiseTableRows(d)) lines.push(`| ${r.map(md).join(" | ")} |`);
   }
   lines.push("", "## Human evaluation: which evaluator to trust", "");
-  if (!d.human) lines.push("No human ratings yet, so no evaluator can be called trustworthy (`wayfarer human create`, then `wayfarer serve`).");
+  if (!d.human)
+    lines.push(
+      "No human ratings yet, so no evaluator can be called trustworthy (`wayfarer human create`, then `wayfarer serve`).",
+    );
   else {
-    lines.push(`${d.human.ratings} ratings from ${d.human.raters} raters.`, "", "| criterion | items rated twice | alpha ordinal | alpha interval | Cohen kappa (quadratic) | Fleiss kappa | |", "|---|---|---|---|---|---|---|");
-    for (const a of d.human.agreement) lines.push(`| ${md(a.criterion)} | ${a.itemsWithTwoRatings} | ${fmt(a.alphaOrdinal)} | ${fmt(a.alphaInterval)} | ${fmt(a.cohenQuadratic)} | ${fmt(a.fleiss)} | ${a.sufficient ? "" : "too few items to conclude"} |`);
+    lines.push(
+      `${d.human.ratings} ratings from ${d.human.raters} raters.`,
+      "",
+      "| criterion | items rated twice | alpha ordinal | alpha interval | Cohen kappa (quadratic) | Fleiss kappa | |",
+      "|---|---|---|---|---|---|---|",
+    );
+    for (const a of d.human.agreement)
+      lines.push(
+        `| ${md(a.criterion)} | ${a.itemsWithTwoRatings} | ${fmt(a.alphaOrdinal)} | ${fmt(a.alphaInterval)} | ${fmt(a.cohenQuadratic)} | ${fmt(a.fleiss)} | ${a.sufficient ? "" : "too few items to conclude"} |`,
+      );
     lines.push("", d.human.trustMarkdown, ...d.human.notes.map((n) => `- ${md(n)}`));
   }
   lines.push("", "## Training", "");
   for (const t of d.training) {
-    lines.push(`- ${t.adapter}: ${t.method} on ${t.base}, ${t.trainExamples} examples, ${t.steps} steps in ${t.seconds.toFixed(0)} s; mean train loss per epoch ${epochMeans(t.losses).map((x) => fmt(x.loss)).join(" -> ")}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}`);
+    lines.push(
+      `- ${t.adapter}: ${t.method} on ${t.base}, ${t.trainExamples} examples, ${t.steps} steps in ${t.seconds.toFixed(0)} s; mean train loss per epoch ${epochMeans(
+        t.losses,
+      )
+        .map((x) => fmt(x.loss))
+        .join(" -> ")}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}`,
+    );
   }
   lines.push("", "## Stages", "", "| stage | seconds | counts |", "|---|---|---|");
-  for (const s of d.stages) lines.push(`| ${s.stage} | ${s.seconds.toFixed(1)} | ${md(Object.entries(s.counts).map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(", "))} |`);
-  lines.push("", "## Answers side by side", "", `| # | question | golden | ${d.variants.map((v) => md(v.name)).join(" | ")} |`, `|---|---|---|${d.variants.map(() => "---|").join("")}`);
-  for (const x of d.examples) lines.push(`| ${md(x.itemId)} | ${md(x.question)} | ${md(x.reference)} | ${x.answers.map((a) => md(a.answer)).join(" | ")} |`);
+  for (const s of d.stages)
+    lines.push(
+      `| ${s.stage} | ${s.seconds.toFixed(1)} | ${md(
+        Object.entries(s.counts)
+          .map(([k, v]) => `${k}: ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+          .join(", "),
+      )} |`,
+    );
+  lines.push(
+    "",
+    "## Answers side by side",
+    "",
+    `| # | question | golden | ${d.variants.map((v) => md(v.name)).join(" | ")} |`,
+    `|---|---|---|${d.variants.map(() => "---|").join("")}`,
+  );
+  for (const x of d.examples)
+    lines.push(
+      `| ${md(x.itemId)} | ${md(x.question)} | ${md(x.reference)} | ${x.answers.map((a) => md(a.answer)).join(" | ")} |`,
+    );
   lines.push("", "## Settings", "", "```yaml", stringify(d.settings).trimEnd(), "```", "");
   return lines.join("\n");
 }

@@ -2,12 +2,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadedExperiment } from "../config/load.ts";
 import { readJson, readJsonlAll } from "../datasets/jsonl.ts";
-import type { AnswerRecord } from "../experiment/stages/generate-stage.ts";
-import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
-import type { TrainSummary } from "../experiment/stages/train-stage.ts";
-import { STAGE_IDS, type StageId, type StageManifest } from "../experiment/stage.ts";
-import type { Store } from "../store/store.ts";
 import { type PairSummaryRow, type PairVerdictRecord, summarisePairVerdicts } from "../evaluation/pairwise-engine.ts";
+import { STAGE_IDS, type StageId, type StageManifest } from "../experiment/stage.ts";
+import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
+import type { AnswerRecord } from "../experiment/stages/generate-stage.ts";
+import type { TrainSummary } from "../experiment/stages/train-stage.ts";
+import type { Store } from "../store/store.ts";
 import { buildHumanSection, type HumanSection } from "./human-section.ts";
 
 /** Pairwise judge results (evaluate.pairwise): win/tie/loss per variant pair, from evaluate/pairwise.jsonl. */
@@ -35,13 +35,24 @@ export interface ReportData {
   generatedAt: string;
   settings: LoadedExperiment["config"];
   stages: { stage: StageId; counts: Record<string, number>; seconds: number; notes: string[] }[];
-  variants: { name: string; model: string; adapter: string | null; meanLatencySeconds: number; meanCompletionTokens: number }[];
+  variants: {
+    name: string;
+    model: string;
+    adapter: string | null;
+    meanLatencySeconds: number;
+    meanCompletionTokens: number;
+  }[];
   evaluators: { id: string; signature: string }[];
   /** leaderboard[variant][evaluator] */
   leaderboard: Record<string, Record<string, LeaderboardCell>>;
   training: TrainSummary[];
   /** Per golden question: the reference and every variant's answer (with its scores). */
-  examples: { itemId: string; question: string; reference: string; answers: { variant: string; answer: string; scores: Record<string, number | null> }[] }[];
+  examples: {
+    itemId: string;
+    question: string;
+    reference: string;
+    answers: { variant: string; answer: string; scores: Record<string, number | null> }[];
+  }[];
   /** Rater agreement and evaluator-trust table; null until someone has rated (`wayfarer human create`, `wayfarer serve`). */
   human: HumanSection | null;
   /** Pairwise judge comparisons; null without an evaluate.pairwise section. */
@@ -71,8 +82,10 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
   for (const s of scores) {
     scoreOf.set(`${s.variant}\0${s.itemId}\0${s.evaluator}`, s);
     if (!evaluators.some((e) => e.id === s.evaluator)) evaluators.push({ id: s.evaluator, signature: s.signature });
-    const row = (leaderboard[s.variant] ??= {});
-    const cell = (row[s.evaluator] ??= { mean: null, nScored: 0, nError: 0, nNotApplicable: 0 });
+    leaderboard[s.variant] ??= {};
+    const row = leaderboard[s.variant]!;
+    row[s.evaluator] ??= { mean: null, nScored: 0, nError: 0, nNotApplicable: 0 };
+    const cell = row[s.evaluator]!;
     if (s.status === "scored" && s.value !== null) {
       cell.mean = ((cell.mean ?? 0) * cell.nScored + s.value) / (cell.nScored + 1);
       cell.nScored++;
@@ -81,7 +94,8 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
   }
   const variants = exp.config.generate.variants.map((v) => {
     const mine = answers.filter((a) => a.variant === v.name);
-    const mean = (f: (a: AnswerRecord) => number) => (mine.length ? mine.reduce((s, a) => s + f(a), 0) / mine.length : 0);
+    const mean = (f: (a: AnswerRecord) => number) =>
+      mine.length ? mine.reduce((s, a) => s + f(a), 0) / mine.length : 0;
     return {
       name: v.name,
       model: v.model,
@@ -104,9 +118,16 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
   let pairwise: PairwiseSection | null = null;
   const pairFile = join(dir("evaluate"), "pairwise.jsonl");
   if (exp.config.evaluate.pairwise && existsSync(pairFile)) {
-    const records = (await readJsonlAll<Omit<PairVerdictRecord, "cached">>(pairFile)).map((r) => ({ ...r, cached: false }));
+    const records = (await readJsonlAll<Omit<PairVerdictRecord, "cached">>(pairFile)).map((r) => ({
+      ...r,
+      cached: false,
+    }));
     const rows = summarisePairVerdicts(records).map(({ nCached: _n, ...r }) => r);
-    pairwise = { signatures: [...new Set(rows.flatMap((r) => r.signatures))], reference: exp.config.evaluate.pairwise.reference, rows };
+    pairwise = {
+      signatures: [...new Set(rows.flatMap((r) => r.signatures))],
+      reference: exp.config.evaluate.pairwise.reference,
+      rows,
+    };
   }
   return {
     experiment: exp.config.name,

@@ -16,7 +16,9 @@ export function trainerPython(env: NodeJS.ProcessEnv = process.env): string {
   if (fromEnv) return fromEnv;
   const venv = `${PROJECT_ROOT}.venv/bin/python`;
   if (!existsSync(venv)) {
-    throw new ConfigError(`${venv}: the trainer's Python environment is missing; run \`bash scripts/setup.sh\` (or set WAYFARER_PYTHON)`);
+    throw new ConfigError(
+      `${venv}: the trainer's Python environment is missing; run \`bash scripts/setup.sh\` (or set WAYFARER_PYTHON)`,
+    );
   }
   return venv;
 }
@@ -87,12 +89,19 @@ export function runTrainerCommand(opts: RunTrainerOptions): Promise<TrainerEvent
         opts.onStderr?.(line);
       }
     });
-    child.on("error", (e) => reject(new TrainerWorkerError(`trainer: cannot start ${python}: ${e.message}`, { exitCode: null, stderrTail: "" })));
+    child.on("error", (e) =>
+      reject(
+        new TrainerWorkerError(`trainer: cannot start ${python}: ${e.message}`, { exitCode: null, stderrTail: "" }),
+      ),
+    );
     child.on("close", (code) => {
       if (code === 0 && done) return resolvePromise(done);
       const message = typeof errorEvent?.message === "string" ? errorEvent.message : `exited with code ${code}`;
       reject(
-        new TrainerWorkerError(`trainer ${opts.args[0]}: ${message}`, { exitCode: code, stderrTail: stderrTail.slice(-15).join("\n") }),
+        new TrainerWorkerError(`trainer ${opts.args[0]}: ${message}`, {
+          exitCode: code,
+          stderrTail: stderrTail.slice(-15).join("\n"),
+        }),
       );
     });
   });

@@ -22,18 +22,28 @@ export async function runRun(opts: RunCommandOptions, ctx: CliContext): Promise<
   if (opts.only) {
     only = opts.only.split(",").map((s) => s.trim()) as StageId[];
     const bad = only.filter((s) => !STAGE_IDS.includes(s));
-    if (bad.length) throw new ConfigError(`--only ${opts.only}: unknown stage(s) ${bad.join(", ")}; stages: ${STAGE_IDS.join(", ")}`);
+    if (bad.length)
+      throw new ConfigError(`--only ${opts.only}: unknown stage(s) ${bad.join(", ")}; stages: ${STAGE_IDS.join(", ")}`);
   }
   const progress = createProgress(ctx.err, ctx.interactive);
   progress.log(`wayfarer: experiment "${exp.config.name}" from ${exp.file} -> ${exp.runDir}`);
   const started = performance.now();
-  const outcomes = await runExperiment({ exp, progress, force: opts.force ?? false, env: ctx.env, ...(only ? { only } : {}) });
+  const outcomes = await runExperiment({
+    exp,
+    progress,
+    force: opts.force ?? false,
+    env: ctx.env,
+    ...(only ? { only } : {}),
+  });
   const total = (performance.now() - started) / 1000;
   if (opts.json) {
-    ctx.out(`${JSON.stringify({ experiment: exp.config.name, runDir: exp.runDir, seconds: total, stages: outcomes }, null, 2)}\n`);
+    ctx.out(
+      `${JSON.stringify({ experiment: exp.config.name, runDir: exp.runDir, seconds: total, stages: outcomes }, null, 2)}\n`,
+    );
   } else {
     ctx.out(`\nstage      status    seconds\n`);
-    for (const o of outcomes) ctx.out(`${o.stage.padEnd(10)} ${o.status.padEnd(9)} ${o.seconds.toFixed(1).padStart(7)}\n`);
+    for (const o of outcomes)
+      ctx.out(`${o.stage.padEnd(10)} ${o.status.padEnd(9)} ${o.seconds.toFixed(1).padStart(7)}\n`);
     ctx.out(`total                ${total.toFixed(1).padStart(7)}\n`);
     if (outcomes.some((o) => o.stage === "report")) ctx.out(`report: ${exp.runDir}/report/report.html\n`);
   }
@@ -45,7 +55,9 @@ export const runCommand: CommandDefinition = {
   register(program: Command, ctx: CliContext) {
     program
       .command("run")
-      .description("Run an experiment end to end (import, corpus, datasets, train, generate, evaluate, report); unchanged stages are skipped")
+      .description(
+        "Run an experiment end to end (import, corpus, datasets, train, generate, evaluate, report); unchanged stages are skipped",
+      )
       .argument("<experiment>", "experiment YAML file")
       .option("--only <stages>", `comma-separated stages to run: ${STAGE_IDS.join(",")}`)
       .option("--force", "rerun stages even when their inputs and settings are unchanged")

@@ -25,10 +25,10 @@ import { type EvaluationItem, evaluateAll } from "../../evaluation/engine.ts";
 import { corpusBleu, hfBleu } from "../../evaluation/metrics/bleu.ts";
 import { corpusChrf } from "../../evaluation/metrics/chrf.ts";
 import { LlamaTextEmbedder } from "../../evaluation/metrics/embedding.ts";
-import { MiniLmSentenceEmbedder } from "../../evaluation/metrics/sentence-embedder.ts";
-import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import { WordNet } from "../../evaluation/metrics/meteor.ts";
 import { LlamaTokenScorer } from "../../evaluation/metrics/perplexity.ts";
+import { MiniLmSentenceEmbedder } from "../../evaluation/metrics/sentence-embedder.ts";
+import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import {
   EMBEDDER_EVALUATORS,
   EVALUATOR_IDS,

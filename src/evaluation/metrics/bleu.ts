@@ -138,7 +138,10 @@ function tokenSpans(line: string): TokenSpans {
     spans[n++] = end;
   });
   // the tokenizer's scratch buffer stays intact until its next call: copy what the spans cover
-  const entry: TokenSpans = { codes: scratch ? scratch.slice(0, maxEnd) : new Uint16Array(0), spans: spans.slice(0, n) };
+  const entry: TokenSpans = {
+    codes: scratch ? scratch.slice(0, maxEnd) : new Uint16Array(0),
+    spans: spans.slice(0, n),
+  };
   tokenCache.set(line, entry);
   if (tokenCache.size > TOKEN_CACHE_MAX) tokenCache.delete(tokenCache.keys().next().value!);
   return entry;

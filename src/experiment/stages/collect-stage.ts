@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { collectThreads, THREADS_FILE } from "../../reddit/collect/collect.ts";
 import { defaultDeps } from "../../reddit/collect/client.ts";
+import { collectThreads, THREADS_FILE } from "../../reddit/collect/collect.ts";
 import type { Stage, StageResult } from "../stage.ts";
 
 /**
@@ -35,9 +35,15 @@ export const collectStage: Stage = {
     bar?.stop();
     const notes: string[] = [];
     if (report.cappedListings > 0) notes.push(`${report.cappedListings} listing(s) hit Reddit's ~1,000-item cap`);
-    if (report.skippedCount > 0) notes.push(`collect skipped ${report.skippedCount} record(s) (see collect/collect-report.json)`);
+    if (report.skippedCount > 0)
+      notes.push(`collect skipped ${report.skippedCount} record(s) (see collect/collect-report.json)`);
     return {
-      counts: { threads: report.threads, comments: report.comments, pagesFetched: report.pages.fetched, pagesFromJournal: report.pages.fromJournal },
+      counts: {
+        threads: report.threads,
+        comments: report.comments,
+        pagesFetched: report.pages.fetched,
+        pagesFromJournal: report.pages.fromJournal,
+      },
       outputs: [THREADS_FILE],
       notes,
     };

@@ -15,7 +15,8 @@ export const corpusStage: Stage = {
       options: ctx.exp.config.corpus,
     });
     const notes: string[] = [];
-    if (card.leakage.threadsInMoreThanOneSplit !== 0) notes.push(`LEAKAGE: ${card.leakage.threadsInMoreThanOneSplit} threads in two splits`);
+    if (card.leakage.threadsInMoreThanOneSplit !== 0)
+      notes.push(`LEAKAGE: ${card.leakage.threadsInMoreThanOneSplit} threads in two splits`);
     return {
       counts: {
         threadsIn: card.input.threads,
@@ -25,7 +26,13 @@ export const corpusStage: Stage = {
         validation: card.splits.validation.threads,
         test: card.splits.test.threads,
       },
-      outputs: ["threads.jsonl", "splits/train.jsonl", "splits/validation.jsonl", "splits/test.jsonl", "corpus-card.json"],
+      outputs: [
+        "threads.jsonl",
+        "splits/train.jsonl",
+        "splits/validation.jsonl",
+        "splits/test.jsonl",
+        "corpus-card.json",
+      ],
       notes,
     };
   },

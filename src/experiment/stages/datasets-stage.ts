@@ -64,9 +64,16 @@ export const datasetsStage: Stage = {
         examples.push(r);
       }
       const limit = config.datasets.sft.maxExamples;
-      if (split === "train" && limit && examples.length > limit) examples = seededShuffle(examples, config.seed).slice(0, limit);
+      if (split === "train" && limit && examples.length > limit)
+        examples = seededShuffle(examples, config.seed).slice(0, limit);
       const sha256 = await writeJsonl(join(dir, "sft", `${split}.jsonl`), examples);
-      card[`sft.${split}`] = { examples: examples.length, skipped, sha256, target: o.target, provenance: "corpus/splits" };
+      card[`sft.${split}`] = {
+        examples: examples.length,
+        skipped,
+        sha256,
+        target: o.target,
+        provenance: "corpus/splits",
+      };
       counts[`sft${split[0]!.toUpperCase()}${split.slice(1)}`] = examples.length;
     }
     if (counts.sftTrain === 0) {
@@ -90,8 +97,13 @@ export const datasetsStage: Stage = {
       join(dir, "dataset-card.md"),
       `# Dataset card: ${config.name}\n\n| set | examples |\n|---|---|\n| sft train | ${counts.sftTrain} |\n| sft validation | ${counts.sftValidation} |\n| golden | ${counts.golden} |\n\nSFT target: ${o.target} (best-scored top-level comment, ${o.minTargetChars}-${o.maxTargetChars} chars, score >= ${o.minTargetScore}).\n`,
     );
-    const notes = golden.skipped.map((s) => `golden: skipped ${s.file}${s.line ? `:${s.line}` : ""} field "${s.field}": ${s.reason}`);
-    if (golden.repaired.length > 0) notes.push(`golden: ${golden.repaired.length} cell(s) had invalid UTF-8 (replaced by U+FFFD), first at line ${golden.repaired[0]!.line}`);
+    const notes = golden.skipped.map(
+      (s) => `golden: skipped ${s.file}${s.line ? `:${s.line}` : ""} field "${s.field}": ${s.reason}`,
+    );
+    if (golden.repaired.length > 0)
+      notes.push(
+        `golden: ${golden.repaired.length} cell(s) had invalid UTF-8 (replaced by U+FFFD), first at line ${golden.repaired[0]!.line}`,
+      );
     return {
       counts,
       outputs: ["sft/train.jsonl", "sft/validation.jsonl", "golden.jsonl"],

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type Experiment, pairwiseJudgeModel, pairwisePairs } from "../../config/experiment.ts";
 import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
+import { ConfigError } from "../../errors/config-error.ts";
 import {
   cacheKey,
   type EvaluationItem,
@@ -18,7 +19,6 @@ import {
   type EvaluatorContext,
   isEvaluatorId,
 } from "../../evaluation/registry.ts";
-import { ConfigError } from "../../errors/config-error.ts";
 import type { GeneratorV1 } from "../../models/generator.ts";
 import { createEmbedder, createGenerator } from "../../models/registry.ts";
 import type { Stage } from "../stage.ts";

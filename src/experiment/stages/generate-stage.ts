@@ -55,8 +55,18 @@ export const generateStage: Stage = {
     for (const variant of g.variants) {
       const model = config.models[variant.model]!;
       const adapterPath = variant.adapter ? join(ctx.dir("train"), variant.adapter, "adapter.gguf") : undefined;
-      const adapterSha = adapterPath ? createHash("sha256").update(await readFile(adapterPath)).digest("hex") : null;
-      const baseHash = stableHash({ model, adapterSha, g: { ...g, variants: undefined }, system: config.systemPrompt, seed: g.seed ?? config.seed });
+      const adapterSha = adapterPath
+        ? createHash("sha256")
+            .update(await readFile(adapterPath))
+            .digest("hex")
+        : null;
+      const baseHash = stableHash({
+        model,
+        adapterSha,
+        g: { ...g, variants: undefined },
+        system: config.systemPrompt,
+        seed: g.seed ?? config.seed,
+      });
       let generator: Awaited<ReturnType<typeof createGenerator>> | undefined;
       const bar = ctx.progress.bar(`generate ${variant.name}`, golden.length);
       let reused = 0;
@@ -65,14 +75,39 @@ export const generateStage: Stage = {
         for (const [i, item] of golden.entries()) {
           const settingsHash = stableHash({ baseHash, question: item.question });
           const cached = find.get(config.name, variant.name, item.id, settingsHash) as
-            | { answer: string; finish_reason: string; model_id: string; latency_s: number; prompt_tokens: number; completion_tokens: number }
+            | {
+                answer: string;
+                finish_reason: string;
+                model_id: string;
+                latency_s: number;
+                prompt_tokens: number;
+                completion_tokens: number;
+              }
             | undefined;
-          let raw: { text: string; latencySeconds: number; promptTokens: number; completionTokens: number; finishReason: string; modelId: string };
+          let raw: {
+            text: string;
+            latencySeconds: number;
+            promptTokens: number;
+            completionTokens: number;
+            finishReason: string;
+            modelId: string;
+          };
           if (cached) {
             reused++;
-            raw = { text: cached.answer, finishReason: cached.finish_reason, modelId: cached.model_id, latencySeconds: cached.latency_s, promptTokens: cached.prompt_tokens, completionTokens: cached.completion_tokens };
+            raw = {
+              text: cached.answer,
+              finishReason: cached.finish_reason,
+              modelId: cached.model_id,
+              latencySeconds: cached.latency_s,
+              promptTokens: cached.prompt_tokens,
+              completionTokens: cached.completion_tokens,
+            };
           } else {
-            generator ??= await createGenerator(variant.model, model, { runtime: ctx.runtime, env: ctx.env, ...(adapterPath ? { adapterPath } : {}) });
+            generator ??= await createGenerator(variant.model, model, {
+              runtime: ctx.runtime,
+              env: ctx.env,
+              ...(adapterPath ? { adapterPath } : {}),
+            });
             const r = await generator.doGenerate({
               messages: [
                 { role: "system", content: config.systemPrompt },
@@ -85,9 +120,25 @@ export const generateStage: Stage = {
               ...(ctx.signal ? { signal: ctx.signal } : {}),
             });
             raw = { ...r, modelId: generator.modelId };
-            insert.run(config.name, variant.name, item.id, item.question, r.text, r.finishReason, generator.modelId, r.latencySeconds, r.promptTokens, r.completionTokens, settingsHash, new Date().toISOString());
+            insert.run(
+              config.name,
+              variant.name,
+              item.id,
+              item.question,
+              r.text,
+              r.finishReason,
+              generator.modelId,
+              r.latencySeconds,
+              r.promptTokens,
+              r.completionTokens,
+              settingsHash,
+              new Date().toISOString(),
+            );
           }
-          const answer = raw.finishReason === "length" && g.trimUnfinishedSentence ? trimUnfinishedSentence(raw.text) : raw.text.trim();
+          const answer =
+            raw.finishReason === "length" && g.trimUnfinishedSentence
+              ? trimUnfinishedSentence(raw.text)
+              : raw.text.trim();
           if (raw.finishReason === "length") cut++;
           records.push({
             variant: variant.name,

@@ -14,7 +14,9 @@ export const importStage: Stage = {
     const files = new Set<string>();
     const report = await importThreads({
       inputs: [
-        ...(ctx.exp.config.collect ? [{ path: join(ctx.dir("collect"), "threads.jsonl"), format: "threads-jsonl" as const }] : []),
+        ...(ctx.exp.config.collect
+          ? [{ path: join(ctx.dir("collect"), "threads.jsonl"), format: "threads-jsonl" as const }]
+          : []),
         ...ctx.exp.config.import.inputs,
       ],
       outFile: join(dir, "threads.jsonl"),
@@ -26,9 +28,15 @@ export const importStage: Stage = {
     await writeJson(join(dir, "report.json"), report);
     const notes: string[] = [];
     if (report.skippedCount > 0) {
-      notes.push(`import skipped ${report.skippedCount} record(s); first: ${report.skipped.slice(0, 3).map((s) => `${s.file}${s.line ? `:${s.line}` : ""}: ${s.reason}`).join("; ")}`);
+      notes.push(
+        `import skipped ${report.skippedCount} record(s); first: ${report.skipped
+          .slice(0, 3)
+          .map((s) => `${s.file}${s.line ? `:${s.line}` : ""}: ${s.reason}`)
+          .join("; ")}`,
+      );
     }
-    if (report.warningCount > 0) notes.push(`import repaired ${report.warningCount} record(s) (see import/report.json)`);
+    if (report.warningCount > 0)
+      notes.push(`import repaired ${report.warningCount} record(s) (see import/report.json)`);
     return {
       counts: { files: report.files, threads: report.threads, comments: report.comments, skipped: report.skippedCount },
       outputs: ["threads.jsonl"],

@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJson } from "../../datasets/jsonl.ts";
-import { gatherReportData } from "../../report/report-data.ts";
 import { renderHtml, renderMarkdown } from "../../report/render.ts";
+import { gatherReportData } from "../../report/report-data.ts";
 import type { Stage } from "../stage.ts";
 
 /** report: `report/report.{html,md,json}` from every stage's outputs. */

@@ -115,7 +115,8 @@ export const trainStage: Stage = {
             );
           } else if (e.event === "progress" && typeof e.step === "number") {
             bar ??= ctx.progress.bar(`train ${adapter.name}`, Number(e.total_steps) || 0);
-            if (typeof e.loss === "number") losses.push({ step: e.step, loss: e.loss, ...(typeof e.epoch === "number" ? { epoch: e.epoch } : {}) });
+            if (typeof e.loss === "number")
+              losses.push({ step: e.step, loss: e.loss, ...(typeof e.epoch === "number" ? { epoch: e.epoch } : {}) });
             bar.update(e.step, typeof e.loss === "number" ? `loss ${e.loss.toFixed(3)}` : "");
           } else if (e.event === "eval" && typeof e.eval_loss === "number") {
             evalLosses.push({ step: Number(e.step), loss: e.eval_loss });
@@ -151,7 +152,9 @@ export const trainStage: Stage = {
       if (summary.trainLossFirst !== null) counts[`${adapter.name}.lossFirst`] = summary.trainLossFirst;
       if (summary.trainLossLast !== null) counts[`${adapter.name}.lossLast`] = summary.trainLossLast;
       const em = summary.epochMeanLoss;
-      notes.push(`${adapter.name}: ${summary.method}, ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}`);
+      notes.push(
+        `${adapter.name}: ${summary.method}, ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}`,
+      );
     }
     return { counts, outputs, notes };
   },

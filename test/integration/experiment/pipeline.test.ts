@@ -12,8 +12,8 @@ import { readJsonlAll } from "../../../src/datasets/jsonl.ts";
 import { sentenceBleu } from "../../../src/evaluation/metrics/bleu.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment, type StageOutcome } from "../../../src/experiment/runner.ts";
-import type { AnswerRecord } from "../../../src/experiment/stages/generate-stage.ts";
 import type { ScoreRecord } from "../../../src/experiment/stages/evaluate-stage.ts";
+import type { AnswerRecord } from "../../../src/experiment/stages/generate-stage.ts";
 import type { TrainSummary } from "../../../src/experiment/stages/train-stage.ts";
 import type { ReportData } from "../../../src/report/report-data.ts";
 import { Store } from "../../../src/store/store.ts";
@@ -53,7 +53,14 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
 
   it("runs every stage and writes a report", async () => {
     expect(first.map((o) => `${o.stage}:${o.status}`)).toEqual([
-      "collect:ran", "import:ran", "corpus:ran", "datasets:ran", "train:ran", "generate:ran", "evaluate:ran", "report:ran",
+      "collect:ran",
+      "import:ran",
+      "corpus:ran",
+      "datasets:ran",
+      "train:ran",
+      "generate:ran",
+      "evaluate:ran",
+      "report:ran",
     ]);
     const exp = await loadExperiment(file);
     const report = JSON.parse(readFileSync(join(exp.runDir, "report", "report.json"), "utf8")) as ReportData;
@@ -73,7 +80,9 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
 
   it("trained the adapter for the configured steps and recorded the loss", async () => {
     const exp = await loadExperiment(file);
-    const summary = JSON.parse(readFileSync(join(exp.runDir, "train", "tuned", "summary.json"), "utf8")) as TrainSummary;
+    const summary = JSON.parse(
+      readFileSync(join(exp.runDir, "train", "tuned", "summary.json"), "utf8"),
+    ) as TrainSummary;
     expect(summary.steps).toBe(3);
     expect(summary.losses.map((l) => l.step)).toEqual([1, 2, 3]);
     for (const l of summary.losses) expect(l.loss).toBeGreaterThan(0);
@@ -87,7 +96,9 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
     expect(by("base")).toHaveLength(2);
     expect(by("tuned")).not.toEqual(by("base"));
     expect(answers[0]!.modelId).toBe("SmolLM2-135M-Instruct.Q4_1.gguf");
-    expect(answers.find((a) => a.variant === "tuned")!.modelId).toBe("SmolLM2-135M-Instruct.Q4_1.gguf+lora:adapter.gguf");
+    expect(answers.find((a) => a.variant === "tuned")!.modelId).toBe(
+      "SmolLM2-135M-Instruct.Q4_1.gguf+lora:adapter.gguf",
+    );
     for (const a of answers) expect(a.completionTokens).toBeLessThanOrEqual(24 + 2); // re-tokenized text may differ by a token
   });
 
@@ -102,25 +113,38 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
     }
     const judged = scores.filter((x) => x.evaluator === "judge-single");
     for (const j of judged) {
-      if (j.status === "scored") expect(j.value).toBeGreaterThanOrEqual(1), expect(j.value).toBeLessThanOrEqual(10);
-      else expect(j.reason).toBeTruthy();
+      if (j.status === "scored") {
+        expect(j.value).toBeGreaterThanOrEqual(1);
+        expect(j.value).toBeLessThanOrEqual(10);
+      } else expect(j.reason).toBeTruthy();
     }
   });
 
   it("records the run and every stage in the store", async () => {
     const exp = await loadExperiment(file);
     using store = Store.open(exp.storePath);
-    const rows = store.db.prepare("SELECT stage, status FROM stage_runs ORDER BY id").all() as { stage: string; status: string }[];
+    const rows = store.db.prepare("SELECT stage, status FROM stage_runs ORDER BY id").all() as {
+      stage: string;
+      status: string;
+    }[];
     expect(rows.slice(0, 7).every((r) => r.status === "succeeded")).toBe(true);
-    const gens = store.db.prepare("SELECT COUNT(*) AS n FROM generations WHERE experiment = 'tiny'").get() as { n: number };
+    const gens = store.db.prepare("SELECT COUNT(*) AS n FROM generations WHERE experiment = 'tiny'").get() as {
+      n: number;
+    };
     expect(gens.n).toBe(4);
   });
 
   it("skips unchanged stages on rerun, and reruns only what a changed setting affects", async () => {
     const again = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
     expect(status(again)).toEqual({
-      collect: "skipped", import: "skipped", corpus: "skipped", datasets: "skipped", train: "skipped",
-      generate: "skipped", evaluate: "skipped", report: "ran",
+      collect: "skipped",
+      import: "skipped",
+      corpus: "skipped",
+      datasets: "skipped",
+      train: "skipped",
+      generate: "skipped",
+      evaluate: "skipped",
+      report: "ran",
     });
     writeFileSync(file, yaml(16));
     const changed = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });

@@ -44,13 +44,17 @@ describe("wayfarer CLI errors", () => {
     const r = await run(["run", f, "--only", "import,corpus,datasets"]);
     expect(r.code).toBe(1);
     const last = r.stderr.trim().split("\n").at(-1)!;
-    expect(last).toBe(`wayfarer: ${join(dir, "golden-missing.csv")}: golden set file not found (datasets.golden.file in ${f})`);
+    expect(last).toBe(
+      `wayfarer: ${join(dir, "golden-missing.csv")}: golden set file not found (datasets.golden.file in ${f})`,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("an unknown stage name", async () => {
     const r = await run(["run", join(ROOT, "examples/quickstart.yaml"), "--only", "trian"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("wayfarer: --only trian: unknown stage(s) trian; stages: collect, import, corpus, datasets, train, generate, evaluate, report\n");
+    expect(r.stderr).toBe(
+      "wayfarer: --only trian: unknown stage(s) trian; stages: collect, import, corpus, datasets, train, generate, evaluate, report\n",
+    );
   });
 });

@@ -16,7 +16,6 @@ import type { StageManifest } from "../../../src/experiment/stage.ts";
 import { evaluateStage } from "../../../src/experiment/stages/evaluate-stage.ts";
 import type { ReportData } from "../../../src/report/report-data.ts";
 import { ROOT } from "../../helpers/paths.ts";
-import { answersJsonl, writeStage } from "./stage-fixtures.ts";
 import {
   type FakeChatRequest,
   type FakeOpenAI,
@@ -24,6 +23,7 @@ import {
   startFakeOpenAI,
   userPrompt,
 } from "../evaluation/judge/fake-openai-server.ts";
+import { answersJsonl, writeStage } from "./stage-fixtures.ts";
 
 let respond: (req: FakeChatRequest) => FakeReply;
 let fake: FakeOpenAI;

@@ -1,7 +1,7 @@
 /** The report's human section, from ratings stored the way the rater UI stores them. */
 import { describe, expect, it } from "vitest";
-import type { ScoreRecord } from "../../../src/experiment/stages/evaluate-stage.ts";
 import { createRatingTasks, findRater, submitRating, tasksForRater } from "../../../src/evaluation/human/tasks.ts";
+import type { ScoreRecord } from "../../../src/experiment/stages/evaluate-stage.ts";
 import { buildHumanSection } from "../../../src/report/human-section.ts";
 import { Store } from "../../../src/store/store.ts";
 
@@ -10,9 +10,20 @@ const VARIANTS = ["base", "sft"];
 function setup(questions: number) {
   const store = Store.open(":memory:");
   const items = Array.from({ length: questions }, (_, q) =>
-    VARIANTS.map((variant) => ({ variant, item_id: `q${q}`, question: `Question ${q}?`, answer: `${variant} answer ${q}` })),
+    VARIANTS.map((variant) => ({
+      variant,
+      item_id: `q${q}`,
+      question: `Question ${q}?`,
+      answer: `${variant} answer ${q}`,
+    })),
   ).flat();
-  const created = createRatingTasks(store, { experiment: "x", items, raters: ["ann", "bob"], criteria: ["helpfulness"], seed: 3 });
+  const created = createRatingTasks(store, {
+    experiment: "x",
+    items,
+    raters: ["ann", "bob"],
+    criteria: ["helpfulness"],
+    seed: 3,
+  });
   // every rater rates every task: sft answers better on even questions, both raters agree within 1 point
   for (const cred of created.raters) {
     const rater = findRater(store, cred.token)!;
@@ -21,13 +32,24 @@ function setup(questions: number) {
       const [variant, , qs] = t.answer.split(" ");
       const q = Number(qs);
       const good = variant === "sft" ? q % 2 === 0 : q % 2 === 1;
-      submitRating(store, rater, { assignmentId: t.id, scores: { helpfulness: good ? 5 - (cred.name === "bob" && q % 3 === 0 ? 1 : 0) : 2 } });
+      submitRating(store, rater, {
+        assignmentId: t.id,
+        scores: { helpfulness: good ? 5 - (cred.name === "bob" && q % 3 === 0 ? 1 : 0) : 2 },
+      });
     }
   }
   const scores: ScoreRecord[] = items.map((it) => {
     const q = Number(it.item_id.slice(1));
     const good = it.variant === "sft" ? q % 2 === 0 : q % 2 === 1;
-    return { variant: it.variant, itemId: it.item_id, evaluator: "judge-single", status: "scored", value: good ? 8 : 3, reason: null, signature: "s" };
+    return {
+      variant: it.variant,
+      itemId: it.item_id,
+      evaluator: "judge-single",
+      status: "scored",
+      value: good ? 8 : 3,
+      reason: null,
+      signature: "s",
+    };
   });
   return { store, scores };
 }

@@ -63,7 +63,9 @@ const WS_BIT = 4;
 const ASCII_CLASS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   ASCII_CLASS[c] =
-    (isPunct(c) ? PUNCT_BIT : 0) | (c === 46 || c === 44 || c === 45 ? SPECIAL_BIT : 0) | (isPyWhitespace(c) ? WS_BIT : 0);
+    (isPunct(c) ? PUNCT_BIT : 0) |
+    (c === 46 || c === 44 || c === 45 ? SPECIAL_BIT : 0) |
+    (isPyWhitespace(c) ? WS_BIT : 0);
 }
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isPeriodComma = (c: number): boolean => c === 46 || c === 44;

@@ -5,6 +5,7 @@
  * and against values computed by sacrebleu 2.5.1 itself.
  */
 import { describe, expect, it } from "vitest";
+import { createRng } from "../../../../src/evaluation/meta/bootstrap.ts";
 import { type ChrfOptions, corpusChrf, sentenceChrf } from "../../../../src/evaluation/metrics/chrf.ts";
 import { pySplit } from "../../../../src/evaluation/metrics/support/python-text.ts";
 
@@ -114,16 +115,8 @@ function referenceStats(
 
 // ---- Random texts ----
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the one the bootstrap uses). */
+const rng = createRng;
 
 const ASCII = "abcdeABCDE .,!?'";
 const ASTRAL = ["😀", "🍁", "𝔘", "𠀀", "a", "b", " ", "é", "\u0301"];

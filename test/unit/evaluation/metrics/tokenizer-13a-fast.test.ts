@@ -6,9 +6,44 @@ import { tokenize13a, tokenize13aRegex } from "../../../../src/evaluation/metric
 // substitutions applied literally) on adversarial strings dense in `.`, `,`, `-`, digits, entities,
 // Python-only whitespace and surrogates.
 const PIECES = [
-  "a", "b", "1", "9", "0", ".", ",", "-", "'", " ", "\n", "\t", "(", ")", "&", "&amp;", "&lt;", "&quot;",
-  "<skipped>", "$", "/", "\u00a0", "\u2003", "\u0085", "\x1c", "😀", "\ud800", "\udc00", "é", "\u3000",
-  "_", "~", "{", "@", ":", "-\n", "\r", "\v",
+  "a",
+  "b",
+  "1",
+  "9",
+  "0",
+  ".",
+  ",",
+  "-",
+  "'",
+  " ",
+  "\n",
+  "\t",
+  "(",
+  ")",
+  "&",
+  "&amp;",
+  "&lt;",
+  "&quot;",
+  "<skipped>",
+  "$",
+  "/",
+  "\u00a0",
+  "\u2003",
+  "\u0085",
+  "\x1c",
+  "😀",
+  "\ud800",
+  "\udc00",
+  "é",
+  "\u3000",
+  "_",
+  "~",
+  "{",
+  "@",
+  ":",
+  "-\n",
+  "\r",
+  "\v",
 ];
 const DENSE = ["a", "1", ".", ",", "-", " ", "(", "\n", "&amp;"];
 
@@ -37,6 +72,7 @@ describe("tokenize13a (fast) vs the regex specification", () => {
   }
 
   it("pyRstrip strips exactly Python whitespace", () => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Python's whitespace set includes \x1c-\x1f
     const ws = /[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
     for (const s of ["a \u3000", "a\ufeff", "x\x1c\x1f", " ", "", "a\u200b", "b\u0085\n"])
       expect(pyRstrip(s)).toBe(s.replace(ws, ""));
