@@ -3,7 +3,7 @@
  * same run (issue 4).
  *
  *   npx tsx bench/import.bench.ts [--comments 1000000] [--posts 20000] [--dir /tmp/wayfarer-bench]
- *                                 [--workers N] [--out threads.jsonl (kept, e.g. for cmp)]
+ *                                 [--workers N] [--join-memory MiB] [--out threads.jsonl (kept, e.g. for cmp)]
  *
  * 1. Generates `RS_bench.zst` (posts) and `RC_bench.zst` (comments) once (kept in --dir): NDJSON
  *    with Pushshift field names and quirks (string created_utc, edited true/false/epoch), comment
@@ -17,7 +17,8 @@
  * 3. Wayfarer: `importThreads` over both files (decompress, parse, normalise, join by link_id
  *    through bucket files, order, write threads JSONL), wall time, CPU seconds (this process with
  *    its worker threads, plus the zstd child) and peak RSS. `--workers N` sets the parsing worker
- *    threads (default: importThreads' own choice).
+ *    threads (default: importThreads' own choice); `--join-memory MiB` the memory the join may hold
+ *    before it writes bucket files (default: importThreads' own; 0 = always files, the old way).
  * Prints comments/s for all, the ratios (target >= 0.5 of `wc`), and a JSON line with every number.
  * Run it on an otherwise idle machine: with other load the wall times (and ratios) move a lot.
  */
@@ -212,6 +213,8 @@ async function main(): Promise<void> {
     parse: baseline(rc, "parse"),
   };
   const workersArg = arg("workers", "");
+  const joinMemoryArg = arg("join-memory", "");
+  let joinInfo = { buckets: 0, spilledBytes: 0 };
   const keep = arg("out", "");
   const out = keep || join(DIR, "threads.jsonl");
   const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
@@ -228,6 +231,10 @@ async function main(): Promise<void> {
     zstdDecoder: "cli",
     tmpDir: DIR,
     ...(workersArg ? { dumpWorkers: Number(workersArg) } : {}),
+    ...(joinMemoryArg ? { dumpJoinMemory: Number(joinMemoryArg) * 2 ** 20 } : {}),
+    onDumpJoin: (info) => {
+      joinInfo = info;
+    },
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -260,6 +267,8 @@ async function main(): Promise<void> {
     ),
     ratio: Number((ours / rate(bases.wc)).toFixed(3)),
     peakRssMiB: Math.round(peakRss / 2 ** 20),
+    buckets: joinInfo.buckets,
+    bucketFileMiB: Number((joinInfo.spilledBytes / 2 ** 20).toFixed(1)),
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
   };
@@ -272,7 +281,7 @@ async function main(): Promise<void> {
     `wayfarer importThreads: ${report.comments} comments in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s, ${cpuSeconds.toFixed(2)} CPU-s`,
   );
   console.log(
-    `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; ${result.wayfarerCpuMicrosecondsPerComment} CPU-µs/comment; peak RSS ${result.peakRssMiB} MiB; load average ${loadBefore.join(" ")} -> ${result.loadAverageAfter.join(" ")}`,
+    `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; ${result.wayfarerCpuMicrosecondsPerComment} CPU-µs/comment; peak RSS ${result.peakRssMiB} MiB; ${result.bucketFileMiB} MiB through bucket files; load average ${loadBefore.join(" ")} -> ${result.loadAverageAfter.join(" ")}`,
   );
   console.log(JSON.stringify(result));
 }

@@ -111,6 +111,57 @@ describe("dump fast path (ndjson-fast.ts)", () => {
     expect(both(lines.at(-1)!).general.buckets.join("")).toContain('"id":"c1"');
   });
 
+  it("writes integers of any sign and size, and tells near-miss keys and words apart, as the general path", () => {
+    const numbers = [
+      0,
+      -0,
+      7,
+      -1,
+      -9,
+      10,
+      -10,
+      99,
+      -100,
+      2147483647,
+      2147483648,
+      -2147483648,
+      -2147483649,
+      4102444800,
+      1e15,
+      -999999999999999,
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+      2 ** 53,
+      2 ** 53 + 2,
+      1e21,
+      -1e21,
+      0.5,
+      -2.25,
+      1.5e-7,
+    ];
+    const lines: string[] = [];
+    for (const n of numbers) {
+      lines.push(JSON.stringify({ ...base, score: n, depth: n, edited: n }));
+      lines.push(JSON.stringify({ ...base, created_utc: n, edited: true }));
+    }
+    for (const key of ["Body", "bodx", "scorf", "deptx", "authos", "editex", "link_ie", "stickiex", "parent_ix"])
+      lines.push(`${JSON.stringify(base).slice(0, -1)},"${key}":"v"}`);
+    for (const key of ["created_ut\u0063", "is_submittes", "distinguishex", "distinguishedx", "idx", "i\u0064"])
+      lines.push(`${JSON.stringify(base).slice(0, -1)},"${key}":true}`);
+    lines.push(`{"b\u00f6dy":"x",${JSON.stringify(base).slice(1)}`);
+    for (const author of ["[deleted]", "[deleted", "[deletex]", "[deleted]]", " [deleted]", "deleted"])
+      lines.push(JSON.stringify({ ...base, author }));
+    for (const word of ["true", "false", "null", "tru", "fals", "nul", "trUe", "falsE", "nulL", "truex"])
+      lines.push(`${JSON.stringify(base).slice(0, -1)},"stickied":${word}}`);
+    let fastCount = 0;
+    for (const line of lines) {
+      if (fastApplies(line)) fastCount++;
+      const { fast, general } = both(line);
+      expect(fast, line).toEqual(general);
+    }
+    expect(fastCount).toBeGreaterThan(lines.length / 2);
+  });
+
   it("matches the general path on random records (types, escapes, whitespace, duplicates)", () => {
     let seed = 11;
     const rnd = () => {
@@ -200,9 +251,13 @@ describe("LineSplitter byte lines", () => {
 });
 
 describe("BucketBuffers and worker default", () => {
-  it("drains full buffers in order, grows without a drain, and shrinks back after a big line", () => {
+  it("hands full buffers over in order, grows without a drain, and takes a standard-size buffer after a big line", () => {
     const drained: string[] = [];
-    const bb = new BucketBuffers(2, 12, (i, bytes, n) => drained.push(`${i}:${bytes.toString("utf8", 0, n)}`));
+    const kept: Buffer[] = [];
+    const bb = new BucketBuffers(2, 12, (i, bytes) => {
+      drained.push(`${i}:${bytes.toString("utf8")}`);
+      kept.push(bytes);
+    });
     bb.putString(1, "abc");
     bb.putString(1, "defg"); // 3 + 4*3 > 12: "abc" is drained first
     bb.putString(0, "0123456789"); // bigger than the buffer: grows, drained on the next flush
@@ -210,6 +265,9 @@ describe("BucketBuffers and worker default", () => {
     bb.flush(1);
     expect(drained).toEqual(["1:abc", "0:0123456789", "1:defg"]);
     expect(bb.bufs[0]!.length).toBe(12);
+    // The drained bytes were taken over: writing more does not touch them.
+    bb.putString(1, "zzzz");
+    expect(kept.map((b) => b.toString("utf8"))).toEqual(["abc", "0123456789", "defg"]);
     const grow = new BucketBuffers(1, 4);
     grow.putString(0, "hello");
     grow.putString(0, " world");
