@@ -3,12 +3,16 @@
  * same run (issue 4).
  *
  *   npx tsx bench/import.bench.ts [--comments 1000000] [--posts 20000] [--dir /tmp/wayfarer-bench]
- *                                 [--workers N] [--join-memory MiB] [--out threads.jsonl (kept, e.g. for cmp)]
+ *                                 [--shape minimal|arctic] [--workers N] [--out threads.jsonl (kept, e.g. for cmp)]
  *
  * 1. Generates `RS_bench.zst` (posts) and `RC_bench.zst` (comments) once (kept in --dir): NDJSON
  *    with Pushshift field names and quirks (string created_utc, edited true/false/epoch), comment
  *    trees up to depth 6, compressed by the `zstd` program with `--long=31` from stdin (so the
- *    frames declare the 2 GiB window real dumps use).
+ *    frames declare the 2 GiB window real dumps use). `--shape minimal` (default, the numbers in
+ *    bench/results/import.md since the start) writes only the 11 fields a comment needs (~330
+ *    bytes a line); `--shape arctic` writes what an Arctic Shift 2023 comment record holds (keys
+ *    sorted, ~60 fields incl. `_meta`, flair, awards, permalink: ~1.4 KB a line), so most of each
+ *    line is fields the import validates and skips.
  * 2. Baselines over RC, each wall time and CPU seconds (the pipeline's processes together):
  *    - `wc`:    `zstd -dc --long=31 RC | wc -l` (decompress + count lines): the issue's baseline;
  *    - `count`: `zstd -dc --long=31 RC | node` counting newlines in the byte chunks;
@@ -17,8 +21,7 @@
  * 3. Wayfarer: `importThreads` over both files (decompress, parse, normalise, join by link_id
  *    through bucket files, order, write threads JSONL), wall time, CPU seconds (this process with
  *    its worker threads, plus the zstd child) and peak RSS. `--workers N` sets the parsing worker
- *    threads (default: importThreads' own choice); `--join-memory MiB` the memory the join may hold
- *    before it writes bucket files (default: importThreads' own; 0 = always files, the old way).
+ *    threads (default: importThreads' own choice).
  * Prints comments/s for all, the ratios (target >= 0.5 of `wc`), and a JSON line with every number.
  * Run it on an otherwise idle machine: with other load the wall times (and ratios) move a lot.
  */
@@ -37,6 +40,8 @@ function arg(name: string, fallback: string): string {
 
 const COMMENTS = Number(arg("comments", "1000000"));
 const POSTS = Number(arg("posts", "20000"));
+const SHAPE = arg("shape", "minimal");
+if (SHAPE !== "minimal" && SHAPE !== "arctic") throw new Error(`--shape ${SHAPE}: use minimal or arctic`);
 const DIR = arg("dir", "/tmp/wayfarer-bench");
 
 /** Deterministic PRNG (mulberry32, the one the bootstrap uses). */
@@ -77,6 +82,68 @@ async function compressTo(
   );
 }
 
+/**
+ * The comment as an Arctic Shift 2023 record: the API's comment fields (values typical of a plain
+ * comment), keys sorted, `_meta` first. Our fields keep their values (created_utc as a number).
+ */
+function arcticComment(c: Record<string, unknown>, i: number, r: () => number): Record<string, unknown> {
+  const sub = ["travel", "solotravel", "JapanTravel", "paris"][i % 4]!;
+  const link = String(c.link_id).slice(3);
+  const rec: Record<string, unknown> = {
+    ...c,
+    _meta: { retrieved_2nd_on: 1690100000 + i },
+    all_awardings: [],
+    archived: false,
+    associated_award: null,
+    author_created_utc: 1400000000 + Math.floor(r() * 3e8),
+    author_flair_background_color: null,
+    author_flair_css_class: null,
+    author_flair_richtext: [],
+    author_flair_template_id: null,
+    author_flair_text: null,
+    author_flair_text_color: null,
+    author_flair_type: "text",
+    author_fullname: `t2_${Math.floor(r() * 1e9).toString(36)}`,
+    author_is_blocked: false,
+    author_patreon_flair: false,
+    author_premium: r() < 0.05,
+    awarders: [],
+    body_sha1: null,
+    can_gild: true,
+    collapsed: false,
+    collapsed_because_crowd_control: null,
+    collapsed_reason: null,
+    collapsed_reason_code: null,
+    comment_type: null,
+    controversiality: 0,
+    created_utc: Number(c.created_utc),
+    downs: 0,
+    gilded: 0,
+    gildings: {},
+    locked: false,
+    name: `t1_${String(c.id)}`,
+    no_follow: r() < 0.5,
+    permalink: `/r/${sub}/comments/${link}/some_title/${String(c.id)}/`,
+    retrieved_on: 1690000100 + i,
+    score_hidden: false,
+    send_replies: true,
+    subreddit: sub,
+    subreddit_id: "t5_2qh41",
+    subreddit_name_prefixed: `r/${sub}`,
+    subreddit_type: "public",
+    top_awarded_type: null,
+    total_awards_received: 0,
+    treatment_tags: [],
+    unrepliable_reason: null,
+    ups: c.score,
+  };
+  return Object.fromEntries(
+    Object.keys(rec)
+      .sort()
+      .map((k) => [k, rec[k]]),
+  );
+}
+
 async function generate(rs: string, rc: string): Promise<void> {
   const r = rng(42);
   await compressTo(rs, async (write) => {
@@ -112,7 +179,7 @@ async function generate(rs: string, rc: string): Promise<void> {
       const k = i % perPost;
       const parent =
         k < 5 || r() < 0.3 ? `t3_p${p.toString(36)}` : `t1_c${(i - 1 - Math.floor(r() * Math.min(k, 5))).toString(36)}`;
-      buf += `${JSON.stringify({
+      const comment = {
         id: `c${i.toString(36)}`,
         link_id: `t3_p${p.toString(36)}`,
         parent_id: parent,
@@ -124,7 +191,8 @@ async function generate(rs: string, rc: string): Promise<void> {
         distinguished: null,
         stickied: false,
         is_submitter: r() < 0.1,
-      })}\n`;
+      };
+      buf += `${JSON.stringify(SHAPE === "arctic" ? arcticComment(comment, i, r) : comment)}\n`;
       if (buf.length > 1 << 20) {
         await write(buf);
         buf = "";
@@ -193,7 +261,7 @@ function baseline(rc: string, consumer: "wc" | "count" | "parse"): Timing {
 async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   const rs = join(DIR, `RS_bench_${POSTS}.zst`);
-  const rc = join(DIR, `RC_bench_${COMMENTS}.zst`);
+  const rc = join(DIR, `RC_bench_${COMMENTS}${SHAPE === "arctic" ? "_arctic" : ""}.zst`);
   if (!existsSync(rs) || !existsSync(rc)) {
     const t0 = performance.now();
     await generate(rs, rc);
@@ -213,8 +281,6 @@ async function main(): Promise<void> {
     parse: baseline(rc, "parse"),
   };
   const workersArg = arg("workers", "");
-  const joinMemoryArg = arg("join-memory", "");
-  let joinInfo = { buckets: 0, spilledBytes: 0 };
   const keep = arg("out", "");
   const out = keep || join(DIR, "threads.jsonl");
   const loadBefore = loadavg().map((x) => Number(x.toFixed(2)));
@@ -231,10 +297,6 @@ async function main(): Promise<void> {
     zstdDecoder: "cli",
     tmpDir: DIR,
     ...(workersArg ? { dumpWorkers: Number(workersArg) } : {}),
-    ...(joinMemoryArg ? { dumpJoinMemory: Number(joinMemoryArg) * 2 ** 20 } : {}),
-    onDumpJoin: (info) => {
-      joinInfo = info;
-    },
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -267,8 +329,6 @@ async function main(): Promise<void> {
     ),
     ratio: Number((ours / rate(bases.wc)).toFixed(3)),
     peakRssMiB: Math.round(peakRss / 2 ** 20),
-    buckets: joinInfo.buckets,
-    bucketFileMiB: Number((joinInfo.spilledBytes / 2 ** 20).toFixed(1)),
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadavg().map((x) => Number(x.toFixed(2))),
   };
@@ -281,7 +341,7 @@ async function main(): Promise<void> {
     `wayfarer importThreads: ${report.comments} comments in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s, ${cpuSeconds.toFixed(2)} CPU-s`,
   );
   console.log(
-    `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; ${result.wayfarerCpuMicrosecondsPerComment} CPU-µs/comment; peak RSS ${result.peakRssMiB} MiB; ${result.bucketFileMiB} MiB through bucket files; load average ${loadBefore.join(" ")} -> ${result.loadAverageAfter.join(" ")}`,
+    `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; ${result.wayfarerCpuMicrosecondsPerComment} CPU-µs/comment; peak RSS ${result.peakRssMiB} MiB; load average ${loadBefore.join(" ")} -> ${result.loadAverageAfter.join(" ")}`,
   );
   console.log(JSON.stringify(result));
 }

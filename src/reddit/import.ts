@@ -198,13 +198,6 @@ export interface ImportThreadsOptions {
   zstdDecoder?: ZstdDecoder;
   /** Worker threads parsing dump lines (0 = main thread only); default: by input size and cores (see `formats/ndjson-dump.ts`). */
   dumpWorkers?: number;
-  /**
-   * Memory (bytes) the dump join may hold before it writes bucket files to `tmpDir` (default: 512 MiB
-   * or an eighth of the machine's memory; 0 = always through files). Output is the same either way.
-   */
-  dumpJoinMemory?: number;
-  /** Told once the dump join's pass 1 is over: its bucket count and the bytes it wrote to bucket files. */
-  onDumpJoin?: (info: { buckets: number; spilledBytes: number }) => void;
 }
 
 /**
@@ -265,8 +258,6 @@ export async function importThreads(opts: ImportThreadsOptions): Promise<ImportR
         tmpDir: opts.tmpDir ?? dirname(opts.outFile),
         ...(opts.zstdDecoder ? { decoder: opts.zstdDecoder } : {}),
         ...(opts.dumpWorkers !== undefined ? { workers: opts.dumpWorkers } : {}),
-        ...(opts.dumpJoinMemory !== undefined ? { joinMemory: opts.dumpJoinMemory } : {}),
-        ...(opts.onDumpJoin ? { onJoin: opts.onDumpJoin } : {}),
       })) {
         tally.threads += chunk.threads;
         tally.comments += chunk.comments;

@@ -13,8 +13,6 @@ export interface ImportCommandOptions {
   format?: string;
   /** Threads JSONL to write. */
   out: string;
-  /** MiB of memory the dump join may hold before it writes temporary bucket files (string from the CLI). */
-  joinMemory?: string;
   json?: boolean;
 }
 
@@ -24,18 +22,10 @@ export async function runImport(opts: ImportCommandOptions, ctx: CliContext): Pr
     throw new ConfigError(`--format ${opts.format}: unknown format; use one of ${IMPORT_FORMATS.join(", ")}`);
   }
   const format = opts.format as ImportFormat | undefined;
-  let dumpJoinMemory: number | undefined;
-  if (opts.joinMemory !== undefined) {
-    const mib = Number(opts.joinMemory);
-    if (!/^\d+(\.\d+)?$/.test(opts.joinMemory.trim()) || !Number.isFinite(mib))
-      throw new ConfigError(`--join-memory ${opts.joinMemory}: give a number of MiB (0 = always use temporary files)`);
-    dumpJoinMemory = Math.floor(mib * 2 ** 20);
-  }
   const outFile = resolve(ctx.cwd, opts.out);
   const report = await importThreads({
     inputs: opts.paths.map((p) => ({ path: resolve(ctx.cwd, p), ...(format ? { format } : {}) })),
     outFile,
-    ...(dumpJoinMemory !== undefined ? { dumpJoinMemory } : {}),
     onProgress: ({ file, records }) => {
       if (ctx.interactive) ctx.err(`\r${file}: ${records} records`);
     },
@@ -72,10 +62,6 @@ export const importCommand: CommandDefinition = {
       .argument("<paths...>", "files or directories (all matching files inside, sorted)")
       .requiredOption("-o, --out <file>", "threads JSONL to write")
       .option("--format <format>", `force the format: ${IMPORT_FORMATS.join(" | ")} (default: detect per file)`)
-      .option(
-        "--join-memory <MiB>",
-        "memory the .zst dump join may hold before it writes temporary bucket files next to --out (default: 512, or 1/8 of RAM when less; 0 = always files)",
-      )
       .option("--json", "print the report as JSON")
       .action(async (paths: string[], opts: Omit<ImportCommandOptions, "paths">) => {
         await runImport({ ...opts, paths }, ctx);

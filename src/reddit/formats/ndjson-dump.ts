@@ -7,18 +7,13 @@
  * Posts and comments from *all* dump inputs of an import are joined into threads by `link_id`, in
  * bounded memory, in two passes:
  * 1. stream every file line by line; each usable record is normalised (Post / Comment) and appended
- *    to one of B buckets chosen by a hash of its thread id (B grows with the input size so a bucket
- *    stays around 64 MiB of JSON). Buckets are held in memory up to `joinMemory` bytes (default
- *    512 MiB, see {@link defaultJoinMemory}); past that, everything held is appended to bucket files
- *    in a temporary folder and holding starts again, so a dump of any size goes through the disk
- *    and a smaller one never touches it;
- * 2. take one bucket at a time (its file's bytes, then its held blocks), group by thread, order
- *    comments and compute depth from `parent_id` ({@link orderComments}), and yield threads (sorted
- *    by post fullname within a bucket).
- * Memory is bounded by `joinMemory` plus the bucket size, whatever the dump size: pass 2 holds a
- * bucket's bytes with its output after them in one buffer (about twice the bucket; up to two are
- * kept for reuse while written blocks drain), pass 1 holds 16 MiB of bucket write buffers besides
- * the held blocks. Where a bucket line is kept never changes the output.
+ *    to one of B bucket files chosen by a hash of its thread id (B grows with the input size so a
+ *    bucket stays around 64 MiB of JSON);
+ * 2. read one bucket at a time, group by thread, order comments and compute depth from `parent_id`
+ *    ({@link orderComments}), and yield threads (sorted by post fullname within a bucket).
+ * Memory is bounded by the bucket size, whatever the dump size: pass 2 holds a bucket's bytes with
+ * its output after them in one buffer (about twice the bucket; up to two are kept for reuse while
+ * written blocks drain), pass 1 holds 16 MiB of bucket write buffers.
  *
  * Speed (issue 4): every source line is read once, in pass 1. A usual comment line is not even
  * `JSON.parse`d: a validating byte scan (`ndjson-fast.ts`) writes its bucket line straight from the
@@ -38,7 +33,7 @@
  */
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { commentFromRecord, FieldProblem, postFromRecord, type RawRecord } from "../coerce.ts";
@@ -68,23 +63,6 @@ export interface ReadDumpsOptions {
    * {@link defaultWorkers}. Output is the same either way.
    */
   workers?: number;
-  /**
-   * Bytes of bucket lines kept in memory before they are written to bucket files (default
-   * {@link defaultJoinMemory}); 0 = every bucket line goes through a file. Output is the same either way.
-   */
-  joinMemory?: number;
-  /** Told once pass 1 is over: the number of buckets and how many bytes went to bucket files. */
-  onJoin?: (info: { buckets: number; spilledBytes: number }) => void;
-}
-
-/**
- * Default {@link ReadDumpsOptions.joinMemory}: 512 MiB, or an eighth of the machine's memory when
- * that is less. Below it, a dump join never touches the disk (1M comments of the benchmark need
- * ~415 MB); above it, bucket lines go to files as before, so memory stays bounded by this plus
- * pass 2's work buffers, whatever the dump size.
- */
-export function defaultJoinMemory(): number {
-  return Math.min(512 << 20, Math.floor(totalmem() / 8));
 }
 
 /** A block of complete threads JSONL lines (each `JSON.stringify(thread)` + `\n`, UTF-8) and what it holds. */
@@ -109,8 +87,8 @@ export interface SpillSink {
 
 /**
  * One byte buffer per bucket that bucket lines are written into. When a buffer is full it is
- * handed to `drain`, which takes it over (the main thread keeps it in a {@link BucketStore}), and
- * a new one is taken; without `drain` (a worker, which sends all its bytes back per block), it grows.
+ * handed to `drain` (the main thread writes it to the bucket file) or, without `drain` (a worker,
+ * which sends all its bytes back per block), it grows.
  */
 export class BucketBuffers {
   readonly bufs: Buffer[];
@@ -119,10 +97,9 @@ export class BucketBuffers {
   constructor(
     readonly count: number,
     private readonly size: number,
-    private readonly drain?: (bucket: number, bytes: Buffer) => void,
-    private readonly fresh: (size: number) => Buffer = (n) => Buffer.allocUnsafeSlow(n),
+    private readonly drain?: (bucket: number, bytes: Buffer, length: number) => void,
   ) {
-    this.bufs = Array.from({ length: count }, () => this.fresh(size));
+    this.bufs = Array.from({ length: count }, () => Buffer.allocUnsafeSlow(size));
     this.lens = new Array<number>(count).fill(0);
   }
 
@@ -146,114 +123,12 @@ export class BucketBuffers {
     this.lens[i]! += buf.write(s, this.lens[i]!, "utf8");
   }
 
-  /** Hands bucket `i`'s bytes to `drain` (when there is one), which keeps them; the bucket gets a new buffer. */
+  /** Hands bucket `i`'s bytes to `drain` (when there is one); an over-grown buffer shrinks back. */
   flush(i: number): void {
     if (!this.drain || this.lens[i] === 0) return;
-    this.drain(i, this.bufs[i]!.subarray(0, this.lens[i]!));
+    this.drain(i, this.bufs[i]!, this.lens[i]!);
     this.lens[i] = 0;
-    this.bufs[i] = this.fresh(this.size);
-  }
-}
-
-/**
- * Pass 1's bucket lines, per bucket, in order: first what was written to the bucket's file (if
- * anything), then the blocks still held in memory. While the held bytes stay under `cap` nothing
- * is written to disk; when they pass it, every held block is appended to its bucket's file (order
- * kept) and memory starts again from zero. Blocks of the standard size freed that way are handed
- * back to {@link BucketBuffers} (no new pages to fault in).
- */
-class BucketStore {
-  private readonly held: Buffer[][];
-  private readonly heldBytes: number[];
-  private total = 0;
-  /** Bucket files written so far (by bucket); the folder is made on the first spill. */
-  private readonly fds: (number | undefined)[];
-  private readonly onDisk: boolean[];
-  readonly used: boolean[];
-  private dir: string | undefined;
-  private readonly free: Buffer[] = [];
-  /** Blocks made by {@link fresh}, not handed out twice: only those are recycled. */
-  private readonly mine = new WeakSet<ArrayBufferLike>();
-  /** Bytes written to bucket files, for the tests and the benchmark. */
-  spilledBytes = 0;
-
-  constructor(
-    readonly count: number,
-    private readonly cap: number,
-    private readonly tmpDir: string,
-    private readonly blockSize: number,
-  ) {
-    this.held = Array.from({ length: count }, () => []);
-    this.heldBytes = new Array<number>(count).fill(0);
-    this.fds = new Array(count).fill(undefined);
-    this.onDisk = new Array<boolean>(count).fill(false);
-    this.used = new Array<boolean>(count).fill(false);
-  }
-
-  /** A block for {@link BucketBuffers}: a freed one when there is one. */
-  fresh(size: number): Buffer {
-    const b = (size === this.blockSize ? this.free.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
-    this.mine.add(b.buffer);
-    return b;
-  }
-
-  /** Keeps `bytes` (taken over: the caller must not reuse them) as bucket `i`'s next lines. */
-  put(i: number, bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    this.used[i] = true;
-    this.held[i]!.push(bytes);
-    this.heldBytes[i]! += bytes.length;
-    this.total += bytes.length;
-    if (this.total > this.cap) this.spill();
-  }
-
-  private path(i: number): string {
-    this.dir ??= mkdtempSync(join(this.tmpDir, ".wayfarer-join-"));
-    return join(this.dir, `b${i}.ndjson`);
-  }
-
-  /** Appends every held block to its bucket file. */
-  private spill(): void {
-    for (let i = 0; i < this.count; i++) {
-      const blocks = this.held[i]!;
-      if (blocks.length === 0) continue;
-      this.fds[i] ??= openSync(this.path(i), "a");
-      this.onDisk[i] = true;
-      for (const b of blocks) {
-        let n = 0;
-        while (n < b.length) n += writeSync(this.fds[i]!, b, n, b.length - n);
-        this.spilledBytes += b.length;
-        if (this.mine.delete(b.buffer) && b.buffer.byteLength === this.blockSize && this.free.length < this.count)
-          this.free.push(Buffer.from(b.buffer, 0, this.blockSize));
-      }
-      this.held[i] = [];
-      this.heldBytes[i] = 0;
-    }
-    this.total = 0;
-  }
-
-  /** Closes the bucket files (pass 1 is over). */
-  closeFiles(): void {
-    for (let i = 0; i < this.count; i++) {
-      if (this.fds[i] !== undefined) closeSync(this.fds[i]!);
-      this.fds[i] = undefined;
-    }
-    this.free.length = 0;
-  }
-
-  /** Bucket `i`'s lines: its file (or null) and the held blocks after it; forgets the blocks. */
-  take(i: number): { file: string | null; blocks: Buffer[]; blockBytes: number } {
-    const r = { file: this.onDisk[i] ? this.path(i) : null, blocks: this.held[i]!, blockBytes: this.heldBytes[i]! };
-    this.total -= this.heldBytes[i]!;
-    this.held[i] = [];
-    this.heldBytes[i] = 0;
-    return r;
-  }
-
-  /** Closes and removes every bucket file. */
-  remove(): void {
-    this.closeFiles();
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.bufs[i]!.length > this.size) this.bufs[i] = Buffer.allocUnsafeSlow(this.size);
   }
 }
 
@@ -485,15 +360,11 @@ class OutBytes {
   private readonly pool: { buf: Buffer; pending: number }[] = [];
   private current: { buf: Buffer; pending: number } | null = null;
 
-  /**
-   * Loads a bucket's lines, its file's bytes then its held blocks (see {@link BucketStore.take}),
-   * with room for about as many output bytes after them.
-   */
-  load(bucket: { file: string | null; blocks: Buffer[]; blockBytes: number }): Buffer {
-    const fd = bucket.file === null ? null : openSync(bucket.file, "r");
+  /** Reads a bucket file (with room for about as many output bytes after it). */
+  load(path: string): Buffer {
+    const fd = openSync(path, "r");
     try {
-      const fileSize = fd === null ? 0 : fstatSync(fd).size;
-      const size = fileSize + bucket.blockBytes;
+      const size = fstatSync(fd).size;
       const need = size * 2 + (1 << 20);
       let w = this.pool.find((x) => x.pending === 0 && x.buf.length >= need) ?? null;
       if (!w) {
@@ -505,21 +376,17 @@ class OutBytes {
       this.current = w;
       this.buf = w.buf;
       let n = 0;
-      while (fd !== null && n < fileSize) {
-        const got = readSync(fd, this.buf, n, fileSize - n, n);
+      while (n < size) {
+        const got = readSync(fd, this.buf, n, size - n, n);
         if (got === 0) break;
         n += got;
-      }
-      for (const block of bucket.blocks) {
-        this.buf.set(block, n);
-        n += block.length;
       }
       this.dataEnd = n;
       this.from = n;
       this.at = n;
       return this.buf;
     } finally {
-      if (fd !== null) closeSync(fd);
+      closeSync(fd);
     }
   }
   /** Room for `n` more output bytes. */
@@ -614,25 +481,28 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
   let totalBytes = 0;
   for (const f of opts.files) totalBytes += statSync(f).size;
   const buckets = opts.buckets ?? Math.min(1024, Math.max(8, Math.ceil((totalBytes * 8) / (64 << 20))));
-  // Bucket lines are written into per-bucket byte buffers (16 MiB in all); a full buffer goes to
-  // the store, which keeps it in memory up to joinMemory bytes and writes to bucket files beyond.
-  const blockSize = Math.max(64 << 10, Math.floor((16 << 20) / buckets));
-  const store = new BucketStore(buckets, opts.joinMemory ?? defaultJoinMemory(), opts.tmpDir, blockSize);
+  const dir = mkdtempSync(join(opts.tmpDir, ".wayfarer-join-"));
+  const fds: (number | undefined)[] = new Array(buckets).fill(undefined);
+  const used: boolean[] = new Array(buckets).fill(false);
+  const bucketPath = (i: number) => join(dir, `b${i}.ndjson`);
   try {
-    const bb = new BucketBuffers(
-      buckets,
-      blockSize,
-      (i, bytes) => store.put(i, bytes),
-      (n) => store.fresh(n),
+    const writeBucket = (i: number, bytes: Uint8Array, from: number, to: number) => {
+      fds[i] ??= openSync(bucketPath(i), "a");
+      used[i] = true;
+      writeSync(fds[i]!, bytes, from, to - from);
+    };
+    // Bucket lines are written into per-bucket byte buffers and written out when a buffer fills:
+    // 16 MiB of buffers in all.
+    const bb = new BucketBuffers(buckets, Math.max(64 << 10, Math.floor((16 << 20) / buckets)), (i, bytes, n) =>
+      writeBucket(i, bytes, 0, n),
     );
     const workers = opts.workers ?? defaultWorkers(totalBytes, availableParallelism());
     const pool = workers > 0 ? SpillPool.start(workers, buckets, opts.files) : null;
     if (pool) {
       try {
-        // A worker's reply bytes are this thread's own memory: kept as they are.
         await spillWithWorkers(opts, decoder, pool, (i, bytes, from, to) => {
           bb.flush(i);
-          store.put(i, Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from));
+          writeBucket(i, bytes, from, to);
         });
       } finally {
         await pool.close();
@@ -674,14 +544,16 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
       }
     }
     for (let i = 0; i < buckets; i++) bb.flush(i);
-    store.closeFiles();
-    opts.onJoin?.({ buckets, spilledBytes: store.spilledBytes });
+    for (let i = 0; i < buckets; i++) {
+      if (fds[i] !== undefined) closeSync(fds[i]!);
+      fds[i] = undefined;
+    }
 
     const out = new OutBytes();
     for (let b = 0; b < buckets; b++) {
-      if (!store.used[b]) continue;
+      if (!used[b]) continue;
       // Read as bytes: JSON pieces are copied into the output, never decoded, parsed or re-encoded.
-      const data = out.load(store.take(b));
+      const data = out.load(bucketPath(b));
       const groups = new Map<string, Group>();
       let group: Group | undefined; // of the previous comment line,
       let linkAt = 0; // whose link_id field is data[linkAt, linkEnd)
@@ -792,7 +664,10 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
       if (out.at > out.from) yield out.take();
     }
   } finally {
-    store.remove();
+    for (let i = 0; i < buckets; i++) {
+      if (fds[i] !== undefined) closeSync(fds[i]!);
+    }
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -57,17 +57,4 @@ describe("wayfarer CLI errors", () => {
       "wayfarer: --only trian: unknown stage(s) trian; stages: collect, import, corpus, datasets, train, generate, evaluate, report\n",
     );
   });
-
-  it("a --join-memory that is not a number of MiB", async () => {
-    const r = await run([
-      "import",
-      join(ROOT, "examples/quickstart/threads"),
-      "-o",
-      join(dir, "t.jsonl"),
-      "--join-memory",
-      "lots",
-    ]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe("wayfarer: --join-memory lots: give a number of MiB (0 = always use temporary files)\n");
-  });
 });

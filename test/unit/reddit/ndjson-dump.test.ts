@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -294,57 +294,5 @@ describe("dump import internals", () => {
       expect(viaMain.skipped.some((s) => /kept the \d+ lines before it/.test(s.reason))).toBe(true);
       expect(readFileSync(join(dir, "cut2.jsonl"), "utf8")).toBe(readFileSync(join(dir, "cut0.jsonl"), "utf8"));
     }
-  });
-
-  it("joins in memory, through bucket files, or both, with the same output bytes and report", async () => {
-    const dir = tmp();
-    writeFileSync(join(dir, "RS.ndjson"), ndjson([...posts, { ...posts[0], id: "p3", title: "third" }]));
-    writeFileSync(
-      join(dir, "RC.ndjson"),
-      Buffer.concat([
-        Buffer.from(ndjson(comments)),
-        Buffer.from("{not json\n"),
-        Buffer.from(
-          ndjson(
-            Array.from({ length: 30000 }, (_, i) => ({
-              id: `m${i}`,
-              link_id: `t3_p${1 + (i % 3)}`,
-              parent_id: i % 4 === 0 ? `t3_p${1 + (i % 3)}` : `t1_m${i - 3}`,
-              created_utc: String(100 + (i % 13)),
-              score: (i * 7) % 17,
-              body: `body ${i} \u00e9 "q" `.repeat(1 + (i % 5)),
-            })),
-          ),
-        ),
-      ]),
-    );
-    const run = async (name: string, joinMemory: number | undefined) => {
-      let join_: { buckets: number; spilledBytes: number } | undefined;
-      const report = await importThreads({
-        inputs: [{ path: join(dir, "RS.ndjson") }, { path: join(dir, "RC.ndjson"), format: "ndjson-zst" }],
-        outFile: join(dir, `${name}.jsonl`),
-        dumpWorkers: 0,
-        ...(joinMemory !== undefined ? { dumpJoinMemory: joinMemory } : {}),
-        onDumpJoin: (info) => {
-          join_ = info;
-        },
-      });
-      return { report, join: join_!, bytes: readFileSync(join(dir, `${name}.jsonl`)) };
-    };
-    const memory = await run("memory", undefined);
-    const files = await run("files", 0);
-    // Spills about twice: buckets are file bytes followed by held blocks.
-    const mixed = await run("mixed", Math.floor(files.join.spilledBytes / 3));
-    expect(memory.join.spilledBytes).toBe(0);
-    expect(files.join.spilledBytes).toBeGreaterThan(4 << 20);
-    expect(mixed.join.spilledBytes).toBeGreaterThan(0);
-    expect(mixed.join.spilledBytes).toBeLessThan(files.join.spilledBytes);
-    expect(memory.report).toMatchObject({ threads: 3, comments: 30004, skippedCount: 2 });
-    expect(files.report).toEqual(memory.report);
-    expect(mixed.report).toEqual(memory.report);
-    expect(files.bytes.equals(memory.bytes)).toBe(true);
-    expect(mixed.bytes.equals(memory.bytes)).toBe(true);
-    // No bucket folder is left behind, and none was made for the in-memory join.
-    expect(readdirSync(dir).filter((f) => f.startsWith(".wayfarer-join-"))).toEqual([]);
   });
 });
