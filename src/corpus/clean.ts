@@ -16,7 +16,7 @@
 
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CorpusOptions, type CorpusOptionsInput, CorpusOptionsSchema } from "../config/corpus.ts";
@@ -25,6 +25,7 @@ import { InputError } from "../errors/input-error.ts";
 import { readThreadsJsonl } from "../reddit/import.ts";
 import type { Comment, Thread } from "../reddit/thread.ts";
 import { type CorpusCard, renderCardMarkdown } from "./card.ts";
+import { DigestSet } from "./digest-set.ts";
 import { LANGUAGE_ID_LIBRARY, LanguageFilter } from "./language.ts";
 import { NearDuplicateIndex, type NearDuplicateOptions } from "./near-dup.ts";
 import { evaluatePii, type LabelledSnippet, type PiiType, scrubPii } from "./pii.ts";
@@ -54,8 +55,9 @@ export const POSTS_ONLY_SOURCES: readonly string[] = ["reddit-csv"];
 
 const REMOVED_TEXT = new Set(["[deleted]", "[removed]", "[ removed by reddit ]", "[removed by reddit]"]);
 
-function sha(s: string): string {
-  return createHash("sha256").update(s).digest("hex").slice(0, 32);
+/** SHA-256 of `s` (UTF-8); {@link DigestSet} keeps its first 128 bits. */
+function sha(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
 }
 
 /** Mutable state of one corpus build (dedup memory, counters). */
@@ -65,8 +67,8 @@ interface BuildState {
   botAuthors: Set<string>;
   filters: FilterCounter;
   seenPostIds: Set<string>;
-  seenPostText: Set<string>;
-  seenCommentText: Set<string>;
+  seenPostText: DigestSet;
+  seenCommentText: DigestSet;
   piiReplaced: Partial<Record<PiiType, number>>;
   nearPosts: NearDuplicateIndex | null;
   nearComments: NearDuplicateIndex | null;
@@ -183,12 +185,10 @@ function cleanComments(thread: Thread, st: BuildState): Comment[] {
       continue;
     }
     if (dedup.exactComments && body.length >= dedup.exactCommentMinChars) {
-      const key = sha(body.toLowerCase());
-      if (!f.pass("duplicate-comment", !st.seenCommentText.has(key))) {
+      if (!f.pass("duplicate-comment", st.seenCommentText.add(sha(body.toLowerCase())))) {
         drop();
         continue;
       }
-      st.seenCommentText.add(key);
     }
     if (st.nearComments && !f.pass("near-duplicate-comment", !st.nearComments.check(body).duplicate)) {
       drop();
@@ -233,9 +233,8 @@ function cleanThread(thread: Thread, st: BuildState): Thread | null {
   const postText = selftext ? `${title}\n${selftext}` : title;
   if (st.opts.language.posts && !f.pass("post-language", languageKeeps(postText, st))) return null;
   if (dedup.exactPosts) {
-    const key = sha(`${title.toLowerCase()}\n${selftext.toLowerCase()}`);
-    if (!f.pass("duplicate-post-text", !st.seenPostText.has(key))) return null;
-    st.seenPostText.add(key);
+    if (!f.pass("duplicate-post-text", st.seenPostText.add(sha(`${title.toLowerCase()}\n${selftext.toLowerCase()}`))))
+      return null;
   }
   if (st.nearPosts && !f.pass("near-duplicate-post", !st.nearPosts.check(postText).duplicate)) return null;
   const comments = cleanComments(thread, st);
@@ -291,6 +290,28 @@ export interface BuildCorpusOptions {
    * when given, the card reports the scrubber's precision/recall per type on them.
    */
   piiLabelledSet?: string;
+  /**
+   * Called as threads are read: pass `filter` (every input thread; `total` = non-empty input lines)
+   * then pass `split` (every kept thread; `total` = kept threads), about every 500 threads and at
+   * the end of each pass.
+   */
+  onProgress?: (p: { pass: "filter" | "split"; done: number; total: number }) => void;
+}
+
+/** Non-empty lines of a file, counted on bytes (a progress total; a few ms per 100 MB). */
+async function countLines(file: string): Promise<number> {
+  let n = 0;
+  let lineHasBytes = false;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, from)) {
+      if (lineHasBytes || nl > from) n++;
+      lineHasBytes = false;
+      from = nl + 1;
+    }
+    if (from < chunk.length) lineHasBytes = true;
+  }
+  return lineHasBytes ? n + 1 : n;
 }
 
 /**
@@ -313,8 +334,8 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
     botAuthors: new Set(o.removal.botAuthors.map((a) => a.toLowerCase())),
     filters: new FilterCounter(),
     seenPostIds: new Set(),
-    seenPostText: new Set(),
-    seenCommentText: new Set(),
+    seenPostText: new DigestSet(),
+    seenCommentText: new DigestSet(),
     piiReplaced: {},
     nearPosts: o.dedup.nearPosts ? new NearDuplicateIndex(nearOptions(o)) : null,
     nearComments: o.dedup.nearComments ? new NearDuplicateIndex(nearOptions(o)) : null,
@@ -337,8 +358,12 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
   const commentLen = new HistogramCounter(LENGTH_BOUNDS);
   const postScore = new HistogramCounter(SCORE_BOUNDS);
   const commentScore = new HistogramCounter(SCORE_BOUNDS);
+  const progress = opts.onProgress;
+  const lines = progress ? await countLines(opts.inFile).catch(() => 0) : 0;
   for await (const thread of readThreadsJsonl(opts.inFile)) {
     threadsIn++;
+    if (progress && threadsIn % 500 === 0)
+      progress({ pass: "filter", done: threadsIn, total: Math.max(lines, threadsIn) });
     commentsIn += thread.comments.length;
     subIn.set(thread.post.subreddit, (subIn.get(thread.post.subreddit) ?? 0) + 1);
     const clean = cleanThread(thread, st);
@@ -355,6 +380,7 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
   }
   await closeStream(out);
   await rename(`${cleanPath}.partial`, cleanPath);
+  progress?.({ pass: "filter", done: threadsIn, total: threadsIn });
 
   const assignment = assignSplits({ threads: kept, ratios: o.split, seed: o.seed });
   const splitStreams = Object.fromEntries(
@@ -367,7 +393,10 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
   const perSub = new Map<string, Record<SplitName, number>>();
   const writtenTo = new Map<string, SplitName>();
   let leaked = 0;
+  let splitDone = 0;
   for await (const thread of readThreadsJsonl(cleanPath)) {
+    splitDone++;
+    if (progress && splitDone % 500 === 0) progress({ pass: "split", done: splitDone, total: kept.length });
     const split = assignment.get(thread.post.name)!;
     const before = writtenTo.get(thread.post.name);
     if (before !== undefined && before !== split) leaked++;
@@ -380,6 +409,7 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
     await writeLine(splitStreams[split], `${JSON.stringify(thread)}\n`);
   }
   for (const s of SPLIT_NAMES) await closeStream(splitStreams[s]);
+  progress?.({ pass: "split", done: splitDone, total: kept.length });
 
   const card: CorpusCard = {
     kind: "wayfarer-corpus-card",

@@ -10,7 +10,7 @@
  * whole band are candidates (probability 1 - (1 - J^rows)^bands: 0.99 at J = 0.7 with 16 x 4), and a
  * candidate is a near duplicate when its estimated Jaccard is >= `threshold`. Deterministic: the
  * hash seeds are fixed, so the same texts in the same order give the same decisions.
- * Memory: one Uint32Array signature per kept text (4 bytes x permutations) plus the band tables.
+ * Memory: see {@link NearDuplicateIndex}.
  */
 
 /** Settings of {@link NearDuplicateIndex}. */
@@ -55,12 +55,29 @@ function fmix32(x: number): number {
   return h >>> 0;
 }
 
+/** FNV-1a 32-bit of the words `w[from, to)` joined by single spaces (as {@link fnv1a} of the joined string). */
+function shingleHash(w: readonly string[], from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let j = from; j < to; j++) {
+    if (j > from) {
+      h ^= 0x20;
+      h = Math.imul(h, 0x01000193);
+    }
+    const s = w[j]!;
+    for (let c = 0; c < s.length; c++) {
+      h ^= s.charCodeAt(c);
+      h = Math.imul(h, 0x01000193);
+    }
+  }
+  return h >>> 0;
+}
+
 /** Hashes of the distinct word k-shingles of `text` (a text shorter than k words is one shingle). */
 export function shingleHashes(text: string, k: number): Uint32Array {
   const w = words(text);
   const set = new Set<number>();
   if (w.length <= k) set.add(fnv1a(w.join(" ")));
-  else for (let i = 0; i + k <= w.length; i++) set.add(fnv1a(w.slice(i, i + k).join(" ")));
+  else for (let i = 0; i + k <= w.length; i++) set.add(shingleHash(w, i, i + k));
   return Uint32Array.from(set);
 }
 
@@ -74,16 +91,88 @@ export function jaccard(a: string, b: string, k: number): number {
   return union === 0 ? 1 : inter / union;
 }
 
-/** An index of kept texts; {@link NearDuplicateIndex.check} tells whether a new text nearly repeats one. */
+/**
+ * Open-addressing hash table from a 32-bit key to the newest id with that key (linear probing,
+ * kept at most half full). Used per LSH band: key = a hash of the band's values, chains of older
+ * ids live in the index's `next` array. Typed arrays only: no per-entry objects, and no limit like
+ * the 2^24 entries of a JS Map.
+ */
+class HeadTable {
+  keys = new Uint32Array(1024);
+  heads = new Int32Array(1024).fill(-1);
+  size = 0;
+
+  /** Slot of `key`: where it is, or the empty slot where it would go. */
+  private slot(key: number): number {
+    const mask = this.keys.length - 1;
+    let i = fmix32(key) & mask;
+    while (this.heads[i] !== -1 && this.keys[i] !== key) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** The newest id stored under `key`, or -1. */
+  get(key: number): number {
+    return this.heads[this.slot(key)]!;
+  }
+
+  /** Makes `id` the newest id under `key`; returns the previous one (-1 when none). */
+  push(key: number, id: number): number {
+    let i = this.slot(key);
+    const before = this.heads[i]!;
+    if (before === -1) {
+      if ((this.size + 1) * 2 > this.keys.length) {
+        this.grow();
+        i = this.slot(key);
+      }
+      this.size++;
+      this.keys[i] = key;
+    }
+    this.heads[i] = id;
+    return before;
+  }
+
+  private grow(): void {
+    const { keys, heads } = this;
+    this.keys = new Uint32Array(keys.length * 2);
+    this.heads = new Int32Array(keys.length * 2).fill(-1);
+    for (let i = 0; i < keys.length; i++) {
+      if (heads[i] === -1) continue;
+      const j = this.slot(keys[i]!);
+      this.keys[j] = keys[i]!;
+      this.heads[j] = heads[i]!;
+    }
+  }
+}
+
+/**
+ * An index of kept texts; {@link NearDuplicateIndex.check} tells whether a new text nearly repeats one.
+ * Memory per indexed text: its signature (4 bytes x permutations) in one shared typed array, one
+ * chain link per band (4 bytes x bands) and about 16 bytes x bands of band tables — about 0.7 KB
+ * with the defaults (64 permutations, 16 bands), with no JS object per text, so millions of
+ * comments fit (the earlier version, string band keys in Maps, took ~2.3 KB a text and stopped at
+ * the 2^24-entry limit of a Map).
+ */
 export class NearDuplicateIndex {
   private readonly seeds: Uint32Array;
   private readonly rows: number;
-  private readonly signatures: Uint32Array[] = [];
-  private readonly tables: Map<string, number[]>[];
+  private readonly perms: number;
+  private readonly bands: number;
+  /** Signatures of the indexed texts: text `id` at [id * perms, (id + 1) * perms). */
+  private sigs: Uint32Array;
+  /** Per text and band, the next older text in the same band chain: next[id * bands + b] (-1 ends). */
+  private next: Int32Array;
+  /** The last check that compared a text (so a text found in several bands is compared once). */
+  private seenAt: Int32Array;
+  private count = 0;
+  private checks = 0;
+  private readonly tables: HeadTable[];
+  private readonly sig: Uint32Array;
 
   constructor(private readonly o: NearDuplicateOptions) {
     if (!(o.permutations > 0 && o.bands > 0 && o.permutations % o.bands === 0))
       throw new RangeError(`permutations (${o.permutations}) must be a positive multiple of bands (${o.bands})`);
+    this.perms = o.permutations;
+    this.bands = o.bands;
     this.rows = o.permutations / o.bands;
     this.seeds = new Uint32Array(o.permutations);
     let s = 0x9e3779b9;
@@ -91,65 +180,109 @@ export class NearDuplicateIndex {
       s = fmix32(s + 0x6d2b79f5);
       this.seeds[i] = s;
     }
-    this.tables = Array.from({ length: o.bands }, () => new Map<string, number[]>());
+    this.tables = Array.from({ length: o.bands }, () => new HeadTable());
+    this.sig = new Uint32Array(o.permutations);
+    this.sigs = new Uint32Array(1024 * o.permutations);
+    this.next = new Int32Array(1024 * o.bands);
+    this.seenAt = new Int32Array(1024);
   }
 
   /** Number of texts kept in the index. */
   get size(): number {
-    return this.signatures.length;
+    return this.count;
   }
 
-  /** The MinHash signature of `text` (length `permutations`). */
-  signature(text: string): Uint32Array {
-    const shingles = shingleHashes(text, this.o.shingleWords);
-    const sig = new Uint32Array(this.o.permutations).fill(0xffffffff);
-    for (let p = 0; p < this.o.permutations; p++) {
+  /** Writes the MinHash signature of the words `w` into `out` (length `permutations`). */
+  private signatureOf(w: readonly string[], out: Uint32Array): void {
+    const k = this.o.shingleWords;
+    // Shingle hashes, repeats included: the minimum over a multiset is the minimum over its set.
+    const shingles =
+      w.length <= k
+        ? [shingleHash(w, 0, w.length)]
+        : Array.from({ length: w.length - k + 1 }, (_, i) => shingleHash(w, i, i + k));
+    for (let p = 0; p < this.perms; p++) {
       const seed = this.seeds[p]!;
       let min = 0xffffffff;
       for (let i = 0; i < shingles.length; i++) {
         const h = fmix32(shingles[i]! ^ seed);
         if (h < min) min = h;
       }
-      sig[p] = min;
+      out[p] = min;
     }
-    return sig;
+  }
+
+  /** The MinHash signature of `text` (length `permutations`). */
+  signature(text: string): Uint32Array {
+    const out = new Uint32Array(this.perms);
+    this.signatureOf(words(text), out);
+    return out;
+  }
+
+  /** A 32-bit hash of band `b` of the signature `sig` at `at` (the table key; equal bands, equal keys). */
+  private bandKey(sig: Uint32Array, at: number, b: number): number {
+    let h = 0x2545f491 ^ b;
+    for (let r = 0; r < this.rows; r++) h = fmix32(h ^ sig[at + b * this.rows + r]!) + r;
+    return h >>> 0;
   }
 
   /**
    * Checks `text` against the kept texts. Returns `{duplicate: true, similarity}` (estimated
    * Jaccard with the most similar kept text) when it is a near duplicate; otherwise adds it to the
    * index (when `keep` is not false) and returns `{duplicate: false}`. Texts under `minWords`
-   * words are never duplicates and are not indexed.
+   * words are never duplicates and are not indexed. Candidates are the kept texts with at least
+   * one band equal to this text's (the table key is a hash, so every candidate's band is compared
+   * value by value).
    */
   check(text: string, keep = true): { duplicate: boolean; similarity?: number } {
-    if (words(text).length < this.o.minWords) return { duplicate: false };
-    const sig = this.signature(text);
-    const keys: string[] = [];
+    const w = words(text);
+    if (w.length < this.o.minWords) return { duplicate: false };
+    const { sig, perms, rows, bands, sigs, next, seenAt } = this;
+    this.signatureOf(w, sig);
+    const stamp = ++this.checks;
+    const keys = new Uint32Array(bands);
     let best = 0;
-    const tried = new Set<number>();
-    for (let b = 0; b < this.o.bands; b++) {
-      const key = Array.from(sig.subarray(b * this.rows, (b + 1) * this.rows)).join(",");
-      keys.push(key);
-      for (const id of this.tables[b]!.get(key) ?? []) {
-        if (tried.has(id)) continue;
-        tried.add(id);
-        const other = this.signatures[id]!;
+    for (let b = 0; b < bands; b++) {
+      const key = this.bandKey(sig, 0, b);
+      keys[b] = key;
+      for (let id = this.tables[b]!.get(key); id !== -1; id = next[id * bands + b]!) {
+        if (seenAt[id] === stamp) continue;
+        const at = id * perms;
+        let equal = true;
+        for (let r = b * rows; r < (b + 1) * rows; r++) {
+          if (sigs[at + r] !== sig[r]) {
+            equal = false;
+            break;
+          }
+        }
+        if (!equal) continue;
+        seenAt[id] = stamp;
         let same = 0;
-        for (let i = 0; i < sig.length; i++) if (sig[i] === other[i]) same++;
-        best = Math.max(best, same / sig.length);
+        for (let i = 0; i < perms; i++) if (sig[i] === sigs[at + i]) same++;
+        best = Math.max(best, same / perms);
       }
     }
     if (best >= this.o.threshold) return { duplicate: true, similarity: best };
-    if (keep) {
-      const id = this.signatures.length;
-      this.signatures.push(sig);
-      keys.forEach((key, b) => {
-        const t = this.tables[b]!;
-        const list = t.get(key);
-        if (list) list.push(id);
-        else t.set(key, [id]);
-      });
-    }
+    if (keep) this.add(sig, keys);
     return { duplicate: false };
+  }
+
+  /** Indexes a signature whose band keys are `keys`. */
+  private add(sig: Uint32Array, keys: Uint32Array): void {
+    const id = this.count;
+    if (id === this.seenAt.length) {
+      const cap = id * 2;
+      const sigs = new Uint32Array(cap * this.perms);
+      sigs.set(this.sigs);
+      this.sigs = sigs;
+      const next = new Int32Array(cap * this.bands);
+      next.set(this.next);
+      this.next = next;
+      const seenAt = new Int32Array(cap);
+      seenAt.set(this.seenAt);
+      this.seenAt = seenAt;
+    }
+    this.sigs.set(sig, id * this.perms);
+    for (let b = 0; b < this.bands; b++) this.next[id * this.bands + b] = this.tables[b]!.push(keys[b]!, id);
+    this.count++;
   }
 }

@@ -6,6 +6,7 @@ import type { CorpusOptionsInput } from "../../config/corpus.ts";
 import { type CorpusCard, renderCardMarkdown } from "../../corpus/card.ts";
 import { buildCorpus } from "../../corpus/clean.ts";
 import { ConfigError } from "../../errors/config-error.ts";
+import { createProgress, type ProgressBar } from "../../experiment/progress.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
 /** Options of `wayfarer corpus`. */
@@ -45,11 +46,23 @@ export async function runCorpus(opts: CorpusCommandOptions, ctx: CliContext): Pr
     if (!Number.isInteger(seed)) throw new ConfigError(`--seed ${opts.seed}: expected a whole number`);
     options.seed = seed;
   }
+  // Progress on stderr: a live bar on a terminal, a line every 10% otherwise (stdout keeps the card).
+  const progress = createProgress(ctx.err, ctx.interactive);
+  const bars: Partial<Record<"filter" | "split", ProgressBar>> = {};
   const card = await buildCorpus({
     inFile: resolve(ctx.cwd, opts.input),
     outDir: resolve(ctx.cwd, opts.out),
     options: options as CorpusOptionsInput,
     ...(opts.piiEval ? { piiLabelledSet: resolve(ctx.cwd, opts.piiEval) } : {}),
+    onProgress: ({ pass, done, total }) => {
+      let bar = bars[pass];
+      if (!bar) {
+        bar = progress.bar(pass === "filter" ? "clean and filter threads" : "write splits", total);
+        bars[pass] = bar;
+      }
+      bar.update(done);
+      if (done === total) bar.stop();
+    },
   });
   ctx.out(
     opts.json ? `${JSON.stringify(card, null, 2)}\n` : renderCardMarkdown(card).replace(/<svg[\s\S]*?<\/svg>\n?/g, ""),

@@ -9,10 +9,24 @@ export const corpusStage: Stage = {
   version: 1,
   settings: (exp) => exp.config.corpus,
   async run(ctx) {
+    const bars: Partial<Record<"filter" | "split", ReturnType<typeof ctx.progress.bar>>> = {};
     const card = await buildCorpus({
       inFile: join(ctx.dir("import"), "threads.jsonl"),
       outDir: ctx.dir("corpus"),
       options: ctx.exp.config.corpus,
+      onProgress: ({ pass, done, total }) => {
+        // Updates come every 500 threads and at the end of each pass.
+        let bar = bars[pass];
+        if (!bar) {
+          bar = ctx.progress.bar(
+            pass === "filter" ? "corpus: clean and filter threads" : "corpus: write splits",
+            total,
+          );
+          bars[pass] = bar;
+        }
+        bar.update(done);
+        if (done === total) bar.stop();
+      },
     });
     const notes: string[] = [];
     if (card.leakage.threadsInMoreThanOneSplit !== 0)

@@ -29,6 +29,32 @@ function lines(file: string): Thread[] {
 }
 
 describe("buildCorpus", () => {
+  it("reports progress of both passes with the input's line count and the kept threads as totals", async () => {
+    const threads = Array.from({ length: 1203 }, (_, i) =>
+      thread(post(`p${i}`, { title: `Question number ${i} about trains`, upvote_ratio: i % 4 === 0 ? 0.1 : 0.9 })),
+    );
+    const { dir, inFile } = write(threads);
+    // A blank line and no trailing newline: the total counts records, not newlines.
+    writeFileSync(inFile, `${readFileSync(inFile, "utf8").replace("\n", "\n\n")}`);
+    const events: string[] = [];
+    const card = await buildCorpus({
+      inFile,
+      outDir: join(dir, "out"),
+      options: {},
+      onProgress: ({ pass, done, total }) => events.push(`${pass} ${done}/${total}`),
+    });
+    expect(card.output.threads).toBeLessThan(1203);
+    const kept = card.output.threads;
+    const splitTicks = Array.from({ length: Math.floor(kept / 500) }, (_, k) => `split ${(k + 1) * 500}/${kept}`);
+    expect(events).toEqual([
+      "filter 500/1203",
+      "filter 1000/1203",
+      "filter 1203/1203",
+      ...splitTicks,
+      `split ${kept}/${kept}`,
+    ]);
+  });
+
   it("applies every filter, counts each one and keeps the rest cleaned", async () => {
     const keep = thread(post("keep"), [
       comment("k1", "t3_keep", "**Great** answer &amp; tip", { score: 9 }),

@@ -27,6 +27,81 @@ function realComments(): string[] {
 
 const OPTS = { shingleWords: 5, minWords: 10, permutations: 64, bands: 16, threshold: 0.7 };
 
+/**
+ * The definition, by brute force: a text is a near duplicate when, among the kept texts sharing at
+ * least one whole LSH band of its signature, the best share of equal signature slots is >= threshold.
+ */
+function referenceDecisions(
+  texts: string[],
+  opts: typeof OPTS,
+  keep: (i: number) => boolean,
+): { duplicate: boolean; similarity?: number }[] {
+  const sigOf = new NearDuplicateIndex(opts);
+  const rows = opts.permutations / opts.bands;
+  const kept: Uint32Array[] = [];
+  return texts.map((t, i) => {
+    if ((t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).length < opts.minWords) return { duplicate: false };
+    const sig = sigOf.signature(t);
+    let best = 0;
+    for (const other of kept) {
+      let bandMatch = false;
+      for (let b = 0; b < opts.bands && !bandMatch; b++) {
+        bandMatch = true;
+        for (let r = b * rows; r < (b + 1) * rows; r++) if (sig[r] !== other[r]) bandMatch = false;
+      }
+      if (!bandMatch) continue;
+      let same = 0;
+      for (let k = 0; k < sig.length; k++) if (sig[k] === other[k]) same++;
+      best = Math.max(best, same / sig.length);
+    }
+    if (best >= opts.threshold) return { duplicate: true, similarity: best };
+    if (keep(i)) kept.push(sig);
+    return { duplicate: false };
+  });
+}
+
+describe("near duplicates (MinHash + LSH): the index against the definition", () => {
+  it("keeps the signatures of earlier versions (same hash family and seeds: corpus decisions are reproducible)", () => {
+    const idx = new NearDuplicateIndex(OPTS);
+    const sig = idx.signature("one two three four five six seven eight nine ten eleven twelve thirteen");
+    // Values computed by the first version (string band keys in Maps), before the typed-array index.
+    expect(Array.from(sig.subarray(0, 5))).toEqual([16020607, 639205728, 547285397, 866329034, 447518132]);
+  });
+
+  it("gives the brute-force decisions and similarities on 2,500 texts, half of them edited copies", () => {
+    let seed = 3;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const vocab = "hostel train visa beach night market ferry temple museum budget street food pass week city river"
+      .split(" ")
+      .concat(Array.from({ length: 400 }, (_, i) => `w${i}`));
+    const originals = Array.from({ length: 700 }, () =>
+      Array.from({ length: 20 + Math.floor(rnd() * 40) }, () => vocab[Math.floor(rnd() * vocab.length)]).join(" "),
+    );
+    const texts: string[] = [];
+    for (let i = 0; i < 2500; i++) {
+      const w = originals[Math.floor(rnd() * originals.length)]!.split(" ");
+      for (let e = Math.floor(rnd() * 3); e > 0; e--) w[Math.floor(rnd() * w.length)] = "edited";
+      texts.push(w.join(" "));
+    }
+    for (const opts of [OPTS, { shingleWords: 3, minWords: 5, permutations: 32, bands: 8, threshold: 0.5 }]) {
+      const keep = (i: number) => i % 9 !== 0;
+      const idx = new NearDuplicateIndex(opts);
+      const got = texts.map((t, i) => idx.check(t, keep(i)));
+      const want = referenceDecisions(texts, opts, keep);
+      expect(got).toEqual(want);
+      const dups = want.filter((d) => d.duplicate).length;
+      expect(dups).toBeGreaterThan(500);
+      const words = (t: string) => (t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).length;
+      const indexed = want.filter((d, i) => !d.duplicate && keep(i) && words(texts[i]!) >= opts.minWords).length;
+      expect(idx.size).toBe(indexed);
+      expect(indexed).toBeGreaterThan(600); // more than the band tables' first size (512 keys)
+    }
+  });
+});
+
 describe.skipIf(!HAS_SHARED_DATA)("near duplicates (MinHash + LSH) on real comments", () => {
   it("finds lightly edited copies, keeps distinct comments, and estimates Jaccard closely", () => {
     const texts = realComments().slice(0, 300);
