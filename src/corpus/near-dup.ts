@@ -167,6 +167,8 @@ export class NearDuplicateIndex {
   private checks = 0;
   private readonly tables: HeadTable[];
   private readonly sig: Uint32Array;
+  /** Scratch: the shingle hashes of the text being signed (as int32). */
+  private shingles = new Int32Array(256);
 
   constructor(private readonly o: NearDuplicateOptions) {
     if (!(o.permutations > 0 && o.bands > 0 && o.permutations % o.bands === 0))
@@ -196,16 +198,24 @@ export class NearDuplicateIndex {
   private signatureOf(w: readonly string[], out: Uint32Array): void {
     const k = this.o.shingleWords;
     // Shingle hashes, repeats included: the minimum over a multiset is the minimum over its set.
-    const shingles =
-      w.length <= k
-        ? [shingleHash(w, 0, w.length)]
-        : Array.from({ length: w.length - k + 1 }, (_, i) => shingleHash(w, i, i + k));
+    const n = w.length <= k ? 1 : w.length - k + 1;
+    if (this.shingles.length < n) this.shingles = new Int32Array(Math.max(n, this.shingles.length * 2));
+    const shingles = this.shingles;
+    if (w.length <= k) shingles[0] = shingleHash(w, 0, w.length);
+    else for (let i = 0; i < n; i++) shingles[i] = shingleHash(w, i, i + k);
+    // fmix32 (murmur3's finaliser) inlined on int32 values; the minimum is taken unsigned.
     for (let p = 0; p < this.perms; p++) {
-      const seed = this.seeds[p]!;
+      const seed = this.seeds[p]! | 0;
       let min = 0xffffffff;
-      for (let i = 0; i < shingles.length; i++) {
-        const h = fmix32(shingles[i]! ^ seed);
-        if (h < min) min = h;
+      for (let i = 0; i < n; i++) {
+        let h = shingles[i]! ^ seed;
+        h ^= h >>> 16;
+        h = Math.imul(h, 0x85ebca6b);
+        h ^= h >>> 13;
+        h = Math.imul(h, 0xc2b2ae35);
+        h ^= h >>> 16;
+        const u = h >>> 0;
+        if (u < min) min = u;
       }
       out[p] = min;
     }
