@@ -28,6 +28,7 @@ import { readThreadsCsv } from "./formats/threads-csv.ts";
 import { readThreadsJsonlChecked, threadProblem } from "./formats/threads-jsonl.ts";
 import { readLines } from "./lines.ts";
 import { ImportTally } from "./report.ts";
+import { SubredditFilter } from "./subreddit-filter.ts";
 import type { Thread } from "./thread.ts";
 import type { ZstdDecoder } from "./zstd.ts";
 
@@ -66,6 +67,12 @@ export interface ImportReport {
   warnings: SkippedRecord[];
   /** Exact number of warnings. */
   warningCount: number;
+  /**
+   * Left out by the subreddit filter ({@link ImportThreadsOptions.subreddits}): posts (threads of
+   * the other formats) and comments (dump records; for the other formats, the comments of left-out
+   * threads). Not problems, so not in `skipped`. Zero without a filter.
+   */
+  filtered: { posts: number; comments: number };
 }
 
 /** File extensions per format, used to pick files inside directories. */
@@ -198,6 +205,11 @@ export interface ImportThreadsOptions {
   zstdDecoder?: ZstdDecoder;
   /** Worker threads parsing dump lines (0 = main thread only); default: by input size and cores (see `formats/ndjson-dump.ts`). */
   dumpWorkers?: number;
+  /**
+   * Keep only threads of these subreddits (case-insensitive; absent or empty = all). Dump records
+   * of other subreddits are dropped in the first pass, before the join; counted in `filtered`.
+   */
+  subreddits?: string[];
 }
 
 /**
@@ -210,6 +222,7 @@ export interface ImportThreadsOptions {
 export async function importThreads(opts: ImportThreadsOptions): Promise<ImportReport> {
   const files = await resolveInputs(opts.inputs);
   const tally = new ImportTally();
+  const filter = SubredditFilter.of(opts.subreddits);
   await mkdir(dirname(opts.outFile), { recursive: true });
   const partial = `${opts.outFile}.partial`;
   // A deep write buffer (the dump join hands over 8 MiB blocks): the next block is made while the
@@ -218,6 +231,11 @@ export async function importThreads(opts: ImportThreadsOptions): Promise<ImportR
   const failed = new Promise<never>((_, reject) => out.on("error", reject));
   failed.catch(() => undefined);
   const write = async (thread: Thread) => {
+    if (filter && !filter.keeps(thread.post.subreddit)) {
+      tally.filteredPosts++;
+      tally.filteredComments += thread.comments.length;
+      return;
+    }
     tally.threads++;
     tally.comments += thread.comments.length;
     if (!out.write(`${JSON.stringify(thread)}\n`)) await Promise.race([once(out, "drain"), failed]);
@@ -258,6 +276,7 @@ export async function importThreads(opts: ImportThreadsOptions): Promise<ImportR
         tmpDir: opts.tmpDir ?? dirname(opts.outFile),
         ...(opts.zstdDecoder ? { decoder: opts.zstdDecoder } : {}),
         ...(opts.dumpWorkers !== undefined ? { workers: opts.dumpWorkers } : {}),
+        ...(filter ? { subreddits: filter.list() } : {}),
       })) {
         tally.threads += chunk.threads;
         tally.comments += chunk.comments;

@@ -16,6 +16,9 @@ export class ImportTally {
   skippedCount = 0;
   readonly warnings: SkippedRecord[] = [];
   warningCount = 0;
+  /** Posts (threads) and comments left out by the subreddit filter. */
+  filteredPosts = 0;
+  filteredComments = 0;
 
   skip(record: SkippedRecord): void {
     this.skippedCount++;
@@ -43,6 +46,7 @@ export class ImportTally {
       skippedCount: this.skippedCount,
       warnings: [...this.warnings],
       warningCount: this.warningCount,
+      filtered: { posts: this.filteredPosts, comments: this.filteredComments },
     };
   }
 }

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { IMPORT_FORMATS, type ImportFormat } from "../../config/import.ts";
+import { IMPORT_FORMATS, type ImportFormat, SUBREDDIT_NAME } from "../../config/import.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { type ImportReport, importThreads } from "../../reddit/import.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
@@ -13,6 +13,8 @@ export interface ImportCommandOptions {
   format?: string;
   /** Threads JSONL to write. */
   out: string;
+  /** Comma-separated subreddit names: keep only their threads. */
+  subreddits?: string;
   json?: boolean;
 }
 
@@ -22,10 +24,23 @@ export async function runImport(opts: ImportCommandOptions, ctx: CliContext): Pr
     throw new ConfigError(`--format ${opts.format}: unknown format; use one of ${IMPORT_FORMATS.join(", ")}`);
   }
   const format = opts.format as ImportFormat | undefined;
+  let subreddits: string[] | undefined;
+  if (opts.subreddits !== undefined) {
+    subreddits = opts.subreddits
+      .split(",")
+      .map((n) => n.trim())
+      .filter(Boolean);
+    const bad = subreddits.find((n) => !SUBREDDIT_NAME.test(n));
+    if (subreddits.length === 0 || bad !== undefined)
+      throw new ConfigError(
+        `--subreddits ${opts.subreddits}: ${bad === undefined ? "no name given" : `"${bad}" is not a subreddit name`}; give names separated by commas, e.g. travel,solotravel,JapanTravel`,
+      );
+  }
   const outFile = resolve(ctx.cwd, opts.out);
   const report = await importThreads({
     inputs: opts.paths.map((p) => ({ path: resolve(ctx.cwd, p), ...(format ? { format } : {}) })),
     outFile,
+    ...(subreddits ? { subreddits } : {}),
     onProgress: ({ file, records }) => {
       if (ctx.interactive) ctx.err(`\r${file}: ${records} records`);
     },
@@ -44,6 +59,10 @@ export async function runImport(opts: ImportCommandOptions, ctx: CliContext): Pr
     );
     for (const s of report.skipped) ctx.err(`  ${loc(s)}: ${s.reason}\n`);
   }
+  if (report.filtered.posts + report.filtered.comments > 0)
+    ctx.err(
+      `left out ${report.filtered.posts} post(s) and ${report.filtered.comments} comment(s) of other subreddits (--subreddits)\n`,
+    );
   if (report.warningCount > 0) {
     ctx.err(`repaired ${report.warningCount} record(s):\n`);
     for (const s of report.warnings.slice(0, 20)) ctx.err(`  ${loc(s)}: ${s.reason}\n`);
@@ -62,6 +81,10 @@ export const importCommand: CommandDefinition = {
       .argument("<paths...>", "files or directories (all matching files inside, sorted)")
       .requiredOption("-o, --out <file>", "threads JSONL to write")
       .option("--format <format>", `force the format: ${IMPORT_FORMATS.join(" | ")} (default: detect per file)`)
+      .option(
+        "--subreddits <names>",
+        "keep only threads of these subreddits, comma-separated, case-insensitive (e.g. travel,solotravel,JapanTravel)",
+      )
       .option("--json", "print the report as JSON")
       .action(async (paths: string[], opts: Omit<ImportCommandOptions, "paths">) => {
         await runImport({ ...opts, paths }, ctx);

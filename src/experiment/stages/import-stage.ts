@@ -20,6 +20,7 @@ export const importStage: Stage = {
         ...ctx.exp.config.import.inputs,
       ],
       outFile: join(dir, "threads.jsonl"),
+      ...(ctx.exp.config.import.subreddits ? { subreddits: ctx.exp.config.import.subreddits } : {}),
       onProgress: ({ file, records }) => {
         if (!files.has(file) && records >= 100_000) ctx.progress.log(`  reading ${file} (large file)`);
         files.add(file);
@@ -35,10 +36,22 @@ export const importStage: Stage = {
           .join("; ")}`,
       );
     }
+    if (report.filtered.posts + report.filtered.comments > 0)
+      notes.push(
+        `import left out ${report.filtered.posts} post(s) and ${report.filtered.comments} comment(s) of other subreddits (import.subreddits)`,
+      );
     if (report.warningCount > 0)
       notes.push(`import repaired ${report.warningCount} record(s) (see import/report.json)`);
     return {
-      counts: { files: report.files, threads: report.threads, comments: report.comments, skipped: report.skippedCount },
+      counts: {
+        files: report.files,
+        threads: report.threads,
+        comments: report.comments,
+        skipped: report.skippedCount,
+        ...(ctx.exp.config.import.subreddits
+          ? { filteredPosts: report.filtered.posts, filteredComments: report.filtered.comments }
+          : {}),
+      },
       outputs: ["threads.jsonl"],
       notes,
     };

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { SkippedRecord } from "../import.ts";
 import { type ByteLineSink, type LineSink, LineSplitter } from "../lines.ts";
+import { SubredditFilter } from "../subreddit-filter.ts";
 import { BucketBuffers, bucketOf, type SpillSink, spillLine, spillLineBytes } from "./ndjson-dump.ts";
 
 /** A block of lines to spill. */
@@ -31,9 +32,12 @@ export interface SpillResult {
   events: ["s" | "w", SkippedRecord][];
   /** Non-blank lines seen. */
   records: number;
+  /** Posts and comments left out by the subreddit filter. */
+  filtered: [number, number];
 }
 
-const { buckets, files } = workerData as { buckets: number; files: string[] };
+const { buckets, files, subreddits } = workerData as { buckets: number; files: string[]; subreddits: string[] };
+const filter = SubredditFilter.of(subreddits);
 /** This worker's bucket buffers: they grow as needed and are emptied after every block. */
 const bb = new BucketBuffers(buckets, 64 << 10);
 
@@ -41,18 +45,22 @@ parentPort!.on("message", (job: SpillJob) => {
   const file = files[job.fileIndex]!;
   const events: SpillResult["events"] = [];
   let records = 0;
+  const filtered: [number, number] = [0, 0];
   const sink: SpillSink = {
     skip: (r) => events.push(["s", r]),
     warn: (r) => events.push(["w", r]),
     put: (threadName, s) => bb.putString(bucketOf(threadName, buckets), s),
+    filtered: (kind) => {
+      filtered[kind === "post" ? 0 : 1]++;
+    },
   };
   const splitter = new LineSplitter();
   splitter.line = job.firstLine - 1;
   const onLine: LineSink = (text, line, invalidUtf8, tooLong) => {
-    if (spillLine(text, line, invalidUtf8, tooLong, job.fileIndex, file, sink)) records++;
+    if (spillLine(text, line, invalidUtf8, tooLong, job.fileIndex, file, sink, filter)) records++;
   };
   const onBytes: ByteLineSink = (buf, from, to, line) => {
-    if (spillLineBytes(buf, from, to, line, job.fileIndex, file, sink, bb)) records++;
+    if (spillLineBytes(buf, from, to, line, job.fileIndex, file, sink, bb, filter)) records++;
   };
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
   splitter.push(bytes, onLine, onBytes);
@@ -74,6 +82,6 @@ parentPort!.on("message", (job: SpillJob) => {
     bb.lens[b] = 0;
     offsets.push(at);
   }
-  const result: SpillResult = { seq: job.seq, buckets: ids, offsets, bytes: out, events, records };
+  const result: SpillResult = { seq: job.seq, buckets: ids, offsets, bytes: out, events, records, filtered };
   parentPort!.postMessage(result, [out.buffer]);
 });

@@ -45,7 +45,8 @@ import type { orderComments } from "../tree.ts";
 import { decompressedChunks, type ZstdDecoder, ZstdStreamError, zstdCliAvailable } from "../zstd.ts";
 import type { ReaderContext } from "./context.ts";
 import type { SpillJob, SpillResult } from "./ndjson-dump-worker.ts";
-import { type FastScan, scanComment, writeFastComment } from "./ndjson-fast.ts";
+import { SubredditFilter } from "../subreddit-filter.ts";
+import { type FastScan, scanComment, scannedSubreddit, writeFastComment } from "./ndjson-fast.ts";
 
 /** Options of {@link readNdjsonDumps}. */
 export interface ReadDumpsOptions {
@@ -63,6 +64,8 @@ export interface ReadDumpsOptions {
    * {@link defaultWorkers}. Output is the same either way.
    */
   workers?: number;
+  /** Keep only records of these subreddits (see `subreddit-filter.ts`); absent = all. */
+  subreddits?: readonly string[];
 }
 
 /** A block of complete threads JSONL lines (each `JSON.stringify(thread)` + `\n`, UTF-8) and what it holds. */
@@ -83,6 +86,8 @@ export interface SpillSink {
   warn(record: SkippedRecord): void;
   /** Appends a bucket line for thread `threadName`. */
   put(threadName: string, bucketLine: string): void;
+  /** A record left out by the subreddit filter. */
+  filtered(kind: "post" | "comment"): void;
 }
 
 /**
@@ -148,14 +153,19 @@ export function spillLineBytes(
   file: string,
   sink: SpillSink,
   buckets: BucketBuffers,
+  filter: SubredditFilter | null = null,
 ): boolean {
   if (scanComment(buf, from, to, scan)) {
+    if (filter && !filter.keeps(scannedSubreddit(buf))) {
+      sink.filtered("comment");
+      return true;
+    }
     const i = scan.hash % buckets.count;
     const out = buckets.room(i, scan.bound);
     buckets.lens[i] = writeFastComment(buf, out, buckets.lens[i]!, fileIndex, line);
     return true;
   }
-  return spillLine(buf.toString("utf8", from, to), line, false, false, fileIndex, file, sink);
+  return spillLine(buf.toString("utf8", from, to), line, false, false, fileIndex, file, sink, filter);
 }
 
 /**
@@ -171,6 +181,7 @@ export function spillLine(
   fileIndex: number,
   file: string,
   sink: SpillSink,
+  filter: SubredditFilter | null = null,
 ): boolean {
   if (tooLong) {
     sink.skip({ file, line, reason: "line longer than 64 MiB" });
@@ -189,10 +200,21 @@ export function spillLine(
   if (invalidUtf8) sink.warn({ file, line, reason: "invalid UTF-8 replaced by U+FFFD" });
   try {
     if (rec.body !== undefined && rec.link_id !== undefined) {
+      // A comment's own subreddit field decides, before its other fields are checked: a broken
+      // record of a left-out subreddit is not worth a report. Without the field, the join decides.
+      const sub = typeof rec.subreddit === "string" && rec.subreddit !== "" ? rec.subreddit : null;
+      if (filter && !filter.keeps(sub)) {
+        sink.filtered("comment");
+        return true;
+      }
       const c = commentFromRecord(rec);
       sink.put(c.link_id, commentLine(fileIndex, line, c));
     } else if (rec.title !== undefined) {
       const post = postFromRecord(rec);
+      if (filter && !filter.keeps(post.subreddit)) {
+        sink.filtered("post");
+        return true;
+      }
       sink.put(post.name, postLine(fileIndex, line, post.name, JSON.stringify(post)));
     } else {
       sink.skip({ file, line, reason: "neither a post (title) nor a comment (body + link_id)" });
@@ -497,7 +519,8 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
       writeBucket(i, bytes, 0, n),
     );
     const workers = opts.workers ?? defaultWorkers(totalBytes, availableParallelism());
-    const pool = workers > 0 ? SpillPool.start(workers, buckets, opts.files) : null;
+    const filter = SubredditFilter.of(opts.subreddits);
+    const pool = workers > 0 ? SpillPool.start(workers, buckets, opts.files, opts.subreddits ?? []) : null;
     if (pool) {
       try {
         await spillWithWorkers(opts, decoder, pool, (i, bytes, from, to) => {
@@ -516,6 +539,10 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
           skip: (r) => opts.tally.skip(r),
           warn: (r) => opts.tally.warn(r),
           put: (threadName, s) => bb.putString(bucketOf(threadName, buckets), s),
+          filtered: (kind) => {
+            if (kind === "post") opts.tally.filteredPosts++;
+            else opts.tally.filteredComments++;
+          },
         };
         const counted = (line: number, isRecord: boolean) => {
           lastLine = line;
@@ -525,9 +552,9 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
           }
         };
         const onLine: LineSink = (text, line, invalidUtf8, tooLong) =>
-          counted(line, spillLine(text, line, invalidUtf8, tooLong, fileIndex, file, sink));
+          counted(line, spillLine(text, line, invalidUtf8, tooLong, fileIndex, file, sink, filter));
         const onBytes: ByteLineSink = (buf, from, to, line) =>
-          counted(line, spillLineBytes(buf, from, to, line, fileIndex, file, sink, bb));
+          counted(line, spillLineBytes(buf, from, to, line, fileIndex, file, sink, bb, filter));
         const splitter = new LineSplitter();
         try {
           for await (const chunk of decompressedChunks(file, decoder)) splitter.push(chunk, onLine, onBytes);
@@ -634,7 +661,7 @@ export async function* readNdjsonDumpsRaw(opts: ReadDumpsOptions): AsyncGenerato
               file: g.first!.file,
               line: g.first!.line,
               field: "link_id",
-              reason: `comment of post ${key}, which is not in the inputs (${g.comments.length} such comments, all skipped)`,
+              reason: `comment of post ${key}, which is not in the inputs${filter ? " or is in a subreddit left out by the filter" : ""} (${g.comments.length} such comments, all skipped)`,
             },
             g.comments.length,
           );
@@ -727,7 +754,7 @@ class SpillPool {
    * Starts `n` workers, or returns null when they cannot be started (the TypeScript loader, tsx,
    * is not installed): the caller then parses on the main thread.
    */
-  static start(n: number, buckets: number, files: string[]): SpillPool | null {
+  static start(n: number, buckets: number, files: string[], subreddits: readonly string[]): SpillPool | null {
     try {
       createRequire(import.meta.url).resolve("tsx/esm/api");
     } catch {
@@ -735,7 +762,7 @@ class SpillPool {
     }
     const boot = new URL("./ndjson-dump-worker-boot.mjs", import.meta.url);
     return new SpillPool(
-      Array.from({ length: n }, () => new Worker(boot, { workerData: { buckets, files }, execArgv: [] })),
+      Array.from({ length: n }, () => new Worker(boot, { workerData: { buckets, files, subreddits }, execArgv: [] })),
     );
   }
 
@@ -827,6 +854,8 @@ async function spillWithWorkers(
       if (kind === "s") opts.tally.skip(record);
       else opts.tally.warn(record);
     }
+    opts.tally.filteredPosts += r.filtered[0];
+    opts.tally.filteredComments += r.filtered[1];
     const before = Math.floor(records / 100_000);
     records += r.records;
     if (Math.floor(records / 100_000) > before) ctx?.progress(records);

@@ -34,7 +34,9 @@ const DISTINGUISHED = 9;
 const STICKIED = 10;
 const IS_SUBMITTER = 11;
 const EDITED = 12;
-const FIELDS = 13;
+/** Read only for the import's subreddit filter (see {@link scannedSubreddit}); not written. */
+const SUBREDDIT = 13;
+const FIELDS = 14;
 
 /** Field codes by name, for keys written with escapes (a Map: no inherited names like `constructor`). */
 const NAMES = new Map<string, number>([
@@ -50,6 +52,7 @@ const NAMES = new Map<string, number>([
   ["stickied", STICKIED],
   ["is_submitter", IS_SUBMITTER],
   ["edited", EDITED],
+  ["subreddit", SUBREDDIT],
 ]);
 
 // Token types.
@@ -247,6 +250,9 @@ const K_KIED = word("stickied", 4);
 const K_PARE = word("parent_id");
 const K_NT_I = word("parent_id", 4);
 const K_T_ID = word("parent_id", 5);
+const K_SUBR = word("subreddit");
+const K_EDDI = word("subreddit", 4);
+const K_DDIT = word("subreddit", 5);
 const K_CREA = word("created_utc");
 const K_TED_ = word("created_utc", 4);
 const K__UTC = word("created_utc", 7);
@@ -278,8 +284,11 @@ function keyCode(s: Uint8Array, a: number, len: number): number {
       return w4(s, a) === K_LINK && w4(s, a + 3) === K_K_ID ? LINK_ID : 0;
     case 8:
       return w4(s, a) === K_STIC && w4(s, a + 4) === K_KIED ? STICKIED : 0;
-    case 9:
-      return w4(s, a) === K_PARE && w4(s, a + 4) === K_NT_I && w4(s, a + 5) === K_T_ID ? PARENT_ID : 0;
+    case 9: {
+      const w = w4(s, a);
+      if (w === K_PARE) return w4(s, a + 4) === K_NT_I && w4(s, a + 5) === K_T_ID ? PARENT_ID : 0;
+      return w === K_SUBR && w4(s, a + 4) === K_EDDI && w4(s, a + 5) === K_DDIT ? SUBREDDIT : 0;
+    }
     case 11:
       return w4(s, a) === K_CREA && w4(s, a + 4) === K_TED_ && w4(s, a + 7) === K__UTC ? CREATED_UTC : 0;
     case 12:
@@ -590,6 +599,18 @@ export function scanComment(s: Buffer, from: number, to: number, out: FastScan):
   // 25 characters each (written twice), a re-serialised string is never longer than its token.
   out.bound = (to - from) * 3 + 1024;
   return true;
+}
+
+/**
+ * The top-level `subreddit` of the comment found by the last successful {@link scanComment} of `s`:
+ * its string value, or null when the field is absent, null, "" or not a string (the same reading
+ * as the general path's, see `ndjson-dump.ts`).
+ */
+export function scannedSubreddit(s: Buffer): string | null {
+  const t = type[SUBREDDIT];
+  if (t !== STR && t !== STR_ESC) return null;
+  const v = str(s, SUBREDDIT);
+  return v === "" ? null : v;
 }
 
 /**

@@ -57,4 +57,19 @@ describe("wayfarer CLI errors", () => {
       "wayfarer: --only trian: unknown stage(s) trian; stages: collect, import, corpus, datasets, train, generate, evaluate, report\n",
     );
   });
+
+  it("a --subreddits list with something that is not a subreddit name", async () => {
+    const r = await run([
+      "import",
+      join(ROOT, "examples/quickstart/threads"),
+      "-o",
+      join(dir, "t.jsonl"),
+      "--subreddits",
+      "travel, r/japan ,no spaces",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'wayfarer: --subreddits travel, r/japan ,no spaces: "no spaces" is not a subreddit name; give names separated by commas, e.g. travel,solotravel,JapanTravel\n',
+    );
+  });
 });

@@ -295,4 +295,52 @@ describe("dump import internals", () => {
       expect(readFileSync(join(dir, "cut2.jsonl"), "utf8")).toBe(readFileSync(join(dir, "cut0.jsonl"), "utf8"));
     }
   });
+
+  it("keeps only the listed subreddits, dropping other records in pass 1 (same with workers), counted apart from skips", async () => {
+    const dir = tmp();
+    const subs = ["travel", "pics", "JapanTravel", "AskReddit"];
+    const rsRows = subs.map((sub, i) => ({ id: `q${i}`, subreddit: sub, title: `post in ${sub}`, created_utc: 1 }));
+    const rcRows = Array.from({ length: 4000 }, (_, i) => ({
+      id: `k${i}`,
+      link_id: `t3_q${i % 4}`,
+      parent_id: `t3_q${i % 4}`,
+      body: `comment ${i}`,
+      created_utc: 10 + i,
+      score: i % 5,
+      // Dumps name the subreddit on every comment; a few here do not (the join decides for them).
+      ...(i % 100 === 7 ? {} : { subreddit: subs[i % 4] }),
+    }));
+    writeFileSync(join(dir, "RS.ndjson"), ndjson(rsRows));
+    writeFileSync(join(dir, "RC.ndjson"), `${ndjson(rcRows)}{broken\n`);
+    const run = (workers: number) =>
+      importThreads({
+        inputs: [
+          { path: join(dir, "RS.ndjson"), format: "ndjson-zst" },
+          { path: join(dir, "RC.ndjson"), format: "ndjson-zst" },
+        ],
+        outFile: join(dir, `f${workers}.jsonl`),
+        dumpWorkers: workers,
+        subreddits: ["TRAVEL", "r/japantravel"],
+      });
+    const single = await run(0);
+    const multi = await run(2);
+    expect(multi).toEqual(single);
+    expect(readFileSync(join(dir, "f2.jsonl"), "utf8")).toBe(readFileSync(join(dir, "f0.jsonl"), "utf8"));
+    const threads = readOut(join(dir, "f0.jsonl"));
+    expect(threads.map((t) => t.post.subreddit).sort()).toEqual(["JapanTravel", "travel"]);
+    expect(threads.map((t) => t.comments.length)).toEqual([1000, 1000]);
+    // 2 posts and 1960 comments with a subreddit field are left out; the 40 comments of a left-out
+    // posts without the field are skipped by the join (one example, with the filter named); the
+    // broken line is a skip.
+    expect(single.filtered).toEqual({ posts: 2, comments: 1960 });
+    expect(single.skippedCount).toBe(41);
+    expect(single.skipped.map((s) => s.reason).join("\n")).toMatch(/left out by the filter/);
+    // Other formats: whole threads are left out.
+    const csv = await importThreads({
+      inputs: [{ path: join(dir, "f0.jsonl"), format: "threads-jsonl" }],
+      outFile: join(dir, "again.jsonl"),
+      subreddits: ["travel"],
+    });
+    expect(csv).toMatchObject({ threads: 1, comments: 1000, filtered: { posts: 1, comments: 1000 } });
+  });
 });

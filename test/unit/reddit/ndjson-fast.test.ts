@@ -10,23 +10,25 @@ import {
 import { type FastScan, scanComment } from "../../../src/reddit/formats/ndjson-fast.ts";
 import type { SkippedRecord } from "../../../src/reddit/import.ts";
 import { LineSplitter } from "../../../src/reddit/lines.ts";
+import { SubredditFilter } from "../../../src/reddit/subreddit-filter.ts";
 
 const BUCKETS = 5;
 
 /** Runs pass 1 on one line both ways: the byte path (fast path when it applies) and the general string path. */
-function both(line: string) {
+function both(line: string, filter: SubredditFilter | null = null) {
   const run = (bytes: boolean) => {
     const bb = new BucketBuffers(BUCKETS, 256);
-    const events: [string, SkippedRecord][] = [];
+    const events: [string, SkippedRecord | string][] = [];
     const sink: SpillSink = {
       skip: (r) => events.push(["s", r]),
       warn: (r) => events.push(["w", r]),
       put: (name, s) => bb.putString(bucketOf(name, BUCKETS), s),
+      filtered: (kind) => events.push(["f", kind]),
     };
     const buf = Buffer.from(`xx${line}yy`); // the line sits inside a bigger buffer
     const isRecord = bytes
-      ? spillLineBytes(buf, 2, buf.length - 2, 7, 1, "RC", sink, bb)
-      : spillLine(line, 7, false, false, 1, "RC", sink);
+      ? spillLineBytes(buf, 2, buf.length - 2, 7, 1, "RC", sink, bb, filter)
+      : spillLine(line, 7, false, false, 1, "RC", sink, filter);
     const buckets = bb.bufs.map((b, i) => b.toString("utf8", 0, bb.lens[i]));
     return { isRecord, events, buckets };
   };
@@ -160,6 +162,44 @@ describe("dump fast path (ndjson-fast.ts)", () => {
       expect(fast, line).toEqual(general);
     }
     expect(fastCount).toBeGreaterThan(lines.length / 2);
+  });
+
+  it("reads the top-level subreddit for the filter exactly as the general path does", () => {
+    const filter = new SubredditFilter(["travel", "r/JapanTravel"]);
+    const head = JSON.stringify(base).slice(0, -1);
+    const cases: [string, "kept" | "filtered"][] = [
+      [`${head},"subreddit":"travel"}`, "kept"],
+      [`${head},"subreddit":"Travel"}`, "kept"],
+      [`${head},"subreddit":"japantravel"}`, "kept"],
+      [`${head},"subreddit":"pics"}`, "filtered"],
+      [`${head},"subreddit":"trav\\u0065l"}`, "kept"], // escaped: decoded "travel"
+      [`${head},"subreddit":"pi\\u0063s"}`, "filtered"],
+      [`${head},"sub\\u0072eddit":"pics"}`, "filtered"], // escaped key
+      [`${head},"subreddit":""}`, "kept"], // empty: no subreddit, the join decides
+      [`${head},"subreddit":null}`, "kept"],
+      [`${head},"subreddit":7}`, "kept"],
+      [head + "}", "kept"],
+      [`${head},"_meta":{"subreddit":"pics"},"subreddit":"travel"}`, "kept"], // nested key ignored
+      [`${head},"_meta":{"subreddit":"travel"},"subreddit":"pics"}`, "filtered"],
+      [`${head},"subreddit":"travel","subreddit":"pics"}`, "filtered"], // duplicate key: the last wins
+      [`${head},"subreddit":"pics","subreddit":"travel"}`, "kept"],
+      [`${head},"subreddit_id":"t5_x","subreddit":"pics","subreddit_type":"public"}`, "filtered"],
+    ];
+    // The fast path itself reads the field (not only the general path it falls back to).
+    expect(cases.filter(([line]) => fastApplies(line)).length).toBe(cases.length);
+    for (const [line, want] of cases) {
+      const { fast, general } = both(line, filter);
+      expect(fast, line).toEqual(general);
+      expect(general.events.some(([k]) => k === "f") ? "filtered" : "kept", line).toBe(want);
+      if (want === "filtered") expect(general.buckets.join(""), line).toBe("");
+    }
+    // Posts are filtered by their subreddit (or their permalink's) after they are read.
+    const post = { id: "p1", title: "t", created_utc: 1, selftext: "" };
+    expect(both(JSON.stringify({ ...post, subreddit: "pics" }), filter).general.events).toEqual([["f", "post"]]);
+    expect(both(JSON.stringify({ ...post, subreddit: "TRAVEL" }), filter).general.events).toEqual([]);
+    expect(both(JSON.stringify({ ...post, permalink: "/r/pics/comments/p1/x/" }), filter).general.events).toEqual([
+      ["f", "post"],
+    ]);
   });
 
   it("matches the general path on random records (types, escapes, whitespace, duplicates)", () => {
