@@ -3,7 +3,8 @@
  * same run (issue 4).
  *
  *   npx tsx bench/import.bench.ts [--comments 1000000] [--posts 20000] [--dir /tmp/wayfarer-bench]
- *                                 [--shape minimal|arctic] [--workers N] [--out threads.jsonl (kept, e.g. for cmp)]
+ *                                 [--shape minimal|arctic] [--subreddits travel] [--workers N]
+ *                                 [--out threads.jsonl (kept, e.g. for cmp)]
  *
  * 1. Generates `RS_bench.zst` (posts) and `RC_bench.zst` (comments) once (kept in --dir): NDJSON
  *    with Pushshift field names and quirks (string created_utc, edited true/false/epoch), comment
@@ -21,7 +22,10 @@
  * 3. Wayfarer: `importThreads` over both files (decompress, parse, normalise, join by link_id
  *    through bucket files, order, write threads JSONL), wall time, CPU seconds (this process with
  *    its worker threads, plus the zstd child) and peak RSS. `--workers N` sets the parsing worker
- *    threads (default: importThreads' own choice).
+ *    threads (default: importThreads' own choice). `--subreddits travel` imports with the subreddit
+ *    filter (posts, and Arctic-shaped comments, are spread over 4 subreddits): the case of a
+ *    whole-Reddit dump of which a few subreddits are wanted; comments/s then counts every comment
+ *    read, kept or left out.
  * Prints comments/s for all, the ratios (target >= 0.5 of `wc`), and a JSON line with every number.
  * Run it on an otherwise idle machine: with other load the wall times (and ratios) move a lot.
  */
@@ -41,6 +45,10 @@ function arg(name: string, fallback: string): string {
 const COMMENTS = Number(arg("comments", "1000000"));
 const POSTS = Number(arg("posts", "20000"));
 const SHAPE = arg("shape", "minimal");
+/** Posts are spread over these in turn (and so are Arctic-shaped comments, by their post). */
+const SUBREDDITS = ["travel", "solotravel", "japan", "paris"];
+/** `--subreddits a,b`: import with the subreddit filter (a quarter of the threads per name). */
+const KEEP = arg("subreddits", "");
 if (SHAPE !== "minimal" && SHAPE !== "arctic") throw new Error(`--shape ${SHAPE}: use minimal or arctic`);
 const DIR = arg("dir", "/tmp/wayfarer-bench");
 
@@ -86,8 +94,9 @@ async function compressTo(
  * The comment as an Arctic Shift 2023 record: the API's comment fields (values typical of a plain
  * comment), keys sorted, `_meta` first. Our fields keep their values (created_utc as a number).
  */
-function arcticComment(c: Record<string, unknown>, i: number, r: () => number): Record<string, unknown> {
-  const sub = ["travel", "solotravel", "JapanTravel", "paris"][i % 4]!;
+function arcticComment(c: Record<string, unknown>, i: number, p: number, r: () => number): Record<string, unknown> {
+  const sub = SUBREDDITS[p % 4]!; // the post's
+
   const link = String(c.link_id).slice(3);
   const rec: Record<string, unknown> = {
     ...c,
@@ -151,7 +160,7 @@ async function generate(rs: string, rc: string): Promise<void> {
     for (let p = 0; p < POSTS; p++) {
       buf += `${JSON.stringify({
         id: `p${p.toString(36)}`,
-        subreddit: ["travel", "solotravel", "japan", "paris"][p % 4],
+        subreddit: SUBREDDITS[p % 4],
         title: sentence(r, 8),
         selftext: sentence(r, 40),
         score: Math.floor(r() * 500),
@@ -192,7 +201,7 @@ async function generate(rs: string, rc: string): Promise<void> {
         stickied: false,
         is_submitter: r() < 0.1,
       };
-      buf += `${JSON.stringify(SHAPE === "arctic" ? arcticComment(comment, i, r) : comment)}\n`;
+      buf += `${JSON.stringify(SHAPE === "arctic" ? arcticComment(comment, i, p, r) : comment)}\n`;
       if (buf.length > 1 << 20) {
         await write(buf);
         buf = "";
@@ -261,7 +270,7 @@ function baseline(rc: string, consumer: "wc" | "count" | "parse"): Timing {
 async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   const rs = join(DIR, `RS_bench_${POSTS}.zst`);
-  const rc = join(DIR, `RC_bench_${COMMENTS}${SHAPE === "arctic" ? "_arctic" : ""}.zst`);
+  const rc = join(DIR, `RC_bench_${COMMENTS}${SHAPE === "arctic" ? "_arctic-v2" : ""}.zst`);
   if (!existsSync(rs) || !existsSync(rc)) {
     const t0 = performance.now();
     await generate(rs, rc);
@@ -297,6 +306,7 @@ async function main(): Promise<void> {
     zstdDecoder: "cli",
     tmpDir: DIR,
     ...(workersArg ? { dumpWorkers: Number(workersArg) } : {}),
+    ...(KEEP ? { subreddits: KEEP.split(",") } : {}),
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -305,16 +315,21 @@ async function main(): Promise<void> {
   // The kernel's peak for this process (main thread, workers, buffers); the zstd child is separate.
   peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
   if (!keep) rmSync(out, { force: true });
-  const ours = report.comments / seconds;
+  // With the filter, every comment read counts (kept, left out, or skipped as a comment of a
+  // left-out post): the work is reading the dump.
+  const commentsRead = report.comments + report.filtered.comments + (KEEP ? report.skippedCount : 0);
+  const ours = commentsRead / seconds;
   const rate = (t: Timing) => t.lines / t.seconds;
   const result = {
     comments: report.comments,
+    commentsRead,
+    filtered: report.filtered,
     threads: report.threads,
     skipped: report.skippedCount,
     wayfarerSeconds: Number(seconds.toFixed(2)),
     wayfarerCpuSeconds: Number(cpuSeconds.toFixed(2)),
     wayfarerCommentsPerSecond: Math.round(ours),
-    wayfarerCpuMicrosecondsPerComment: Number(((cpuSeconds / report.comments) * 1e6).toFixed(2)),
+    wayfarerCpuMicrosecondsPerComment: Number(((cpuSeconds / commentsRead) * 1e6).toFixed(2)),
     baselines: Object.fromEntries(
       Object.entries(bases).map(([k, t]) => [
         k,
@@ -338,7 +353,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `wayfarer importThreads: ${report.comments} comments in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s, ${cpuSeconds.toFixed(2)} CPU-s`,
+    `wayfarer importThreads: ${commentsRead} comments read${KEEP ? ` (${report.comments} kept, --subreddits ${KEEP})` : ""} in ${seconds.toFixed(2)} s = ${Math.round(ours)} comments/s, ${cpuSeconds.toFixed(2)} CPU-s`,
   );
   console.log(
     `ratio vs wc ${result.ratio} (target >= 0.5), vs node count ${result.baselines.count!.ratio}, vs node JSON.parse ${result.baselines.parse!.ratio}; ${result.wayfarerCpuMicrosecondsPerComment} CPU-µs/comment; peak RSS ${result.peakRssMiB} MiB; load average ${loadBefore.join(" ")} -> ${result.loadAverageAfter.join(" ")}`,

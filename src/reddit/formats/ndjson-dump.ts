@@ -40,12 +40,12 @@ import { commentFromRecord, FieldProblem, postFromRecord, type RawRecord } from 
 import type { SkippedRecord } from "../import.ts";
 import { type ByteLineSink, type LineSink, LineSplitter } from "../lines.ts";
 import type { ImportTally } from "../report.ts";
+import { SubredditFilter } from "../subreddit-filter.ts";
 import type { Comment, Thread } from "../thread.ts";
 import type { orderComments } from "../tree.ts";
 import { decompressedChunks, type ZstdDecoder, ZstdStreamError, zstdCliAvailable } from "../zstd.ts";
 import type { ReaderContext } from "./context.ts";
 import type { SpillJob, SpillResult } from "./ndjson-dump-worker.ts";
-import { SubredditFilter } from "../subreddit-filter.ts";
 import { type FastScan, scanComment, scannedSubreddit, writeFastComment } from "./ndjson-fast.ts";
 
 /** Options of {@link readNdjsonDumps}. */
