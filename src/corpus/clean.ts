@@ -9,7 +9,9 @@
  *   reply to a dropped comment -> [deleted]/[removed] -> bot -> stickied moderator ->
  *   text cleaning + PII scrubbing -> score -> length/empty -> language -> duplicate text ->
  *   near-duplicate text -> per-thread cap.
- * Filters switched off in the settings are listed in the card as off.
+ * Filters switched off in the settings are listed in the card as off. Duplicates are judged against
+ * what is already in the output only: a comment cut by the per-thread cap, or a thread dropped by
+ * the minimum-comments filter after its texts were read, never makes a later text a duplicate.
  * A dropped comment takes its replies with it (they would lose their context), counted under
  * "reply to a dropped comment". Nothing is dropped silently.
  */
@@ -108,11 +110,16 @@ function declareFilters(f: FilterCounter, o: CorpusOptions): void {
   f.declare("post-score", "thread", "post score below minimum", on(q.minScore !== null));
   f.declare("empty-post", "thread", "title empty after cleaning");
   f.declare("post-language", "thread", `post ${lang}`, on(l.posts));
-  f.declare("duplicate-post-text", "thread", "same cleaned title + body seen earlier", on(d.exactPosts));
+  f.declare(
+    "duplicate-post-text",
+    "thread",
+    "same cleaned title + body as a post already in the output",
+    on(d.exactPosts),
+  );
   f.declare(
     "near-duplicate-post",
     "thread",
-    `title + body near-duplicates an earlier post (MinHash Jaccard >= ${d.nearThreshold}, ${d.shingleWords}-word shingles)`,
+    `title + body near-duplicates a post already in the output (MinHash Jaccard >= ${d.nearThreshold}, ${d.shingleWords}-word shingles)`,
     on(d.nearPosts),
   );
   f.declare("orphaned-reply", "comment", "reply to a comment dropped by another filter");
@@ -127,11 +134,16 @@ function declareFilters(f: FilterCounter, o: CorpusOptions): void {
   f.declare("comment-score", "comment", "comment score below minimum", on(q.minCommentScore !== null));
   f.declare("comment-length", "comment", "cleaned body shorter than minimum (empty included)");
   f.declare("comment-language", "comment", `comment ${lang}`, on(l.comments));
-  f.declare("duplicate-comment", "comment", "same cleaned body seen earlier in the corpus", on(d.exactComments));
+  f.declare(
+    "duplicate-comment",
+    "comment",
+    "same cleaned body as a comment already in the output (texts of at least dedup.exactCommentMinChars characters)",
+    on(d.exactComments),
+  );
   f.declare(
     "near-duplicate-comment",
     "comment",
-    `near-duplicates an earlier comment (MinHash Jaccard >= ${d.nearThreshold}, ${d.shingleWords}-word shingles)`,
+    `near-duplicates a comment already in the output (MinHash Jaccard >= ${d.nearThreshold}, ${d.shingleWords}-word shingles)`,
     on(d.nearComments),
   );
   f.declare("comment-cap", "comment", "beyond the per-thread maximum", on(q.maxCommentsPerThread !== null));
@@ -143,11 +155,18 @@ function isBot(author: string | null, st: BuildState): boolean {
   return st.botAuthors.has(author.toLowerCase()) || (st.botPattern?.test(author) ?? false);
 }
 
-function cleanComments(thread: Thread, st: BuildState): Comment[] {
+/**
+ * Filters a thread's comments. Exact-duplicate digests of the kept comments are returned, not yet
+ * added to the corpus-wide set, and near-duplicate signatures are indexed as the comments are read
+ * (later comments of the thread are checked against them): the caller adds the digests, or rolls
+ * the index back, once it knows whether the thread itself is kept.
+ */
+function cleanComments(thread: Thread, st: BuildState): { comments: Comment[]; digests: Buffer[] } {
   const { removal, quality, dedup } = st.opts;
   const f = st.filters;
   const dropped = new Set<string>();
   const kept: Comment[] = [];
+  const threadDigests = new Map<string, Buffer>();
   for (const c of thread.comments) {
     const drop = () => {
       dropped.add(c.name);
@@ -184,23 +203,30 @@ function cleanComments(thread: Thread, st: BuildState): Comment[] {
       drop();
       continue;
     }
+    // Duplicates are judged against texts already in the output only: a comment that the cap will
+    // cut (the cap keeps the first `cap` comments that pass) is checked but not indexed.
+    const cap = quality.maxCommentsPerThread;
+    const index = cap === null || kept.length < cap;
     if (dedup.exactComments && body.length >= dedup.exactCommentMinChars) {
-      if (!f.pass("duplicate-comment", st.seenCommentText.add(sha(body.toLowerCase())))) {
+      const d = sha(body.toLowerCase());
+      const key = d.toString("hex", 0, 16);
+      if (!f.pass("duplicate-comment", !st.seenCommentText.has(d) && !threadDigests.has(key))) {
         drop();
         continue;
       }
+      if (index) threadDigests.set(key, d);
     }
-    if (st.nearComments && !f.pass("near-duplicate-comment", !st.nearComments.check(body).duplicate)) {
+    if (st.nearComments && !f.pass("near-duplicate-comment", !st.nearComments.check(body, index).duplicate)) {
       drop();
       continue;
     }
     kept.push({ ...c, body });
   }
   const cap = quality.maxCommentsPerThread;
-  if (cap === null) return kept;
+  if (cap === null) return { comments: kept, digests: [...threadDigests.values()] };
   // `kept` is still parents-before-children, so a prefix is a tree.
   for (let i = 0; i < kept.length; i++) f.pass("comment-cap", i < cap);
-  return kept.slice(0, cap);
+  return { comments: kept.slice(0, cap), digests: [...threadDigests.values()] };
 }
 
 /** Cleans and filters one thread; null when it is dropped (the reason is counted). */
@@ -232,18 +258,24 @@ function cleanThread(thread: Thread, st: BuildState): Thread | null {
   if (!f.pass("empty-post", title.length > 0)) return null;
   const postText = selftext ? `${title}\n${selftext}` : title;
   if (st.opts.language.posts && !f.pass("post-language", languageKeeps(postText, st))) return null;
-  if (dedup.exactPosts) {
-    if (!f.pass("duplicate-post-text", st.seenPostText.add(sha(`${title.toLowerCase()}\n${selftext.toLowerCase()}`))))
-      return null;
-  }
-  if (st.nearPosts && !f.pass("near-duplicate-post", !st.nearPosts.check(postText).duplicate)) return null;
-  const comments = cleanComments(thread, st);
+  // Like comments, a post joins the dedup memory only once its thread is known to be kept.
+  const postDigest = dedup.exactPosts ? sha(`${title.toLowerCase()}\n${selftext.toLowerCase()}`) : null;
+  if (postDigest && !f.pass("duplicate-post-text", !st.seenPostText.has(postDigest))) return null;
+  if (st.nearPosts && !f.pass("near-duplicate-post", !st.nearPosts.check(postText, false).duplicate)) return null;
+  const mark = st.nearComments?.mark() ?? 0;
+  const { comments, digests } = cleanComments(thread, st);
   const postsOnly = POSTS_ONLY_SOURCES.includes(thread.source.kind);
   const count =
     quality.commentCount === "num_comments" || (quality.commentCount === "auto" && postsOnly)
       ? p.num_comments
       : comments.length;
-  if (!f.pass("min-comments", count >= quality.minComments)) return null;
+  if (!f.pass("min-comments", count >= quality.minComments)) {
+    st.nearComments?.rollback(mark);
+    return null;
+  }
+  if (postDigest) st.seenPostText.add(postDigest);
+  st.nearPosts?.check(postText);
+  for (const d of digests) st.seenCommentText.add(d);
   const out: Thread = { post: { ...p, title, selftext }, comments, source: thread.source };
   if (thread.more) out.more = thread.more;
   return out;

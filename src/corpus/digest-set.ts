@@ -4,23 +4,31 @@
  * and no 2^24-entry limit (a JS `Set` of hex strings takes ~100 bytes an entry and throws
  * "Set maximum size exceeded" past 16,777,216 entries).
  */
+/** The first 16 bytes of `d` as four little-endian 32-bit words. Throws RangeError when shorter. */
+function words(d: Uint8Array): [number, number, number, number] {
+  if (d.length < 16) throw new RangeError(`a digest of ${d.length} bytes; need at least 16`);
+  const view = new DataView(d.buffer, d.byteOffset, 16);
+  return [view.getUint32(0, true), view.getUint32(4, true), view.getUint32(8, true), view.getUint32(12, true)];
+}
+
 export class DigestSet {
   private words = new Uint32Array(4 * 1024);
   private used = new Uint8Array(1024);
   /** Number of digests in the set. */
   size = 0;
 
+  /** True when the digest `d` (its first 16 bytes) is in the set. */
+  has(d: Uint8Array): boolean {
+    const [a, b, c, e] = words(d);
+    return this.used[this.slot(a, b, c, e)] === 1;
+  }
+
   /**
    * Adds the digest `d` (its first 16 bytes; at least 16 bytes long, else RangeError). Returns true
    * when it was new, false when it was already in the set.
    */
   add(d: Uint8Array): boolean {
-    if (d.length < 16) throw new RangeError(`a digest of ${d.length} bytes; need at least 16`);
-    const view = new DataView(d.buffer, d.byteOffset, 16);
-    const a = view.getUint32(0, true);
-    const b = view.getUint32(4, true);
-    const c = view.getUint32(8, true);
-    const e = view.getUint32(12, true);
+    const [a, b, c, e] = words(d);
     let i = this.slot(a, b, c, e);
     if (this.used[i]) return false;
     if ((this.size + 1) * 2 > this.used.length) {

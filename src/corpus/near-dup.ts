@@ -91,6 +91,9 @@ export function jaccard(a: string, b: string, k: number): number {
   return union === 0 ? 1 : inter / union;
 }
 
+const EMPTY = -1;
+const NONE = -2;
+
 /**
  * Open-addressing hash table from a 32-bit key to the newest id with that key (linear probing,
  * kept at most half full). Used per LSH band: key = a hash of the band's values, chains of older
@@ -99,27 +102,29 @@ export function jaccard(a: string, b: string, k: number): number {
  */
 class HeadTable {
   keys = new Uint32Array(1024);
-  heads = new Int32Array(1024).fill(-1);
+  /** Newest id per slot; {@link EMPTY} = free slot, {@link NONE} = key kept but no id (after a rollback). */
+  heads = new Int32Array(1024).fill(EMPTY);
   size = 0;
 
-  /** Slot of `key`: where it is, or the empty slot where it would go. */
+  /** Slot of `key`: where it is, or the free slot where it would go. */
   private slot(key: number): number {
     const mask = this.keys.length - 1;
     let i = fmix32(key) & mask;
-    while (this.heads[i] !== -1 && this.keys[i] !== key) i = (i + 1) & mask;
+    while (this.heads[i] !== EMPTY && this.keys[i] !== key) i = (i + 1) & mask;
     return i;
   }
 
   /** The newest id stored under `key`, or -1. */
   get(key: number): number {
-    return this.heads[this.slot(key)]!;
+    const h = this.heads[this.slot(key)]!;
+    return h < 0 ? -1 : h;
   }
 
   /** Makes `id` the newest id under `key`; returns the previous one (-1 when none). */
   push(key: number, id: number): number {
     let i = this.slot(key);
     const before = this.heads[i]!;
-    if (before === -1) {
+    if (before === EMPTY) {
       if ((this.size + 1) * 2 > this.keys.length) {
         this.grow();
         i = this.slot(key);
@@ -128,18 +133,25 @@ class HeadTable {
       this.keys[i] = key;
     }
     this.heads[i] = id;
-    return before;
+    return before < 0 ? -1 : before;
+  }
+
+  /** Undoes the last {@link push} under `key`, whose previous id was `previous` (-1 when none). */
+  pop(key: number, previous: number): void {
+    this.heads[this.slot(key)] = previous < 0 ? NONE : previous;
   }
 
   private grow(): void {
     const { keys, heads } = this;
     this.keys = new Uint32Array(keys.length * 2);
-    this.heads = new Int32Array(keys.length * 2).fill(-1);
+    this.heads = new Int32Array(keys.length * 2).fill(EMPTY);
+    this.size = 0;
     for (let i = 0; i < keys.length; i++) {
-      if (heads[i] === -1) continue;
+      if (heads[i]! < 0) continue; // free, or emptied by a rollback: not carried over
       const j = this.slot(keys[i]!);
       this.keys[j] = keys[i]!;
       this.heads[j] = heads[i]!;
+      this.size++;
     }
   }
 }
@@ -192,6 +204,24 @@ export class NearDuplicateIndex {
   /** Number of texts kept in the index. */
   get size(): number {
     return this.count;
+  }
+
+  /** A point to {@link rollback} to: the number of texts indexed so far. */
+  mark(): number {
+    return this.count;
+  }
+
+  /**
+   * Forgets every text indexed after `mark` (newest first), as if they had been checked with
+   * `keep = false`: the corpus indexes a thread's comments as it reads them, and takes them back
+   * when the thread is dropped afterwards, so that only texts in the output can make others duplicates.
+   */
+  rollback(mark: number): void {
+    for (let id = this.count - 1; id >= mark; id--) {
+      for (let b = 0; b < this.bands; b++)
+        this.tables[b]!.pop(this.bandKey(this.sigs, id * this.perms, b), this.next[id * this.bands + b]!);
+    }
+    this.count = Math.min(this.count, Math.max(0, mark));
   }
 
   /** Writes the MinHash signature of the words `w` into `out` (length `permutations`). */

@@ -124,12 +124,14 @@ describe("buildCorpus", () => {
     );
     const spam = "Check out my travel blog for the best deals on flights and hotels!";
     const { dir, inFile } = write([
+      // s1 is cut by the cap: it is not in the output, so it makes no later comment a duplicate.
       thread(post("a"), [...cs, comment("s1", "t3_a", spam, { score: 0 })]),
       thread(post("b"), [
         comment("s2", "t3_b", spam),
         comment("t2", "t3_b", "Thanks!"),
         comment("t3", "t3_b", "Thanks!"),
       ]),
+      thread(post("c"), [comment("s3", "t3_c", spam), comment("u1", "t3_c", "Take the night train instead.")]),
     ]);
     const card = await buildCorpus({
       inFile,
@@ -139,9 +141,45 @@ describe("buildCorpus", () => {
     const out = lines(join(dir, "out", "threads.jsonl"));
     expect(out[0]!.comments).toHaveLength(20);
     expect(out[0]!.comments[0]!.body).toBe("Distinct answer number 0");
-    expect(out[1]!.comments.map((c) => c.body)).toEqual(["Thanks!", "Thanks!"]);
+    expect(out[1]!.comments.map((c) => c.body)).toEqual([spam, "Thanks!", "Thanks!"]);
+    expect(out[2]!.comments.map((c) => c.body)).toEqual(["Take the night train instead."]);
+    const dup = card.filters.find((f) => f.id === "duplicate-comment")!;
+    expect(dup.in - dup.out).toBe(1);
     const cap = card.filters.find((f) => f.id === "comment-cap")!;
-    expect([cap.in, cap.out]).toEqual([33, 22]);
+    expect([cap.in, cap.out]).toEqual([35, 24]);
+  });
+
+  it("judges duplicates only against texts in the output (a thread dropped later takes its texts back)", async () => {
+    const answer = "The regional rail pass pays off after two long trips, otherwise buy single tickets.";
+    const question = { title: "Is the rail pass worth it for a week in Japan?", selftext: "Two cities only." };
+    const { dir, inFile } = write([
+      // Dropped by min-comments (2) after its comment and post were read.
+      thread(post("a", question), [comment("a1", "t3_a", answer)]),
+      thread(post("b", question), [comment("b1", "t3_b", answer), comment("b2", "t3_b", "Agree, and book seats.")]),
+      thread(post("c", question), [comment("c1", "t3_c", answer), comment("c2", "t3_c", "Same for me.")]),
+    ]);
+    const card = await buildCorpus({ inFile, outDir: join(dir, "out"), options: { quality: { minComments: 2 } } });
+    const out = lines(join(dir, "out", "threads.jsonl"));
+    // b is kept whole (a is not in the output); c repeats b's post text and is dropped as a duplicate.
+    expect(out.map((t) => t.post.id)).toEqual(["b"]);
+    expect(out[0]!.comments.map((c) => c.id)).toEqual(["b1", "b2"]);
+    const dropped = Object.fromEntries(card.filters.map((f) => [f.id, f.in - f.out]));
+    expect(dropped).toMatchObject({ "min-comments": 1, "duplicate-post-text": 1, "duplicate-comment": 0 });
+    // Near duplicates too: the same, with exact dedup off and a near copy of the answer.
+    const near = write([
+      thread(post("a", question), [comment("a1", "t3_a", answer)]),
+      thread(post("b", { title: "Rail pass or not?", selftext: "" }), [
+        comment("b1", "t3_b", answer.replace("otherwise", "else")),
+        comment("b2", "t3_b", "Agree, and book seats."),
+      ]),
+    ]);
+    const nearCard = await buildCorpus({
+      inFile: near.inFile,
+      outDir: join(near.dir, "out"),
+      options: { quality: { minComments: 2 }, dedup: { exactComments: false, exactPosts: false } },
+    });
+    expect(lines(join(near.dir, "out", "threads.jsonl"))[0]!.comments.map((c) => c.id)).toEqual(["b1", "b2"]);
+    expect(nearCard.filters.find((f) => f.id === "near-duplicate-comment")).toMatchObject({ in: 3, out: 3 });
   });
 
   it("gives the same splits for the same seed and rejects bad options before reading", async () => {

@@ -99,6 +99,21 @@ describe("near duplicates (MinHash + LSH): the index against the definition", ()
       expect(idx.size).toBe(indexed);
       expect(indexed).toBeGreaterThan(600); // more than the band tables' first size (512 keys)
     }
+    // Rollback: texts indexed after a mark (the band tables grow meanwhile) are forgotten, as if
+    // never added; indexing goes on normally afterwards.
+    const rolled = new NearDuplicateIndex(OPTS);
+    const fresh = new NearDuplicateIndex(OPTS);
+    for (const t of texts.slice(0, 800)) {
+      rolled.check(t);
+      fresh.check(t);
+    }
+    const mark = rolled.mark();
+    for (const t of texts.slice(800, 2000)) rolled.check(t);
+    expect(rolled.size).toBeGreaterThan(mark + 300);
+    rolled.rollback(mark);
+    expect(rolled.size).toBe(fresh.size);
+    for (const t of texts.slice(2000)) expect(rolled.check(t)).toEqual(fresh.check(t));
+    expect(rolled.size).toBe(fresh.size);
   });
 });
 
