@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { printable } from "../errors/printable.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import { COMMANDS } from "./commands/registry.ts";
 import type { CliContext } from "./context.ts";
@@ -14,6 +15,28 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/** What an operating-system error on a path means to a user; the codes a bad path or disk gives. */
+const FS_ERRORS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOTDIR: "a path component is a file, not a folder",
+  EISDIR: "is a folder, not a file",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  EEXIST: "already exists",
+  ENAMETOOLONG: "name too long",
+  EMFILE: "too many open files",
+};
+
+/** `<path>: <meaning>` for a Node file-system error on a path (ENOENT excluded: commands check inputs), else null. */
+export function fileSystemMessage(error: unknown): string | null {
+  const e = error as (NodeJS.ErrnoException & { dest?: string }) | undefined;
+  if (!e || typeof e.code !== "string" || !(e.code in FS_ERRORS)) return null;
+  const path = e.dest ?? e.path;
+  return `${path ?? "(file system)"}: ${FS_ERRORS[e.code]} (${e.code}${e.syscall ? ` in ${e.syscall}` : ""})`;
+}
+
 /**
  * Runs the CLI with `argv` (without node and script). Returns the exit code. Expected failures
  * (`WayfarerError`) print one line `wayfarer: <message>`; other errors are bugs and print a stack.
@@ -26,7 +49,12 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (WayfarerError.isInstance(error)) {
-      ctx.err(`wayfarer: ${error.message}\n`);
+      ctx.err(`wayfarer: ${printable(error.message)}\n`);
+      return 1;
+    }
+    const fsMessage = fileSystemMessage(error);
+    if (fsMessage) {
+      ctx.err(`wayfarer: ${printable(fsMessage)}\n`);
       return 1;
     }
     ctx.err(`wayfarer: internal error (please report): ${(error as Error)?.stack ?? String(error)}\n`);

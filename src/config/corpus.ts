@@ -24,6 +24,7 @@ const TextSchema = z
         "Collapse spaces, unify newlines, remove zero-width characters, trim; at most one blank line in a row.",
       ),
   })
+  .strict()
   .describe("Text normalisation, applied before every filter that looks at text.");
 
 const RemovalSchema = z
@@ -68,6 +69,7 @@ const RemovalSchema = z
       .default(false)
       .describe("Drop link/photo posts (is_self false); their title is then the only question text."),
   })
+  .strict()
   .describe("Removed, deleted, NSFW and bot content.");
 
 const QualitySchema = z
@@ -114,6 +116,7 @@ const QualitySchema = z
         "Keep at most this many comments per thread, the first in thread order (top-level by score first). null keeps all.",
       ),
   })
+  .strict()
   .describe("Quality filters, as in the seed study.");
 
 const DedupSchema = z
@@ -185,6 +188,7 @@ const DedupSchema = z
     message: "minhashPermutations must be a multiple of lshBands (e.g. 64 and 16)",
     path: ["lshBands"],
   })
+  .strict()
   .describe("Duplicate removal: exact (hashes of cleaned text) and near (MinHash + LSH, src/corpus/near-dup.ts).");
 
 const LanguageSchema = z
@@ -211,6 +215,7 @@ const LanguageSchema = z
         "Texts with fewer letters/digits are not judged (kept). 60: on the 2013 travel posts, shorter titles (place names such as 'Haleakala National Park, Hawaii') were misread as tl/ca/it; from 60 on only French posts were dropped.",
       ),
   })
+  .strict()
   .describe("Language filter with the eld library (src/corpus/language.ts); undetermined texts are kept.");
 
 const PiiSchema = z
@@ -226,6 +231,7 @@ const PiiSchema = z
         "PII types to replace: USER (u/name), EMAIL, PHONE, ADDRESS (street addresses), URL (personal profile/payment links).",
       ),
   })
+  .strict()
   .describe("PII scrubbing (src/corpus/pii.ts), applied after text cleaning.");
 
 const SplitSchema = z
@@ -237,6 +243,7 @@ const SplitSchema = z
   .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-9, {
     message: "split ratios must add up to 1 (e.g. train 0.8, validation 0.1, test 0.1)",
   })
+  .strict()
   .describe("Split by thread (a thread and all its comments go to one split), stratified by subreddit, seeded.");
 
 /** Every setting of the corpus stage, with defaults. */
@@ -264,6 +271,7 @@ export const CorpusOptionsSchema = z
       }
     }
   })
+  .strict()
   .describe("Settings of the corpus stage.");
 
 /** Resolved corpus settings (every default filled in). */

@@ -21,6 +21,7 @@ export const ImportInputSchema = z
         "reddit-csv | reddit-json | threads-csv | ndjson-zst | threads-jsonl; detected from extension and header when absent.",
       ),
   })
+  .strict()
   .describe("One input of the import stage.");
 
 export const ImportOptionsSchema = z
@@ -39,6 +40,7 @@ export const ImportOptionsSchema = z
         "Keep only threads of these subreddits (case-insensitive); all when absent. With a whole-Reddit monthly dump, the records of other subreddits are dropped while reading, before the join.",
       ),
   })
+  .strict()
   .describe("Settings of the import stage.");
 
 export type ImportOptions = z.output<typeof ImportOptionsSchema>;

@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CorpusOptions, type CorpusOptionsInput, CorpusOptionsSchema } from "../config/corpus.ts";
 import { ConfigError } from "../errors/config-error.ts";
@@ -378,6 +378,13 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
     droppedLanguages: {},
   };
   declareFilters(st.filters, o);
+  // A missing or unreadable input is reported before any output folder or file is made.
+  try {
+    if (!(await stat(opts.inFile)).isFile()) throw new InputError({ file: opts.inFile }, "is not a file");
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError({ file: opts.inFile }, "no such file; run `wayfarer import` first");
+  }
   await mkdir(join(opts.outDir, "splits"), { recursive: true });
   const cleanPath = join(opts.outDir, "threads.jsonl");
   const out = createWriteStream(`${cleanPath}.partial`);
@@ -392,23 +399,30 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
   const commentScore = new HistogramCounter(SCORE_BOUNDS);
   const progress = opts.onProgress;
   const lines = progress ? await countLines(opts.inFile).catch(() => 0) : 0;
-  for await (const thread of readThreadsJsonl(opts.inFile)) {
-    threadsIn++;
-    if (progress && threadsIn % 500 === 0)
-      progress({ pass: "filter", done: threadsIn, total: Math.max(lines, threadsIn) });
-    commentsIn += thread.comments.length;
-    subIn.set(thread.post.subreddit, (subIn.get(thread.post.subreddit) ?? 0) + 1);
-    const clean = cleanThread(thread, st);
-    if (!clean) continue;
-    kept.push({ name: clean.post.name, subreddit: clean.post.subreddit });
-    commentsOut += clean.comments.length;
-    postLen.add(clean.post.title.length + (clean.post.selftext ? clean.post.selftext.length + 1 : 0));
-    postScore.add(clean.post.score);
-    for (const c of clean.comments) {
-      commentLen.add(c.body.length);
-      commentScore.add(c.score);
+  try {
+    for await (const thread of readThreadsJsonl(opts.inFile)) {
+      threadsIn++;
+      if (progress && threadsIn % 500 === 0)
+        progress({ pass: "filter", done: threadsIn, total: Math.max(lines, threadsIn) });
+      commentsIn += thread.comments.length;
+      subIn.set(thread.post.subreddit, (subIn.get(thread.post.subreddit) ?? 0) + 1);
+      const clean = cleanThread(thread, st);
+      if (!clean) continue;
+      kept.push({ name: clean.post.name, subreddit: clean.post.subreddit });
+      commentsOut += clean.comments.length;
+      postLen.add(clean.post.title.length + (clean.post.selftext ? clean.post.selftext.length + 1 : 0));
+      postScore.add(clean.post.score);
+      for (const c of clean.comments) {
+        commentLen.add(c.body.length);
+        commentScore.add(c.score);
+      }
+      await writeLine(out, `${JSON.stringify(clean)}\n`);
     }
-    await writeLine(out, `${JSON.stringify(clean)}\n`);
+  } catch (e) {
+    // A bad input line (InputError) or a write failure: no half-written corpus is left behind.
+    out.destroy();
+    await rm(`${cleanPath}.partial`, { force: true });
+    throw e;
   }
   await closeStream(out);
   await rename(`${cleanPath}.partial`, cleanPath);

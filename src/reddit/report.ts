@@ -1,4 +1,17 @@
+import { printable } from "../errors/printable.ts";
 import type { ImportReport, SkippedRecord } from "./import.ts";
+
+/**
+ * A record whose reason and field are safe to print: reasons quote input (e.g. JSON.parse's message
+ * shows the start of the bad line), and a dump line may hold terminal escape sequences.
+ */
+function safe(record: SkippedRecord): SkippedRecord {
+  const reason = printable(record.reason);
+  const field = record.field === undefined ? undefined : printable(record.field);
+  return reason === record.reason && field === record.field
+    ? record
+    : { ...record, reason, ...(field !== undefined ? { field } : {}) };
+}
 
 /** How many skipped/warning examples an {@link ImportReport} keeps; counts stay exact. */
 export const MAX_EXAMPLES = 100;
@@ -22,19 +35,19 @@ export class ImportTally {
 
   skip(record: SkippedRecord): void {
     this.skippedCount++;
-    if (this.skipped.length < MAX_EXAMPLES) this.skipped.push(record);
+    if (this.skipped.length < MAX_EXAMPLES) this.skipped.push(safe(record));
   }
 
   /** Counts `n` skipped records that share one reason, keeping one example. */
   skipMany(record: SkippedRecord, n: number): void {
     if (n <= 0) return;
     this.skippedCount += n;
-    if (this.skipped.length < MAX_EXAMPLES) this.skipped.push(record);
+    if (this.skipped.length < MAX_EXAMPLES) this.skipped.push(safe(record));
   }
 
   warn(record: SkippedRecord): void {
     this.warningCount++;
-    if (this.warnings.length < MAX_EXAMPLES) this.warnings.push(record);
+    if (this.warnings.length < MAX_EXAMPLES) this.warnings.push(safe(record));
   }
 
   toReport(): ImportReport {
