@@ -37,12 +37,18 @@ export async function runImport(opts: ImportCommandOptions, ctx: CliContext): Pr
       );
   }
   const outFile = resolve(ctx.cwd, opts.out);
+  const millions = new Map<string, number>();
   const report = await importThreads({
     inputs: opts.paths.map((p) => ({ path: resolve(ctx.cwd, p), ...(format ? { format } : {}) })),
     outFile,
     ...(subreddits ? { subreddits } : {}),
     onProgress: ({ file, records }) => {
-      if (ctx.interactive) ctx.err(`\r${file}: ${records} records`);
+      // A terminal gets one line redrawn; a log (nohup, CI) a line per million records of a file.
+      if (ctx.interactive) ctx.err(`\r\u001b[K${file}: ${records} records`);
+      else if (Math.floor(records / 1_000_000) > (millions.get(file) ?? 0)) {
+        millions.set(file, Math.floor(records / 1_000_000));
+        ctx.err(`${file}: ${records} records\n`);
+      }
     },
   });
   if (ctx.interactive) ctx.err("\n");

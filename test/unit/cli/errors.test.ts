@@ -72,4 +72,30 @@ describe("wayfarer CLI errors", () => {
       'wayfarer: --subreddits travel, r/japan ,no spaces: "no spaces" is not a subreddit name; give names separated by commas, e.g. travel,solotravel,JapanTravel\n',
     );
   });
+
+  it("an output path inside a file: one line naming the path, exit 1", async () => {
+    const file = join(dir, "plain.txt");
+    writeFileSync(file, "x");
+    const r = await run(["corpus", join(ROOT, "examples/quickstart/threads/18ajp4v.json"), "-o", join(file, "out")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^wayfarer: .*plain\.txt\/out.*: a path component is a file, not a folder \(ENOTDIR/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
+  it("terminal escape sequences in a bad input line are printed escaped", async () => {
+    const f = join(dir, "escape.ndjson");
+    writeFileSync(f, "x\u001b[31mRED\u001b[0m\n");
+    const r = await run(["import", f, "-o", join(dir, "escape.jsonl")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("\\u001b[31mRED");
+    expect(r.stderr).not.toContain("\u001b");
+  });
+
+  it("a misspelt corpus setting", async () => {
+    const f = join(dir, "corpus.yaml");
+    writeFileSync(f, "qualty:\n  minUpvoteRatio: 0.1\n");
+    const r = await run(["corpus", join(dir, "escape.jsonl"), "-o", join(dir, "c"), "--config", f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('wayfarer: corpus options: (root): Unrecognized key: "qualty"\n');
+  });
 });
