@@ -129,16 +129,15 @@ export function renderCardMarkdown(card: CorpusCard): string {
   for (const s of card.subreddits)
     L.push(`| ${s.name} | ${s.in} | ${s.out} | ${s.train} | ${s.validation} | ${s.test} |`);
   if (card.pii) {
-    L.push(
-      "",
-      "## PII scrubbing quality",
-      "",
-      `Measured on ${card.pii.snippets} labelled snippets (\`${card.pii.labelledSet}\`).`,
-      "",
-    );
-    L.push("| type | support | precision | recall |", "|---|---:|---:|---:|");
-    for (const t of card.pii.types)
-      L.push(`| ${t.type} | ${t.support} | ${t.precision.toFixed(3)} | ${t.recall.toFixed(3)} |`);
+    L.push("", "## PII scrubbing quality", "");
+    if (card.pii.snippets === 0)
+      L.push("Not measured in this run (give a labelled set: `wayfarer corpus --pii-eval FILE`).");
+    else {
+      L.push(`Measured on ${card.pii.snippets} labelled snippets (\`${card.pii.labelledSet}\`).`, "");
+      L.push("| type | support | precision | recall |", "|---|---:|---:|---:|");
+      for (const t of card.pii.types)
+        L.push(`| ${t.type} | ${t.support} | ${t.precision.toFixed(3)} | ${t.recall.toFixed(3)} |`);
+    }
     L.push(
       "",
       `Replacements made in this corpus: ${

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import type { CorpusOptionsInput } from "../../config/corpus.ts";
@@ -64,8 +64,17 @@ export async function runCorpus(opts: CorpusCommandOptions, ctx: CliContext): Pr
       if (done === total) bar.stop();
     },
   });
+  const outDir = resolve(ctx.cwd, opts.out);
   ctx.out(
-    opts.json ? `${JSON.stringify(card, null, 2)}\n` : renderCardMarkdown(card).replace(/<svg[\s\S]*?<\/svg>\n?/g, ""),
+    opts.json
+      ? `${JSON.stringify(card, null, 2)}\n`
+      : renderCardMarkdown(card)
+          .replace(/(<svg[\s\S]*?<\/svg>\n?)+/, `(charts in ${join(outDir, "corpus-card.md")})\n`)
+          .replace(/<svg[\s\S]*?<\/svg>\n?/g, "")
+          .replace(/\n{3,}/g, "\n\n"),
+  );
+  ctx.err(
+    `wrote ${join(outDir, "threads.jsonl")}, ${join(outDir, "splits")}/{train,validation,test}.jsonl and ${join(outDir, "corpus-card.{md,json}")}\n`,
   );
   return card;
 }
