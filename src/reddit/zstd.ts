@@ -44,12 +44,15 @@ export async function isZstdFile(file: string): Promise<boolean> {
 }
 
 /**
- * Yields the decompressed bytes of `file` (or its raw bytes when it is not zstd) in chunks.
+ * Yields the decompressed bytes of `file` (or its raw bytes when it is not zstd and not named `.zst`) in chunks.
  * Throws {@link ZstdStreamError} when the stream is truncated or corrupt — after yielding
  * everything that decoded before the damage, so callers keep the good prefix.
  */
 export async function* decompressedChunks(file: string, decoder: "cli" | "js"): AsyncGenerator<Uint8Array> {
   if (!(await isZstdFile(file))) {
+    // Plain NDJSON is read as it is, but a `.zst` file must be zstd (empty or another format: say so).
+    if (file.toLowerCase().endsWith(".zst"))
+      throw new ZstdStreamError("not a zstd file (it does not start with a zstd frame; empty, or another format)");
     yield* createReadStream(file, { highWaterMark: 1 << 20 });
     return;
   }

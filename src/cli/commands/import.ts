@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { IMPORT_FORMATS, type ImportFormat, SUBREDDIT_NAME } from "../../config/import.ts";
 import { ConfigError } from "../../errors/config-error.ts";
+import { InputError } from "../../errors/input-error.ts";
 import { type ImportReport, importThreads } from "../../reddit/import.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
@@ -73,6 +74,11 @@ export async function runImport(opts: ImportCommandOptions, ctx: CliContext): Pr
     ctx.err(`repaired ${report.warningCount} record(s):\n`);
     for (const s of report.warnings.slice(0, 20)) ctx.err(`  ${loc(s)}: ${s.reason}\n`);
   }
+  if (report.threads === 0 && report.skippedCount > 0)
+    throw new InputError(
+      { file: outFile },
+      "nothing was imported: every input record or file was skipped (reasons above); the file holds no threads",
+    );
   return report;
 }
 

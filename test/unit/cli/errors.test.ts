@@ -86,7 +86,8 @@ describe("wayfarer CLI errors", () => {
     const f = join(dir, "escape.ndjson");
     writeFileSync(f, "x\u001b[31mRED\u001b[0m\n");
     const r = await run(["import", f, "-o", join(dir, "escape.jsonl")]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1); // nothing imported
+    expect(r.stderr).toMatch(/nothing was imported/);
     expect(r.stderr).toContain("\\u001b[31mRED");
     expect(r.stderr).not.toContain("\u001b");
   });

@@ -343,4 +343,22 @@ describe("dump import internals", () => {
     });
     expect(csv).toMatchObject({ threads: 1, comments: 1000, filtered: { posts: 1, comments: 1000 } });
   });
+
+  it("reports a .zst file that is not zstd (empty, or plain text) instead of reading it as text", async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "RS_empty.zst"), "");
+    writeFileSync(join(dir, "RC_plain.zst"), ndjson(comments));
+    writeFileSync(join(dir, "RS.ndjson"), ndjson(posts)); // plain NDJSON under its own name is fine
+    const report = await importThreads({
+      inputs: [
+        { path: join(dir, "RS_empty.zst") },
+        { path: join(dir, "RC_plain.zst") },
+        { path: join(dir, "RS.ndjson"), format: "ndjson-zst" },
+      ],
+      outFile: join(dir, "out.jsonl"),
+    });
+    expect(report.threads).toBe(2); // the posts, without comments
+    const notZstd = report.skipped.filter((s) => /not a zstd file/.test(s.reason)).map((s) => s.file);
+    expect(notZstd).toEqual([join(dir, "RS_empty.zst"), join(dir, "RC_plain.zst")]);
+  });
 });
