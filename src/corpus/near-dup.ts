@@ -179,6 +179,8 @@ export class NearDuplicateIndex {
   private checks = 0;
   private readonly tables: HeadTable[];
   private readonly sig: Uint32Array;
+  /** Scratch: the band keys of the text being checked. */
+  private readonly keys: Uint32Array;
   /** Scratch: the shingle hashes of the text being signed (as int32). */
   private shingles = new Int32Array(256);
 
@@ -196,6 +198,7 @@ export class NearDuplicateIndex {
     }
     this.tables = Array.from({ length: o.bands }, () => new HeadTable());
     this.sig = new Uint32Array(o.permutations);
+    this.keys = new Uint32Array(o.bands);
     this.sigs = new Uint32Array(1024 * o.permutations);
     this.next = new Int32Array(1024 * o.bands);
     this.seenAt = new Int32Array(1024);
@@ -279,7 +282,7 @@ export class NearDuplicateIndex {
     const { sig, perms, rows, bands, sigs, next, seenAt } = this;
     this.signatureOf(w, sig);
     const stamp = ++this.checks;
-    const keys = new Uint32Array(bands);
+    const keys = this.keys;
     let best = 0;
     for (let b = 0; b < bands; b++) {
       const key = this.bandKey(sig, 0, b);

@@ -46,7 +46,7 @@ import type { orderComments } from "../tree.ts";
 import { decompressedChunks, type ZstdDecoder, ZstdStreamError, zstdCliAvailable } from "../zstd.ts";
 import type { ReaderContext } from "./context.ts";
 import type { SpillJob, SpillResult } from "./ndjson-dump-worker.ts";
-import { type FastScan, scanComment, scannedSubreddit, writeFastComment } from "./ndjson-fast.ts";
+import { type FastScan, numberAt, scanComment, scannedSubreddit, writeFastComment } from "./ndjson-fast.ts";
 
 /** Options of {@link readNdjsonDumps}. */
 export interface ReadDumpsOptions {
@@ -454,23 +454,6 @@ const OUT_BYTES = 8 << 20;
 const DEPTH_KEY_BYTES = Buffer.from(DEPTH_KEY);
 const T_POST = Buffer.from('{"post":');
 const T_COMMENTS = Buffer.from(',"comments":[');
-
-/** Number in `data[a, b)` (ASCII, as written by String()); plain integers without making a string. */
-function numberAt(data: Buffer, a: number, b: number): number {
-  if (b - a <= 15) {
-    let i = a;
-    const neg = data[i] === 0x2d;
-    if (neg) i++;
-    let n = 0;
-    for (; i < b; i++) {
-      const c = data[i]!;
-      if (c < 0x30 || c > 0x39) return Number(data.toString("latin1", a, b));
-      n = n * 10 + (c - 0x30);
-    }
-    if (i > (neg ? a + 1 : a)) return neg ? -n : n;
-  }
-  return Number(data.toString("latin1", a, b));
-}
 
 /** The {@link q} field `data[a, b)` (with its quotes) read back. */
 function stringAt(data: Buffer, a: number, b: number): string {

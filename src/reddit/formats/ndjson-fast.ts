@@ -368,10 +368,11 @@ function str(s: Buffer, f: number): string {
     : (JSON.parse(s.toString("utf8", start[f]!, end[f]!)) as string);
 }
 
-/** Value of the JSON number token of field `f`. Short integers are read without making a string. */
-function num(s: Buffer, f: number): number {
-  const a = start[f]!;
-  const b = end[f]!;
+/**
+ * The number written in ASCII at `s[a, b)` (a JSON number token, or `String(n)`): short plain
+ * integers are read without making a string, anything else through `Number`.
+ */
+export function numberAt(s: Buffer, a: number, b: number): number {
   if (b - a <= 15) {
     let i = a;
     const neg = s[i] === 0x2d;
@@ -382,9 +383,14 @@ function num(s: Buffer, f: number): number {
       if (c < 0x30 || c > 0x39) return Number(s.toString("latin1", a, b));
       n = n * 10 + (c - 0x30);
     }
-    return neg ? -n : n;
+    if (i > (neg ? a + 1 : a)) return neg ? -n : n;
   }
   return Number(s.toString("latin1", a, b));
+}
+
+/** Value of the JSON number token of field `f`. */
+function num(s: Buffer, f: number): number {
+  return numberAt(s, start[f]!, end[f]!);
 }
 
 /**
