@@ -4,7 +4,7 @@ import { trustChartSvg } from "../evaluation/meta/chart.ts";
 import type { MetricScore } from "../evaluation/meta/judgments.ts";
 import { metaEvaluate } from "../evaluation/meta/meta-evaluate.ts";
 import { buildTrustTable, renderTrustTableMarkdown, type TrustTable } from "../evaluation/meta/trust-table.ts";
-import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
+import type { ScoreRecord } from "../store/records.ts";
 import type { Store } from "../store/store.ts";
 
 /** The human-evaluation part of the report: rater agreement and the evaluator-trust table. */

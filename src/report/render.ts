@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { epochMeans } from "../experiment/stages/train-stage.ts";
+import { epochMeans } from "../store/records.ts";
 import type { LeaderboardCell, ReportData } from "./report-data.ts";
 
 /** Escapes text for HTML element content and attribute values. */

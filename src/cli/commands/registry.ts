@@ -7,10 +7,12 @@ import { metaCommand } from "./meta.ts";
 import { runCommand, stageCommand } from "./run.ts";
 import { scoreCommand } from "./score.ts";
 import { serveCommand } from "./serve.ts";
+import { statusCommand } from "./status.ts";
 
 /** Every CLI command, in help order. Add one import and one entry per command file. */
 export const COMMANDS: readonly CommandDefinition[] = [
   runCommand,
+  statusCommand,
   collectCommand,
   importCommand,
   corpusCommand,

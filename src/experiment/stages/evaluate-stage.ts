@@ -23,17 +23,9 @@ import type { GeneratorV1 } from "../../models/generator.ts";
 import { createEmbedder, createGenerator } from "../../models/registry.ts";
 import type { Stage } from "../stage.ts";
 import type { AnswerRecord } from "./generate-stage.ts";
+import type { ScoreRecord } from "../../store/records.ts";
+export type { ScoreRecord } from "../../store/records.ts";
 
-/** One row of `evaluate/scores.jsonl`. */
-export interface ScoreRecord {
-  variant: string;
-  itemId: string;
-  evaluator: string;
-  status: "scored" | "error" | "not-applicable";
-  value: number | null;
-  reason: string | null;
-  signature: string;
-}
 
 /** The evaluator requests of an experiment; ConfigError naming the unknown id and the known ones. */
 export function evaluatorRequests(config: Experiment): EvaluatorRequest[] {
@@ -220,7 +212,7 @@ export const evaluateStage: Stage = {
 };
 
 /** Runs `evaluate.pairwise` and writes `pairwise.jsonl` and `pairwise-summary.json`. */
-async function runPairwise(
+export async function runPairwise(
   ctx: Parameters<Stage["run"]>[0],
   config: Experiment,
   answers: readonly AnswerRecord[],

@@ -7,23 +7,9 @@ import { readJsonlAll, writeJsonl } from "../../datasets/jsonl.ts";
 import { trimUnfinishedSentence } from "../../models/postprocess.ts";
 import { createGenerator } from "../../models/registry.ts";
 import type { Stage } from "../stage.ts";
+import type { AnswerRecord } from "../../store/records.ts";
+export type { AnswerRecord } from "../../store/records.ts";
 
-/** One row of `generate/answers.jsonl`. */
-export interface AnswerRecord {
-  variant: string;
-  itemId: string;
-  question: string;
-  /** The answer after post-processing (what evaluators see). */
-  answer: string;
-  /** The model's text before post-processing. */
-  rawAnswer: string;
-  reference: string;
-  latencySeconds: number;
-  promptTokens: number;
-  completionTokens: number;
-  finishReason: string;
-  modelId: string;
-}
 
 /**
  * generate: every variant answers every golden question. Each answer is stored in the workspace
