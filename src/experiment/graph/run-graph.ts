@@ -242,7 +242,7 @@ async function runOne(
     });
     return manifest;
   } catch (error) {
-    const message = WayfarerError.isInstance(error) ? error.message : String(error);
+    const message = WayfarerError.isInstance(error) || error instanceof Error ? error.message : String(error);
     writeMarker(runDir, {
       id: a.id,
       status: "failed",
