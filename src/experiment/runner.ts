@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { experimentFileIssues, throwIssues } from "../config/file-checks.ts";
 import type { LoadedExperiment } from "../config/load.ts";
 import { InputError } from "../errors/input-error.ts";
 import { Store } from "../store/store.ts";
@@ -88,6 +89,8 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
   const graph = buildGraph(exp);
   const only = opts.only ? graph.select(opts.only, stageOfArtifact) : undefined;
   const force = opts.force ? "all" : opts.from ? graph.downstream(graph.select(opts.from, stageOfArtifact)) : undefined;
+  // a whole run: every file-system problem at once, each with its line; --only: what the selection reads
+  if (!only) throwIssues(exp.file, experimentFileIssues(exp, opts.env));
   preflight(exp, only ?? new Set(graph.order.map((a) => a.id)));
   await mkdir(exp.runDir, { recursive: true });
   using store = Store.open(exp.storePath);
