@@ -52,7 +52,8 @@ export interface PairedComparison {
 
 /**
  * Compares paired scores (`a[i]` and `b[i]` are the same question). Exact p-values for n ≤ 50
- * without ties (stdlib's default, like scipy's `method="auto"`), normal approximation otherwise.
+ * without ties or zeros (like scipy's `method="auto"`), normal approximation otherwise; checked
+ * against scipy in test/fixtures/stats/wilcoxon.json (scripts/fixtures/wilcoxon.py).
  */
 export function pairedCompare(
   a: readonly number[],
@@ -66,7 +67,10 @@ export function pairedCompare(
   let pValue: number | null = null;
   let statistic: number | null = null;
   if (nonZero.length >= 2) {
-    const r = wilcoxon(d, { zeroMethod: "wilcox", correction: false });
+    // scipy's method="auto": exact distribution for n <= 50 without ties or zeros, else the normal approximation
+    const abs = nonZero.map(Math.abs);
+    const exact = nonZero.length === d.length && nonZero.length <= 50 && new Set(abs).size === abs.length;
+    const r = wilcoxon(d, { zeroMethod: "wilcox", correction: false, exact });
     pValue = r.pValue;
     statistic = r.statistic;
   }
