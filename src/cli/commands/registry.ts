@@ -1,5 +1,6 @@
 import type { CommandDefinition } from "../context.ts";
 import { collectCommand } from "./collect.ts";
+import { compareCommand } from "./compare.ts";
 import { corpusCommand } from "./corpus.ts";
 import { humanCommand } from "./human.ts";
 import { importCommand } from "./import.ts";
@@ -13,6 +14,7 @@ import { statusCommand } from "./status.ts";
 export const COMMANDS: readonly CommandDefinition[] = [
   runCommand,
   statusCommand,
+  compareCommand,
   collectCommand,
   importCommand,
   corpusCommand,
