@@ -11,9 +11,10 @@
  * - selections: which variant each rule picked and by how much.
  */
 import type { MetaStats } from "../evaluation/stats/meta-stats.ts";
+import { MIN_PAIRED_N } from "../evaluation/stats/variant-stats.ts";
 
 /** Fewer paired answers than this is "not enough data" for a ranking or an agreement claim. */
-export const MIN_N = 5;
+export const MIN_N = MIN_PAIRED_N;
 
 /** One finding: the sentence and the numbers it rests on. */
 export interface Finding {

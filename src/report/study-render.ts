@@ -6,6 +6,7 @@
  * inline SVG. Each section has an id (`study-<name>`) so tests and links can reach it.
  */
 import { stringify } from "yaml";
+import { MIN_PAIRED_N } from "../evaluation/stats/variant-stats.ts";
 import type { Chart } from "./charts.ts";
 import { escapeHtml } from "./render.ts";
 import type { StudyData } from "./study-data.ts";
@@ -61,7 +62,7 @@ export function renderStudyHtml(s: StudyData, charts: Record<string, Chart>): st
     const paired = st.paired
       .map(
         (p) =>
-          `<tr><td>${escapeHtml(p.evaluator)}</td><td>${escapeHtml(p.a)} − ${escapeHtml(p.b)}</td><td>${p.n}</td><td>${f3(p.difference.value)}${ci(p.difference.low, p.difference.high)}</td><td>${p.pValue === null ? "–" : p.pValue.toPrecision(3)}</td><td>${p.better === "none" ? "no difference shown" : `${p.better === "A" ? escapeHtml(p.a) : escapeHtml(p.b)} higher`}</td></tr>`,
+          `<tr><td>${escapeHtml(p.evaluator)}</td><td>${escapeHtml(p.a)} − ${escapeHtml(p.b)}</td><td>${p.n}</td><td>${f3(p.difference.value)}${ci(p.difference.low, p.difference.high)}</td><td>${p.pValue === null ? "–" : p.pValue.toPrecision(3)}</td><td>${p.n < MIN_PAIRED_N ? `not enough data (n < ${MIN_PAIRED_N})` : p.better === "none" ? "no difference shown" : `${p.better === "A" ? escapeHtml(p.a) : escapeHtml(p.b)} higher`}</td></tr>`,
       )
       .join("");
     parts.push(

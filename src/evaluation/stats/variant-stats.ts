@@ -11,6 +11,12 @@ import { bootstrapCi, createRng, type Estimate } from "../meta/bootstrap.ts";
 /** Default resamples and seed of the report's intervals (fixed, so a rerun gives the same numbers). */
 export const STATS_DEFAULTS = { resamples: 2000, seed: 20240613 } as const;
 
+/**
+ * Fewer paired questions than this and no variant is called better (percentile bootstrap intervals
+ * are too narrow on a handful of values; the report says "not enough data").
+ */
+export const MIN_PAIRED_N = 5;
+
 /** Mean of `values` with its bootstrap interval; n = number of values. */
 export interface MeanCi extends Estimate {
   n: number;
@@ -46,7 +52,7 @@ export interface PairedComparison {
   statistic: number | null;
   /** Differences that were exactly zero (dropped by the test). */
   zeros: number;
-  /** "A" or "B" when the interval of the difference excludes 0; "none" otherwise. */
+  /** "A" or "B" when n >= MIN_PAIRED_N and the interval of the difference excludes 0; "none" otherwise. */
   better: "A" | "B" | "none";
 }
 
@@ -75,6 +81,12 @@ export function pairedCompare(
     statistic = r.statistic;
   }
   const better =
-    difference.low !== null && difference.low > 0 ? "A" : difference.high !== null && difference.high < 0 ? "B" : "none";
+    d.length < MIN_PAIRED_N
+      ? "none"
+      : difference.low !== null && difference.low > 0
+        ? "A"
+        : difference.high !== null && difference.high < 0
+          ? "B"
+          : "none";
   return { n: d.length, difference, pValue, statistic, zeros: d.length - nonZero.length, better };
 }
