@@ -148,10 +148,11 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium, offline", () => {
       expect(await page.locator("#study-findings").innerText()).toMatch(/n=\d+/);
       const all = await page.locator("#study-examples details.ex").count();
       expect(all).toBe(4);
-      await page.locator("#study-examples details.ex").first().evaluate((d) => ((d as HTMLDetailsElement).open = true));
+      await page.locator("#study-examples details.ex summary").first().click();
       expect(await page.locator("#study-examples").innerText()).toContain("<b>not bold</b>");
       await page.locator("#only-disagree").check();
-      const visible = await page.locator("#study-examples details.ex").evaluateAll((els) => els.filter((e) => getComputedStyle(e).display !== "none").length);
+      let visible = 0;
+      for (const el of await page.locator("#study-examples details.ex").all()) if (await el.isVisible()) visible++;
       const disagree = await page.locator("#study-examples details.ex.disagree").count();
       expect(visible).toBe(disagree);
       expect(disagree).toBeLessThan(all);
