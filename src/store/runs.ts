@@ -139,3 +139,24 @@ export function ratingsFingerprint(store: Store, experiment: string): { ratings:
     .get(experiment) as { n: number; last: string };
   return { ratings: `${r.n}:${r.last}`, pairs: `${p.n}:${p.last}` };
 }
+
+/** The newest generation of every (variant, question) of an experiment, ordered by question then variant. */
+export function latestGenerations(
+  store: Store,
+  experiment: string,
+): { variant: string; item_id: string; question: string; answer: string }[] {
+  return store.db
+    .prepare(
+      "SELECT variant, item_id, question, answer FROM generations WHERE experiment = ? AND id IN (SELECT MAX(id) FROM generations WHERE experiment = ? GROUP BY variant, item_id) ORDER BY item_id, variant",
+    )
+    .all(experiment, experiment) as { variant: string; item_id: string; question: string; answer: string }[];
+}
+
+/** Whether the experiment has rating tasks, and the experiments that do (sorted). */
+export function ratingTaskExperiments(store: Store, experiment: string): { has: boolean; known: string[] } {
+  const has = store.db.prepare("SELECT 1 FROM rating_tasks WHERE experiment = ? LIMIT 1").get(experiment) !== undefined;
+  const known = (
+    store.db.prepare("SELECT DISTINCT experiment FROM rating_tasks ORDER BY experiment").all() as { experiment: string }[]
+  ).map((r) => r.experiment);
+  return { has, known };
+}

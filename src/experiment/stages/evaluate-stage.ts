@@ -24,6 +24,7 @@ import { createEmbedder, createGenerator } from "../../models/registry.ts";
 import type { Stage } from "../stage.ts";
 import type { AnswerRecord } from "./generate-stage.ts";
 import type { ScoreRecord } from "../../store/records.ts";
+import { latestScore } from "../../store/runs.ts";
 export type { ScoreRecord } from "../../store/records.ts";
 
 
@@ -158,22 +159,12 @@ export const evaluateStage: Stage = {
       await encoder?.dispose();
       await embedder?.dispose();
     }
-    const select = ctx.store.db.prepare(
-      "SELECT status, value, reason, signature FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ? ORDER BY id DESC LIMIT 1",
-    );
+    const select = latestScore(ctx.store);
     const rows: ScoreRecord[] = [];
     for (const r of requests) {
       const sig = EVALUATORS[r.id].configSignature(context, r.options);
       for (const item of items) {
-        const row = select.get(
-          config.name,
-          item.variant,
-          item.itemId,
-          r.id,
-          cacheKey(r.id, sig, inputHash(item.input)),
-        ) as
-          | { status: ScoreRecord["status"]; value: number | null; reason: string | null; signature: string }
-          | undefined;
+        const row = select(config.name, item.variant, item.itemId, r.id, cacheKey(r.id, sig, inputHash(item.input)));
         if (!row)
           throw new Error(`evaluate: no score row for ${item.variant}/${item.itemId}/${r.id} after the engine ran`);
         rows.push({ variant: item.variant, itemId: item.itemId, evaluator: r.id, ...row });

@@ -8,6 +8,7 @@ import { trimUnfinishedSentence } from "../../models/postprocess.ts";
 import { createGenerator } from "../../models/registry.ts";
 import type { Stage } from "../stage.ts";
 import type { AnswerRecord } from "../../store/records.ts";
+import { generationCache } from "../../store/runs.ts";
 export type { AnswerRecord } from "../../store/records.ts";
 
 
@@ -32,12 +33,7 @@ export const generateStage: Stage = {
     const golden = await readJsonlAll<GoldenItem>(join(ctx.dir("datasets"), "golden.jsonl"));
     const records: AnswerRecord[] = [];
     const counts: Record<string, number> = { questions: golden.length };
-    const find = ctx.store.db.prepare(
-      "SELECT answer, finish_reason, model_id, latency_s, prompt_tokens, completion_tokens FROM generations WHERE experiment = ? AND variant = ? AND item_id = ? AND settings_hash = ?",
-    );
-    const insert = ctx.store.db.prepare(
-      "INSERT OR REPLACE INTO generations (experiment, variant, item_id, question, answer, finish_reason, model_id, latency_s, prompt_tokens, completion_tokens, settings_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
+    const cache = generationCache(ctx.store);
     for (const variant of g.variants) {
       const model = config.models[variant.model]!;
       const adapterPath = variant.adapter ? join(ctx.dir("train"), variant.adapter, "adapter.gguf") : undefined;
@@ -60,16 +56,7 @@ export const generateStage: Stage = {
       try {
         for (const [i, item] of golden.entries()) {
           const settingsHash = stableHash({ baseHash, question: item.question });
-          const cached = find.get(config.name, variant.name, item.id, settingsHash) as
-            | {
-                answer: string;
-                finish_reason: string;
-                model_id: string;
-                latency_s: number;
-                prompt_tokens: number;
-                completion_tokens: number;
-              }
-            | undefined;
+          const cached = cache.find(config.name, variant.name, item.id, settingsHash);
           let raw: {
             text: string;
             latencySeconds: number;
@@ -106,20 +93,19 @@ export const generateStage: Stage = {
               ...(ctx.signal ? { signal: ctx.signal } : {}),
             });
             raw = { ...r, modelId: generator.modelId };
-            insert.run(
-              config.name,
-              variant.name,
-              item.id,
-              item.question,
-              r.text,
-              r.finishReason,
-              generator.modelId,
-              r.latencySeconds,
-              r.promptTokens,
-              r.completionTokens,
+            cache.insert({
+              experiment: config.name,
+              variant: variant.name,
+              itemId: item.id,
+              question: item.question,
+              answer: r.text,
+              finishReason: r.finishReason,
+              modelId: generator.modelId,
+              latencySeconds: r.latencySeconds,
+              promptTokens: r.promptTokens,
+              completionTokens: r.completionTokens,
               settingsHash,
-              new Date().toISOString(),
-            );
+            });
           }
           const answer =
             raw.finishReason === "length" && g.trimUnfinishedSentence
