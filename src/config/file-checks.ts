@@ -20,10 +20,14 @@ export function experimentFileIssues(exp: LoadedExperiment, env: NodeJS.ProcessE
   const c = exp.config;
   const issues: FileIssue[] = [];
   c.import.inputs.forEach((input, i) => {
-    if (!existsSync(input.path)) issues.push({ path: ["import", "inputs", i, "path"], message: `input not found: ${input.path}` });
+    if (!existsSync(input.path))
+      issues.push({ path: ["import", "inputs", i, "path"], message: `input not found: ${input.path}` });
   });
   if (!existsSync(c.datasets.golden.file))
-    issues.push({ path: ["datasets", "golden", "file"], message: `golden set file not found: ${c.datasets.golden.file}` });
+    issues.push({
+      path: ["datasets", "golden", "file"],
+      message: `golden set file not found: ${c.datasets.golden.file}`,
+    });
   for (const [name, m] of Object.entries(c.models)) {
     if (m.provider !== "llama") continue;
     try {
@@ -59,7 +63,5 @@ export function throwIssues(file: string, issues: readonly FileIssue[]): void {
     const line = lineOf(file, i.path);
     return `${file}${line ? `:${line}` : ""} field "${i.path.join(".")}": ${i.message}`;
   });
-  throw new ConfigError(
-    lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join("\n  ")}`,
-  );
+  throw new ConfigError(lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join("\n  ")}`);
 }

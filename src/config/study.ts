@@ -19,7 +19,7 @@ export const SelectionsSchema = z
   .record(Name, SelectionSchema)
   .default({})
   .describe(
-    'Selection rules: name -> {among, by}. An adapter whose `from` names a rule starts from the adapter of the variant it picks; the pick is an artifact (select:<name>), so a changed score that changes the pick reruns what starts from it.',
+    "Selection rules: name -> {among, by}. An adapter whose `from` names a rule starts from the adapter of the variant it picks; the pick is an artifact (select:<name>), so a changed score that changes the pick reruns what starts from it.",
   );
 
 /** A validation problem at a path of the experiment file (the loader adds the line). */

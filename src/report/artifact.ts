@@ -62,7 +62,11 @@ export function reportArtifact(exp: LoadedExperiment): Artifact {
       const data = await writeReport(ctx.exp, ctx.store, ctx.dir);
       ctx.progress.log(`  report: ${join(ctx.dir, "report.html")}`);
       return {
-        counts: { variants: data.variants.length, questions: data.examples.length, findings: data.study.findings.length },
+        counts: {
+          variants: data.variants.length,
+          questions: data.examples.length,
+          findings: data.study.findings.length,
+        },
         outputs: ["report.json"],
       };
     },

@@ -50,7 +50,12 @@ export function leaderboardSpec(stats: MetaStats): vl.TopLevelSpec | null {
           mark: { type: "rule", strokeWidth: 2 },
           encoding: {
             y: { field: "variant", type: "nominal", title: null },
-            x: { field: "low", type: "quantitative", title: "mean with 95% bootstrap interval", scale: { zero: false } },
+            x: {
+              field: "low",
+              type: "quantitative",
+              title: "mean with 95% bootstrap interval",
+              scale: { zero: false },
+            },
             x2: { field: "high" },
           },
         },
@@ -147,7 +152,9 @@ export function timeSpec(artifacts: readonly { id: string; kind: string; seconds
 }
 
 /** Renders the specs that exist (null specs are left out). */
-export async function renderCharts(specs: Record<string, { title: string; spec: vl.TopLevelSpec | null }>): Promise<Record<string, Chart>> {
+export async function renderCharts(
+  specs: Record<string, { title: string; spec: vl.TopLevelSpec | null }>,
+): Promise<Record<string, Chart>> {
   const out: Record<string, Chart> = {};
   for (const [k, { title, spec }] of Object.entries(specs))
     if (spec) out[k] = { title, spec, svg: await renderVegaLite(spec) };

@@ -22,8 +22,8 @@ export interface ResultMove {
   evaluator: string;
   a: { value: number | null; low: number | null; high: number | null; n: number };
   b: { value: number | null; low: number | null; high: number | null; n: number };
-  /** "up"/"down" when the intervals do not overlap; "within" otherwise; "unknown" without intervals. */
-  move: "up" | "down" | "within" | "unknown";
+  /** "same" when the mean is unchanged; "up"/"down" when the intervals do not overlap; "within" otherwise; "unknown" without intervals. */
+  move: "same" | "up" | "down" | "within" | "unknown";
 }
 
 /** The comparison of two runs. */
@@ -51,7 +51,11 @@ export function reportFileOf(pathOrDir: string, cwd = process.cwd()): string {
   const p = resolve(cwd, pathOrDir);
   const candidates = [p, join(p, "report.json"), join(p, "report", "report.json")];
   const f = candidates.find((c) => existsSync(c) && statSync(c).isFile());
-  if (!f) throw new InputError({ file: p }, "no report.json here (give a run folder like runs/<experiment>, after `wayfarer run`)");
+  if (!f)
+    throw new InputError(
+      { file: p },
+      "no report.json here (give a run folder like runs/<experiment>, after `wayfarer run`)",
+    );
   return f;
 }
 
@@ -80,14 +84,16 @@ export function compareRuns(fileA: string, fileB: string): RunComparison {
   flatten(sb, "", fb);
   const settings: SettingDiff[] = [];
   for (const k of [...new Set([...fa.keys(), ...fb.keys()])].sort())
-    if (JSON.stringify(fa.get(k)) !== JSON.stringify(fb.get(k))) settings.push({ path: k, a: fa.get(k) ?? null, b: fb.get(k) ?? null });
+    if (JSON.stringify(fa.get(k)) !== JSON.stringify(fb.get(k)))
+      settings.push({ path: k, a: fa.get(k) ?? null, b: fb.get(k) ?? null });
   const results: ResultMove[] = [];
   const onlyInA: string[] = [];
   const onlyInB: string[] = [];
   const cells = (s: MetaStats | null | undefined) => {
     const m = new Map<string, { value: number | null; low: number | null; high: number | null; n: number }>();
     for (const [v, row] of Object.entries(s?.cells ?? {}))
-      for (const [e, c] of Object.entries(row)) m.set(`${v}\0${e}`, { value: c.value, low: c.low, high: c.high, n: c.n });
+      for (const [e, c] of Object.entries(row))
+        m.set(`${v}\0${e}`, { value: c.value, low: c.low, high: c.high, n: c.n });
     return m;
   };
   const ca = cells(A.study?.stats);
@@ -100,7 +106,8 @@ export function compareRuns(fileA: string, fileB: string): RunComparison {
       continue;
     }
     let move: ResultMove["move"] = "unknown";
-    if (a.low !== null && a.high !== null && b.low !== null && b.high !== null)
+    if (a.value === b.value) move = "same";
+    else if (a.low !== null && a.high !== null && b.low !== null && b.high !== null)
       move = b.low > a.high ? "up" : b.high < a.low ? "down" : "within";
     results.push({ variant, evaluator, a, b, move });
   }
@@ -119,7 +126,10 @@ export function renderComparison(c: RunComparison): string {
   for (const r of moved) lines.push(`  ${r.variant} / ${r.evaluator}: ${iv(r.a)} -> ${iv(r.b)} (${r.move})`);
   const within = c.results.filter((r) => r.move === "within").length;
   const unknown = c.results.filter((r) => r.move === "unknown").length;
-  lines.push(`  ${within} changed within their intervals${unknown ? `; ${unknown} without intervals (n < 2)` : ""}`);
+  const same = c.results.filter((r) => r.move === "same").length;
+  lines.push(
+    `  ${within} changed within their intervals, ${same} unchanged${unknown ? `, ${unknown} changed without intervals (n < 2)` : ""}`,
+  );
   if (c.onlyInA.length) lines.push(`only in A: ${c.onlyInA.join(", ")}`);
   if (c.onlyInB.length) lines.push(`only in B: ${c.onlyInB.join(", ")}`);
   return `${lines.join("\n")}\n`;

@@ -25,14 +25,18 @@ export interface Finding {
 /** The evaluator family of an evaluator id (ARCHITECTURE.md's families). */
 export function evaluatorFamily(id: string): string {
   if (id.startsWith("judge")) return "LLM judge";
-  if (id.startsWith("ragas") || ["faithfulness", "answer-relevancy", "context-precision", "context-recall", "answer-correctness"].includes(id))
+  if (
+    id.startsWith("ragas") ||
+    ["faithfulness", "answer-relevancy", "context-precision", "context-recall", "answer-correctness"].includes(id)
+  )
     return "Ragas";
   if (["perplexity", "length", "refusal", "noncommittal"].some((p) => id.startsWith(p))) return "reference-free";
   return "reference-based";
 }
 
 const f3 = (x: number | null) => (x === null ? "n/a" : x.toFixed(3));
-const ci = (lo: number | null, hi: number | null) => (lo === null || hi === null ? "no interval" : `95% CI [${f3(lo)}, ${f3(hi)}]`);
+const ci = (lo: number | null, hi: number | null) =>
+  lo === null || hi === null ? "no interval" : `95% CI [${f3(lo)}, ${f3(hi)}]`;
 
 /** Human-agreement rows as the report gathers them (from the trust table). */
 export interface HumanTrustRow {
@@ -98,7 +102,10 @@ export function generateFindings(
         text: `${e}: not enough data to rank ${top.v} and ${second.v} (${pair?.n ?? 0} paired questions, fewer than ${MIN_N}); means ${desc(top)} vs ${desc(second)}.`,
       });
     } else if ((sign === 1 && pair.better === "A") || (sign === -1 && pair.better === "B")) {
-      out.push({ topic: "ranking", text: `${e}: ${top.v} leads — ${desc(top)} vs runner-up ${desc(second)}; ${dText}.` });
+      out.push({
+        topic: "ranking",
+        text: `${e}: ${top.v} leads — ${desc(top)} vs runner-up ${desc(second)}; ${dText}.`,
+      });
       const fam = evaluatorFamily(e);
       leaders.set(fam, [...(leaders.get(fam) ?? []), `${top.v} (${e})`]);
     } else {
@@ -156,7 +163,9 @@ export function generateFindings(
       topic: "selection",
       text: `Selection ${s.selection} picked ${s.variant} by ${s.by}: ${s.candidates
         .map((c) => `${c.variant} ${f3(c.value)} (${ci(c.low, c.high)}, n=${c.n})`)
-        .join("; ")}${picked && s.candidates.some((c) => c !== picked && c.high !== null && picked.low !== null && c.high >= picked.low) ? " — the intervals overlap, so the pick could change with more data." : "."}`,
+        .join(
+          "; ",
+        )}${picked && s.candidates.some((c) => c !== picked && c.high !== null && picked.low !== null && c.high >= picked.low) ? " — the intervals overlap, so the pick could change with more data." : "."}`,
     });
   }
   return out;

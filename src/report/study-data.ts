@@ -68,7 +68,8 @@ function walkManifests(dir: string, root: string, out: ArtifactManifest[]): void
     else if (e.name === "manifest.json" && relative(root, dir) !== "report") {
       try {
         const m = JSON.parse(readFileSync(p, "utf8")) as ArtifactManifest & { dir?: string };
-        if (typeof m.stage === "string" && typeof m.durationSeconds === "number") out.push({ ...m, dir: relative(root, dir) } as ArtifactManifest);
+        if (typeof m.stage === "string" && typeof m.durationSeconds === "number")
+          out.push({ ...m, dir: relative(root, dir) } as ArtifactManifest);
       } catch {
         // an unfinished write of another run: not listed
       }
@@ -77,14 +78,24 @@ function walkManifests(dir: string, root: string, out: ArtifactManifest[]): void
 }
 
 /** Questions where the evaluators' best variants differ. */
-export function examplesWithDisagreement(answers: readonly AnswerRecord[], scores: readonly ScoreRecord[]): ExampleRow[] {
+export function examplesWithDisagreement(
+  answers: readonly AnswerRecord[],
+  scores: readonly ScoreRecord[],
+): ExampleRow[] {
   const byKey = new Map(scores.map((s) => [`${s.variant}\0${s.itemId}\0${s.evaluator}`, s]));
   const evaluators = [...new Set(scores.map((s) => s.evaluator))];
   const rows: ExampleRow[] = [];
   for (const a of answers) {
     let row = rows.find((r) => r.itemId === a.itemId);
     if (!row) {
-      row = { itemId: a.itemId, question: a.question, reference: a.reference, answers: [], disagreement: false, best: {} };
+      row = {
+        itemId: a.itemId,
+        question: a.question,
+        reference: a.reference,
+        answers: [],
+        disagreement: false,
+        best: {},
+      };
       rows.push(row);
     }
     const sc: ExampleRow["answers"][number]["scores"] = {};
@@ -97,7 +108,9 @@ export function examplesWithDisagreement(answers: readonly AnswerRecord[], score
   for (const row of rows) {
     const winners: string[] = [];
     for (const e of evaluators) {
-      const vals = row.answers.map((x) => ({ v: x.variant, s: x.scores[e]?.value ?? null })).filter((x) => x.s !== null);
+      const vals = row.answers
+        .map((x) => ({ v: x.variant, s: x.scores[e]?.value ?? null }))
+        .filter((x) => x.s !== null);
       if (vals.length < 2) continue;
       const max = Math.max(...vals.map((x) => x.s!));
       const best = vals.filter((x) => x.s === max).map((x) => x.v);
@@ -156,7 +169,11 @@ export async function gatherStudyData(exp: LoadedExperiment, data: ReportData): 
       n: cell?.n ?? 0,
     };
   });
-  const findings = generateFindings(stats, data.human ? { ratings: data.human.ratings, rows: humanRows } : null, selections);
+  const findings = generateFindings(
+    stats,
+    data.human ? { ratings: data.human.ratings, rows: humanRows } : null,
+    selections,
+  );
   const c = exp.config;
   const variantSettings: StudyData["variantSettings"] = {};
   for (const v of c.generate.variants) {
@@ -165,8 +182,9 @@ export async function gatherStudyData(exp: LoadedExperiment, data: ReportData): 
   }
   const evaluatorSignatures: Record<string, string[]> = {};
   for (const s of scores) {
-    const list = (evaluatorSignatures[s.evaluator] ??= []);
+    const list = evaluatorSignatures[s.evaluator] ?? [];
     if (!list.includes(s.signature)) list.push(s.signature);
+    evaluatorSignatures[s.evaluator] = list;
   }
   return {
     stats,

@@ -32,7 +32,9 @@ function settingsDetails(label: string, value: unknown): string {
 }
 
 function chartHtml(chart: Chart | undefined, empty: string): string {
-  return chart ? `<div class="chart" role="img" aria-label="${escapeHtml(chart.title)}">${chart.svg}</div>` : `<p>${escapeHtml(empty)}</p>`;
+  return chart
+    ? `<div class="chart" role="img" aria-label="${escapeHtml(chart.title)}">${chart.svg}</div>`
+    : `<p>${escapeHtml(empty)}</p>`;
 }
 
 /** The study sections as HTML (a `<div class="study">` to put in the report's body). */
@@ -70,7 +72,10 @@ export function renderStudyHtml(s: StudyData, charts: Record<string, Chart>): st
     );
     parts.push(
       `<section id="study-agreement"><h2>Evaluator agreement</h2><p>${escapeHtml(st.method.correlation)}.</p>${chartHtml(charts.heatmap, "Fewer than two evaluators: nothing to correlate.")}<table><tr><th>evaluator A</th><th>evaluator B</th><th>n</th><th>Spearman rho [95% CI]</th></tr>${st.agreement
-        .map((a) => `<tr><td>${escapeHtml(a.a)}</td><td>${escapeHtml(a.b)}</td><td>${a.n}</td><td>${f3(a.rho.value)}${ci(a.rho.low, a.rho.high)}</td></tr>`)
+        .map(
+          (a) =>
+            `<tr><td>${escapeHtml(a.a)}</td><td>${escapeHtml(a.b)}</td><td>${a.n}</td><td>${f3(a.rho.value)}${ci(a.rho.low, a.rho.high)}</td></tr>`,
+        )
         .join("")}</table></section>`,
     );
   }
@@ -89,7 +94,14 @@ export function renderStudyHtml(s: StudyData, charts: Record<string, Chart>): st
         .join("")}</table></section>`,
     );
   const cost = (c: StudyData["artifacts"][number]["cost"]) =>
-    c ? [c.promptTokens !== undefined ? `${c.promptTokens + (c.completionTokens ?? 0)} tokens` : "", c.usd != null ? `$${c.usd.toFixed(4)}` : ""].filter(Boolean).join(", ") || "–" : "–";
+    c
+      ? [
+          c.promptTokens !== undefined ? `${c.promptTokens + (c.completionTokens ?? 0)} tokens` : "",
+          c.usd != null ? `$${c.usd.toFixed(4)}` : "",
+        ]
+          .filter(Boolean)
+          .join(", ") || "–"
+      : "–";
   parts.push(
     `<section id="study-artifacts"><h2>Time and cost per artifact</h2>${chartHtml(charts.time, "No artifact has run.")}<table><tr><th>artifact</th><th>kind</th><th>seconds</th><th>tokens / cost</th><th>counts</th><th>settings</th></tr>${s.artifacts
       .map(
@@ -131,7 +143,12 @@ export function renderStudyMarkdown(s: StudyData): string {
   const out: string[] = ["", "## Findings", "", ...s.findings.map((f) => `- ${f.text}`), ""];
   if (s.stats) {
     const st = s.stats;
-    out.push("## Leaderboard with 95% intervals", "", `${st.method.interval}; ${st.method.resamples} resamples, seed ${st.method.seed}.`, "");
+    out.push(
+      "## Leaderboard with 95% intervals",
+      "",
+      `${st.method.interval}; ${st.method.resamples} resamples, seed ${st.method.seed}.`,
+      "",
+    );
     out.push(`| variant | ${st.evaluators.join(" | ")} |`, `|---|${st.evaluators.map(() => "---").join("|")}|`);
     for (const v of st.variants)
       out.push(
@@ -142,11 +159,22 @@ export function renderStudyMarkdown(s: StudyData): string {
           })
           .join(" | ")} |`,
       );
-    out.push("", "### Paired comparisons", "", `${st.method.pairedTest}.`, "", "| evaluator | A − B | n | mean difference [95% CI] | p |", "|---|---|---|---|---|");
+    out.push(
+      "",
+      "### Paired comparisons",
+      "",
+      `${st.method.pairedTest}.`,
+      "",
+      "| evaluator | A − B | n | mean difference [95% CI] | p |",
+      "|---|---|---|---|---|",
+    );
     for (const p of st.paired)
-      out.push(`| ${p.evaluator} | ${p.a} − ${p.b} | ${p.n} | ${f3(p.difference.value)}${ci(p.difference.low, p.difference.high)} | ${p.pValue === null ? "–" : p.pValue.toPrecision(3)} |`);
+      out.push(
+        `| ${p.evaluator} | ${p.a} − ${p.b} | ${p.n} | ${f3(p.difference.value)}${ci(p.difference.low, p.difference.high)} | ${p.pValue === null ? "–" : p.pValue.toPrecision(3)} |`,
+      );
     out.push("", "## Evaluator agreement", "", "| A | B | n | Spearman rho [95% CI] |", "|---|---|---|---|");
-    for (const a of st.agreement) out.push(`| ${a.a} | ${a.b} | ${a.n} | ${f3(a.rho.value)}${ci(a.rho.low, a.rho.high)} |`);
+    for (const a of st.agreement)
+      out.push(`| ${a.a} | ${a.b} | ${a.n} | ${f3(a.rho.value)}${ci(a.rho.low, a.rho.high)} |`);
   }
   if (s.selections.length) {
     out.push("", "## Selections", "");

@@ -23,9 +23,7 @@ export function finishRun(store: Store, runId: number, status: "succeeded" | "fa
 export function startStageRun(store: Store, runId: number, stage: string, inputHash: string, at: Date): number {
   return Number(
     store.db
-      .prepare(
-        "INSERT INTO stage_runs (run_id, stage, input_hash, status, started_at) VALUES (?, ?, ?, 'running', ?)",
-      )
+      .prepare("INSERT INTO stage_runs (run_id, stage, input_hash, status, started_at) VALUES (?, ?, ?, 'running', ?)")
       .run(runId, stage, inputHash, at.toISOString()).lastInsertRowid,
   );
 }
@@ -115,7 +113,9 @@ export function latestScore(
   itemId: string,
   evaluator: string,
   cacheKey: string,
-) => { status: "scored" | "error" | "not-applicable"; value: number | null; reason: string | null; signature: string } | undefined {
+) =>
+  | { status: "scored" | "error" | "not-applicable"; value: number | null; reason: string | null; signature: string }
+  | undefined {
   const select = store.db.prepare(
     "SELECT status, value, reason, signature FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ? ORDER BY id DESC LIMIT 1",
   );
@@ -156,7 +156,9 @@ export function latestGenerations(
 export function ratingTaskExperiments(store: Store, experiment: string): { has: boolean; known: string[] } {
   const has = store.db.prepare("SELECT 1 FROM rating_tasks WHERE experiment = ? LIMIT 1").get(experiment) !== undefined;
   const known = (
-    store.db.prepare("SELECT DISTINCT experiment FROM rating_tasks ORDER BY experiment").all() as { experiment: string }[]
+    store.db.prepare("SELECT DISTINCT experiment FROM rating_tasks ORDER BY experiment").all() as {
+      experiment: string;
+    }[]
   ).map((r) => r.experiment);
   return { has, known };
 }

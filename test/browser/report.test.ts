@@ -48,8 +48,24 @@ evaluate: { evaluators: [bleu, rougeL, judge-single], judge: { model: m } }
   const scores: ScoreRecord[] = [];
   answers.forEach((a, i) => {
     const len = a.answer.length;
-    scores.push({ variant: a.variant, itemId: a.itemId, evaluator: "bleu", status: "scored", value: len / 40, reason: null, signature: "bleu|sacrebleu" });
-    scores.push({ variant: a.variant, itemId: a.itemId, evaluator: "rougeL", status: "scored", value: (len % 7) / 7, reason: null, signature: "rougeL" });
+    scores.push({
+      variant: a.variant,
+      itemId: a.itemId,
+      evaluator: "bleu",
+      status: "scored",
+      value: len / 40,
+      reason: null,
+      signature: "bleu|sacrebleu",
+    });
+    scores.push({
+      variant: a.variant,
+      itemId: a.itemId,
+      evaluator: "rougeL",
+      status: "scored",
+      value: (len % 7) / 7,
+      reason: null,
+      signature: "rougeL",
+    });
     scores.push({
       variant: a.variant,
       itemId: a.itemId,
@@ -91,7 +107,21 @@ evaluate: { evaluators: [bleu, rougeL, judge-single], judge: { model: m } }
     mkdirSync(join(run, d), { recursive: true });
     writeFileSync(
       join(run, d, "manifest.json"),
-      JSON.stringify({ stage: id, kind, inputHash: "k", outputHash: "o", inputs: {}, settings: { lr: 0.001 }, counts: { n: 4 }, outputs: [], notes: [], cost: { promptTokens: 100, completionTokens: 20 }, startedAt: `2024-01-01T00:00:0${seconds > 10 ? 0 : 1}Z`, finishedAt: "2024-01-01T00:00:20Z", durationSeconds: seconds }),
+      JSON.stringify({
+        stage: id,
+        kind,
+        inputHash: "k",
+        outputHash: "o",
+        inputs: {},
+        settings: { lr: 0.001 },
+        counts: { n: 4 },
+        outputs: [],
+        notes: [],
+        cost: { promptTokens: 100, completionTokens: 20 },
+        startedAt: `2024-01-01T00:00:0${seconds > 10 ? 0 : 1}Z`,
+        finishedAt: "2024-01-01T00:00:20Z",
+        durationSeconds: seconds,
+      }),
     );
   }
   mkdirSync(join(run, "report"), { recursive: true });
@@ -123,7 +153,14 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium, offline", () => {
       page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
       await page.goto(`file://${file}`);
       await page.waitForLoadState("load");
-      const sections = ["study-findings", "study-leaderboard", "study-agreement", "study-training", "study-artifacts", "study-examples"];
+      const sections = [
+        "study-findings",
+        "study-leaderboard",
+        "study-agreement",
+        "study-training",
+        "study-artifacts",
+        "study-examples",
+      ];
       for (const id of sections) {
         const el = page.locator(`#${id}`);
         expect(await el.count(), id).toBe(1);
@@ -145,11 +182,11 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium, offline", () => {
       }
       // findings name their n; the reason's markup is shown as text
       expect(await page.locator("#study-findings li").count()).toBeGreaterThan(3);
-      expect(await page.locator("#study-findings").innerText()).toMatch(/n=\d+/);
+      expect(await page.locator("#study-findings").textContent()).toMatch(/n=\d+/);
       const all = await page.locator("#study-examples details.ex").count();
       expect(all).toBe(4);
       await page.locator("#study-examples details.ex summary").first().click();
-      expect(await page.locator("#study-examples").innerText()).toContain("<b>not bold</b>");
+      expect(await page.locator("#study-examples").textContent()).toContain("<b>not bold</b>");
       await page.locator("#only-disagree").check();
       let visible = 0;
       for (const el of await page.locator("#study-examples details.ex").all()) if (await el.isVisible()) visible++;

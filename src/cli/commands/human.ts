@@ -17,10 +17,10 @@ import {
   raterAttention,
   ratingsAsJudgments,
 } from "../../evaluation/human/tasks.ts";
+import { latestGenerations, ratingTaskExperiments } from "../../store/runs.ts";
 import { Store } from "../../store/store.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 import { DEFAULT_STORE } from "./serve.ts";
-import { latestGenerations, ratingTaskExperiments } from "../../store/runs.ts";
 
 /** Options of `wayfarer human create`. */
 export interface HumanCreateOptions {

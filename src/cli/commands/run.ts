@@ -22,7 +22,13 @@ export interface RunCommandOptions {
 /** Loads the experiment, runs its stages and prints a per-stage timing table. */
 export async function runRun(opts: RunCommandOptions, ctx: CliContext): Promise<StageOutcome[]> {
   const exp = await loadExperiment(opts.experiment, ctx.cwd);
-  const list = (s: string | undefined) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+  const list = (s: string | undefined) =>
+    s
+      ? s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : undefined;
   const only = list(opts.only);
   const from = list(opts.from);
   const progress = createProgress(ctx.err, ctx.interactive);

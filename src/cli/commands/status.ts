@@ -15,13 +15,17 @@ export async function runStatus(opts: { experiment: string; json?: boolean }, ct
   const w = Math.max(8, ...rows.map((r) => r.id.length));
   ctx.out(`${"artifact".padEnd(w)} ${"state".padEnd(8)} ${"finished".padEnd(20)} ${"seconds".padStart(8)}  note\n`);
   for (const r of rows) {
-    const note = [r.picked ? `picked ${r.picked}` : "", r.state === "done" ? "" : (r.reason ?? "")].filter(Boolean).join("; ");
+    const note = [r.picked ? `picked ${r.picked}` : "", r.state === "done" ? "" : (r.reason ?? "")]
+      .filter(Boolean)
+      .join("; ");
     ctx.out(
       `${r.id.padEnd(w)} ${r.state.padEnd(8)} ${(r.finishedAt?.replace("T", " ").slice(0, 19) ?? "-").padEnd(20)} ${(r.seconds === null ? "-" : r.seconds.toFixed(1)).padStart(8)}  ${note}\n`,
     );
   }
   const by = (s: string) => rows.filter((r) => r.state === s).length;
-  ctx.out(`${by("done")} done, ${by("stale")} stale, ${by("missing")} missing, ${by("running")} running, ${by("failed")} failed\n`);
+  ctx.out(
+    `${by("done")} done, ${by("stale")} stale, ${by("missing")} missing, ${by("running")} running, ${by("failed")} failed\n`,
+  );
   return rows;
 }
 

@@ -100,4 +100,3 @@ export function computeMetaStats(rows: readonly ScoreRecord[], variants: readonl
     agreement,
   };
 }
-

@@ -17,8 +17,9 @@
  *
  * Registered kinds ({@link registerArtifactKind}) add their artifacts after these.
  */
-import { copyFile, readFile, rename } from "node:fs/promises";
+
 import { existsSync } from "node:fs";
+import { copyFile, readFile, rename } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Experiment } from "../../config/experiment.ts";
 import type { LoadedExperiment } from "../../config/load.ts";
@@ -128,7 +129,14 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
   const adapterNames = new Set(c.train.adapters.map((a) => a.name));
   for (const a of c.train.adapters) {
     const from = adapterFrom(a as unknown as Record<string, unknown>);
-    const start = from === undefined ? [] : adapterNames.has(from) ? [`adapter:${from}`] : selections[from] ? [`select:${from}`] : [];
+    const start =
+      from === undefined
+        ? []
+        : adapterNames.has(from)
+          ? [`adapter:${from}`]
+          : selections[from]
+            ? [`select:${from}`]
+            : [];
     out.push(
       stageArtifact(trainStage, {
         id: `adapter:${a.name}`,
@@ -194,7 +202,11 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
       inputs: ["generate"],
       dir: "evaluate/pairwise",
       version: 1,
-      settings: { pairwise: c.evaluate.pairwise, judge: settings.pairwiseJudge ?? null, concurrency: c.evaluate.concurrency },
+      settings: {
+        pairwise: c.evaluate.pairwise,
+        judge: settings.pairwiseJudge ?? null,
+        concurrency: c.evaluate.concurrency,
+      },
       async run(ctx) {
         const answers = await readJsonlAll<AnswerRecord>(join(ctx.inputDir("generate"), "answers.jsonl"));
         const sctx: StageContext = {

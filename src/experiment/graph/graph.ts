@@ -114,7 +114,13 @@ function findCycle(artifacts: readonly Artifact[], byId: Map<string, Artifact>):
 
 /** The key of an artifact given its inputs' output hashes (sha256 hex of kind, version, settings, observed, inputs). */
 export function artifactKey(a: Artifact, inputHashes: Record<string, string>, observed: unknown): string {
-  return stableHash({ kind: a.kind, version: a.version, settings: a.settings, observed: observed ?? null, inputs: inputHashes });
+  return stableHash({
+    kind: a.kind,
+    version: a.version,
+    settings: a.settings,
+    observed: observed ?? null,
+    inputs: inputHashes,
+  });
 }
 
 /** sha256 over the named files (sorted; name and bytes of each). Missing files hash as "missing". */
@@ -189,7 +195,11 @@ export function readAttempt(runDir: string, id: string): AttemptMarker | null {
   try {
     const m = JSON.parse(readFileSync(f, "utf8")) as AttemptMarker;
     if (m.status === "running" && !processAlive(m.pid))
-      return { ...m, status: "failed", message: "interrupted (the process running it is gone); `wayfarer run` resumes it" };
+      return {
+        ...m,
+        status: "failed",
+        message: "interrupted (the process running it is gone); `wayfarer run` resumes it",
+      };
     return m;
   } catch {
     return null;

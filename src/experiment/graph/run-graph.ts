@@ -152,12 +152,28 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
         continue;
       }
       const reason = forced ? "forced" : manifest ? "changed" : "new";
-      const m = await runOne(a, { ...opts, env }, key, inputHashes, runId, () => {
-        runtime ??= LlamaRuntime.create({ gpu: env.WAYFARER_GPU === "auto" });
-        return runtime;
-      }, reason, emit);
+      const m = await runOne(
+        a,
+        { ...opts, env },
+        key,
+        inputHashes,
+        runId,
+        () => {
+          runtime ??= LlamaRuntime.create({ gpu: env.WAYFARER_GPU === "auto" });
+          return runtime;
+        },
+        reason,
+        emit,
+      );
       current.set(a.id, m);
-      outcomes.push({ id: a.id, kind: a.kind, status: "ran", seconds: m.durationSeconds, counts: m.counts, notes: m.notes });
+      outcomes.push({
+        id: a.id,
+        kind: a.kind,
+        status: "ran",
+        seconds: m.durationSeconds,
+        counts: m.counts,
+        notes: m.notes,
+      });
     }
     failed = false;
     emit({
@@ -252,7 +268,13 @@ async function runOne(
       message,
     });
     finishStageRun(store, row, "failed", startedAt, null, message);
-    emit({ type: "artifact-failed", id: a.id, kind: a.kind, seconds: (Date.now() - startedAt.getTime()) / 1000, message });
+    emit({
+      type: "artifact-failed",
+      id: a.id,
+      kind: a.kind,
+      seconds: (Date.now() - startedAt.getTime()) / 1000,
+      message,
+    });
     throw error;
   }
 }

@@ -21,12 +21,12 @@ import {
 } from "../../evaluation/registry.ts";
 import type { GeneratorV1 } from "../../models/generator.ts";
 import { createEmbedder, createGenerator } from "../../models/registry.ts";
-import type { Stage } from "../stage.ts";
-import type { AnswerRecord } from "./generate-stage.ts";
 import type { ScoreRecord } from "../../store/records.ts";
 import { latestScore } from "../../store/runs.ts";
-export type { ScoreRecord } from "../../store/records.ts";
+import type { Stage } from "../stage.ts";
+import type { AnswerRecord } from "./generate-stage.ts";
 
+export type { ScoreRecord } from "../../store/records.ts";
 
 /** The evaluator requests of an experiment; ConfigError naming the unknown id and the known ones. */
 export function evaluatorRequests(config: Experiment): EvaluatorRequest[] {

@@ -6,11 +6,11 @@ import type { GoldenItem } from "../../datasets/golden.ts";
 import { readJsonlAll, writeJsonl } from "../../datasets/jsonl.ts";
 import { trimUnfinishedSentence } from "../../models/postprocess.ts";
 import { createGenerator } from "../../models/registry.ts";
-import type { Stage } from "../stage.ts";
 import type { AnswerRecord } from "../../store/records.ts";
 import { generationCache } from "../../store/runs.ts";
-export type { AnswerRecord } from "../../store/records.ts";
+import type { Stage } from "../stage.ts";
 
+export type { AnswerRecord } from "../../store/records.ts";
 
 /**
  * generate: every variant answers every golden question. Each answer is stored in the workspace

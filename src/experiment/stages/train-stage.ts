@@ -4,13 +4,11 @@ import { basename, join } from "node:path";
 import { stableHash } from "../../config/load.ts";
 import { writeJson } from "../../datasets/jsonl.ts";
 import { resolveGgufPath, wayfarerHome } from "../../models/model-cache.ts";
+import { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
 import { runTrainerCommand, type TrainerEvent } from "../../training/python.ts";
 import type { Stage, StageContext } from "../stage.ts";
-import { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
+
 export { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
-
-
-
 
 /** Turns a GGUF base into a trainable Hugging Face folder once, in the model cache. */
 async function prepareBase(ctx: StageContext, gguf: string): Promise<string> {

@@ -189,12 +189,22 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
     // one adapter's settings: that adapter, its variant's answers and scores, then the gathering artifacts
     writeFileSync(file, yaml(24, 80, "2.0e-3"));
     const retrained = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
-    expect(ran(retrained)).toEqual(["adapter:tuned", "answers:tuned", "generate", "scores:tuned", "evaluate", "meta", "report"]);
+    expect(ran(retrained)).toEqual([
+      "adapter:tuned",
+      "answers:tuned",
+      "generate",
+      "scores:tuned",
+      "evaluate",
+      "meta",
+      "report",
+    ]);
     // the generation settings: every variant's answers, not the adapter
     writeFileSync(file, yaml(16, 80, "2.0e-3"));
     const changed = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
     expect(ran(changed)).not.toContain("adapter:tuned");
-    expect(ran(changed)).toEqual(expect.arrayContaining(["answers:base", "answers:tuned", "scores:base", "scores:tuned"]));
+    expect(ran(changed)).toEqual(
+      expect.arrayContaining(["answers:base", "answers:tuned", "scores:base", "scores:tuned"]),
+    );
     const exp = await loadExperiment(file);
     const answers = await readJsonlAll<AnswerRecord>(join(exp.runDir, "generate", "answers.jsonl"));
     for (const a of answers) expect(a.completionTokens).toBeLessThanOrEqual(16 + 2);

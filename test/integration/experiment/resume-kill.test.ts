@@ -132,7 +132,10 @@ describe.skipIf(!HAS_SMOLLM2)("kill -9 and resume (real CLI, SmolLM2, loopback j
       expect({ name, signal: r.signal }).toEqual({ name, signal: "SIGKILL" });
       if (name === "corpus starting") {
         const rows = experimentStatus(await loadExperiment(file));
-        expect(rows.find((x) => x.id === "corpus")).toMatchObject({ state: "failed", reason: expect.stringMatching(/^interrupted/) });
+        expect(rows.find((x) => x.id === "corpus")).toMatchObject({
+          state: "failed",
+          reason: expect.stringMatching(/^interrupted/),
+        });
         expect(rows.find((x) => x.id === "import")!.state).toBe("done");
       }
     }

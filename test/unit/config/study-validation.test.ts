@@ -39,7 +39,12 @@ async function problems(text: string): Promise<string[]> {
   const e = await loadExperiment(write("x.yaml", text)).catch((x: unknown) => x);
   expect(e).toBeInstanceOf(ConfigError);
   const msg = (e as Error).message;
-  return msg.includes("problems:") ? msg.split("\n").slice(1).map((l) => l.trim()) : [msg];
+  return msg.includes("problems:")
+    ? msg
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim())
+    : [msg];
 }
 
 describe("experiment validation", () => {
@@ -52,9 +57,13 @@ describe("experiment validation", () => {
     );
     // shape problems come together; cross-references (zod refinements) once the shape is right
     expect(p).toHaveLength(2);
-    expect(p.find((l) => l.includes("colour"))).toMatch(/x\.yaml:13 field "generate\.variants\.0": Unrecognized key: "colour"/);
+    expect(p.find((l) => l.includes("colour"))).toMatch(
+      /x\.yaml:13 field "generate\.variants\.0": Unrecognized key: "colour"/,
+    );
     expect(p.find((l) => l.includes("seed"))).toMatch(/x\.yaml:17 field "seed": .*number/);
-    const refs = await problems(base({ variants: "    - { name: base, model: nope }\n    - { name: sft, model: gone }" }));
+    const refs = await problems(
+      base({ variants: "    - { name: base, model: nope }\n    - { name: sft, model: gone }" }),
+    );
     expect(refs).toEqual([
       expect.stringMatching(/x\.yaml:13 field "generate\.variants\.0\.model": no model "nope"/),
       expect.stringMatching(/x\.yaml:14 field "generate\.variants\.1\.model": no model "gone"/),
@@ -66,7 +75,9 @@ describe("experiment validation", () => {
       base({ adapters: "    - { name: sft, base: smol, from: dpo }\n    - { name: dpo, base: smol, from: sft }" }),
     );
     expect(direct).toHaveLength(1);
-    expect(direct[0]).toMatch(/x\.yaml:10 field "train\.adapters\.0\.from": starting points form a cycle: sft -> dpo -> sft/);
+    expect(direct[0]).toMatch(
+      /x\.yaml:10 field "train\.adapters\.0\.from": starting points form a cycle: sft -> dpo -> sft/,
+    );
     const viaSelection = await problems(
       base({
         adapters: "    - { name: sft, base: smol, from: best }",
@@ -75,7 +86,10 @@ describe("experiment validation", () => {
     );
     expect(viaSelection[0]).toMatch(/field "train\.adapters\.0\.from": starting points form a cycle: sft -> sft/);
     const unknown = await problems(
-      base({ adapters: "    - { name: sft, base: smol, from: nothing }", top: "selections:\n  best: { among: [base, ghost], by: rougeL }\n" }),
+      base({
+        adapters: "    - { name: sft, base: smol, from: nothing }",
+        top: "selections:\n  best: { among: [base, ghost], by: rougeL }\n",
+      }),
     );
     expect(unknown).toHaveLength(3);
     expect(unknown.join("\n")).toMatch(/selections\.best\.among\.1": no variant "ghost"/);
@@ -86,16 +100,25 @@ describe("experiment validation", () => {
   it("before a run: every missing file and unknown local model, each with its line", async () => {
     const exp = await loadExperiment(write("files.yaml", base({ models: "no-such-model" })));
     const issues = experimentFileIssues(exp, { WAYFARER_HOME: dir });
-    expect(issues.map((i) => i.path.join("."))).toEqual(["import.inputs.0.path", "datasets.golden.file", "models.smol.path"]);
+    expect(issues.map((i) => i.path.join("."))).toEqual([
+      "import.inputs.0.path",
+      "datasets.golden.file",
+      "models.smol.path",
+    ]);
     let msg = "";
     try {
       throwIssues(exp.file, issues);
     } catch (e) {
       msg = (e as Error).message;
     }
-    const lines = msg.split("\n").slice(1).map((l) => l.trim());
+    const lines = msg
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim());
     expect(lines[0]).toMatch(/files\.yaml:3 field "import\.inputs\.0\.path": input not found: .*nowhere\/threads/);
     expect(lines[1]).toMatch(/files\.yaml:5 field "datasets\.golden\.file": golden set file not found/);
-    expect(lines[2]).toMatch(/files\.yaml:7 field "models\.smol\.path": model "no-such-model" is not in the model cache/);
+    expect(lines[2]).toMatch(
+      /files\.yaml:7 field "models\.smol\.path": model "no-such-model" is not in the model cache/,
+    );
   });
 });

@@ -17,14 +17,20 @@ const fixture = JSON.parse(readFileSync(join(ROOT, "test/fixtures/stats/wilcoxon
 
 describe("paired comparisons", () => {
   it.each(fixture.cases.map((c) => [c.name, c] as const))("Wilcoxon p equals scipy's (%s)", (_n, c) => {
-    const r = pairedCompare(c.d, c.d.map(() => 0));
+    const r = pairedCompare(
+      c.d,
+      c.d.map(() => 0),
+    );
     expect(r.pValue).toBeCloseTo(c.p, 12);
     expect(r.zeros).toBe(c.d.filter((x) => x === 0).length);
   });
 
   it("the verdict follows the paired interval; too few differences give no p", () => {
     const a = [7, 8, 6, 9, 8, 7, 9, 8, 7, 8];
-    const clear = pairedCompare(a, a.map((x) => x - 2 - (x % 2)));
+    const clear = pairedCompare(
+      a,
+      a.map((x) => x - 2 - (x % 2)),
+    );
     expect(clear.better).toBe("A");
     expect(clear.difference.value).toBeCloseTo(2.5, 12);
     expect(clear.difference.low!).toBeGreaterThan(0);
@@ -50,7 +56,15 @@ describe("computeMetaStats", () => {
   it("cells, paired comparisons and evaluator agreement of a small table", () => {
     const rows: ScoreRecord[] = [];
     const add = (variant: string, itemId: string, evaluator: string, value: number | null) =>
-      rows.push({ variant, itemId, evaluator, status: value === null ? "error" : "scored", value, reason: null, signature: "s" });
+      rows.push({
+        variant,
+        itemId,
+        evaluator,
+        status: value === null ? "error" : "scored",
+        value,
+        reason: null,
+        signature: "s",
+      });
     for (let i = 0; i < 6; i++) {
       add("base", `q${i}`, "bleu", i);
       add("sft", `q${i}`, "bleu", i + 2);

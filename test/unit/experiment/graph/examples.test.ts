@@ -4,8 +4,7 @@
  * taken to change when its key does (a selection's pick taken to stay the same), so the set of
  * changed keys is the set of artifacts a run would redo.
  */
-import { writeFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -42,7 +41,8 @@ describe("example experiments", () => {
       expect(ids).toContain(`answers:${v.name}`);
       expect(ids).toContain(`scores:${v.name}`);
     }
-    for (const a of exp.config.train.adapters) expect(ids.indexOf(`adapter:${a.name}`)).toBeLessThan(ids.indexOf("generate"));
+    for (const a of exp.config.train.adapters)
+      expect(ids.indexOf(`adapter:${a.name}`)).toBeLessThan(ids.indexOf("generate"));
   });
 
   it("study-cpu: its selection reads the candidates' scores and feeds the report", async () => {
@@ -53,17 +53,32 @@ describe("example experiments", () => {
   });
 
   it("quickstart: the judge reruns only scoring, meta and report; an adapter only its own line", async () => {
-    const text = await import("node:fs").then((fs) => fs.readFileSync(join(ROOT, "examples", "quickstart.yaml"), "utf8"));
+    const text = await import("node:fs").then((fs) =>
+      fs.readFileSync(join(ROOT, "examples", "quickstart.yaml"), "utf8"),
+    );
     const dir = mkdtempSync(join(tmpdir(), "wf-examples-"));
     const load = async (t: string) => {
-      writeFileSync(join(dir, "q.yaml"), t.replace("workspace: ../runs", "workspace: runs").replaceAll("quickstart/", `${ROOT}examples/quickstart/`));
+      writeFileSync(
+        join(dir, "q.yaml"),
+        t.replace("workspace: ../runs", "workspace: runs").replaceAll("quickstart/", `${ROOT}examples/quickstart/`),
+      );
       return buildGraph(await loadExperiment(join(dir, "q.yaml")));
     };
     const base = await load(text);
     expect(changed(base, await load(text))).toEqual([]);
-    const judge = await load(text.replace("maxTokens: 200, maxExplanationChars: 240", "maxTokens: 120, maxExplanationChars: 240"));
+    const judge = await load(
+      text.replace("maxTokens: 200, maxExplanationChars: 240", "maxTokens: 120, maxExplanationChars: 240"),
+    );
     expect(changed(base, judge)).toEqual(["scores:base", "scores:sft", "evaluate", "meta", "report"]);
     const lr = await load(text.replace("learning_rate: 3.0e-4", "learning_rate: 1.0e-4"));
-    expect(changed(base, lr)).toEqual(["adapter:sft", "answers:sft", "generate", "scores:sft", "evaluate", "meta", "report"]);
+    expect(changed(base, lr)).toEqual([
+      "adapter:sft",
+      "answers:sft",
+      "generate",
+      "scores:sft",
+      "evaluate",
+      "meta",
+      "report",
+    ]);
   });
 });

@@ -48,7 +48,8 @@ function pick(id: string, inputs: string[]): Artifact {
     settings: {},
     async run(ctx) {
       runs.push(id);
-      const score = (i: string) => Number(/score=(\d+)/.exec(readFileSync(join(ctx.inputDir(i), "out.txt"), "utf8"))![1]);
+      const score = (i: string) =>
+        Number(/score=(\d+)/.exec(readFileSync(join(ctx.inputDir(i), "out.txt"), "utf8"))![1]);
       const best = [...inputs].sort((a, b) => score(b) - score(a))[0]!;
       await writeFile(join(ctx.dir, "out.txt"), best);
       await writeFile(join(ctx.dir, "numbers.txt"), inputs.map((i) => `${i}=${score(i)}`).join(","));
@@ -75,7 +76,12 @@ function study(s: { a: string; b: string; judge: string; sft2: string }): Artifa
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), "wf-graph-"));
-  const exp = { file: join(dir, "x.yaml"), runDir: join(dir, "run"), storePath: join(dir, "s.sqlite"), config: { name: "g" } } as unknown as LoadedExperiment;
+  const exp = {
+    file: join(dir, "x.yaml"),
+    runDir: join(dir, "run"),
+    storePath: join(dir, "s.sqlite"),
+    config: { name: "g" },
+  } as unknown as LoadedExperiment;
   return { dir, exp };
 }
 
@@ -142,7 +148,10 @@ describe("ArtifactGraph", () => {
     expect(plan.every((r) => r.state === "done")).toBe(true);
     const stale = planGraph(new ArtifactGraph(study({ ...s, b: "1" })), exp.runDir, store);
     expect(stale.find((r) => r.id === "scores:raft")).toMatchObject({ state: "stale", reason: "settings changed" });
-    expect(stale.find((r) => r.id === "select:best")).toMatchObject({ state: "stale", reason: "input scores:raft changes" });
+    expect(stale.find((r) => r.id === "select:best")).toMatchObject({
+      state: "stale",
+      reason: "input scores:raft changes",
+    });
     expect(stale.find((r) => r.id === "adapter:sft")!.state).toBe("done");
   });
 
@@ -190,7 +199,11 @@ describe("ArtifactGraph", () => {
     await expect(run(exp, study(s).map(boom))).rejects.toThrow("killed mid-write");
     using store = Store.open(exp.storePath);
     const plan = planGraph(new ArtifactGraph(study(s).map(boom)), exp.runDir, store);
-    expect(plan.find((r) => r.id === "answers:raft")).toMatchObject({ state: "failed", reason: "killed mid-write", manifest: null });
+    expect(plan.find((r) => r.id === "answers:raft")).toMatchObject({
+      state: "failed",
+      reason: "killed mid-write",
+      manifest: null,
+    });
     expect(plan.find((r) => r.id === "scores:raft")!.state).toBe("stale");
     fail = false;
     expect((await run(exp, study(s).map(boom))).ran).toEqual(["answers:raft", "scores:raft", "select:best", "report"]);
