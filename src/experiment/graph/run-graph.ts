@@ -42,7 +42,59 @@ export type RunEvent =
       cost: ArtifactManifest["cost"];
     }
   | { type: "artifact-failed"; id: string; kind: string; seconds: number; message: string }
-  | { type: "run-done"; seconds: number; ran: number; reused: number };
+  | {
+      type: "progress";
+      id: string;
+      label: string;
+      done: number;
+      total: number;
+      /** Items per second since the bar started. */
+      rate: number | null;
+      etaSeconds: number | null;
+    }
+  | { type: "run-done"; seconds: number; ran: number; reused: number; spent: Spent };
+
+/** Tokens and dollars spent by the artifacts that ran in this run (dollars only where priced). */
+export interface Spent {
+  promptTokens: number;
+  completionTokens: number;
+  usd: number | null;
+}
+
+/**
+ * Progress for one artifact: bars are labelled with the artifact's position (`[3/12] answers:base`),
+ * and every bar update also becomes a `progress` event (at most one a second per bar, plus the last).
+ */
+function artifactProgress(base: Progress, id: string, position: string, emit: (e: RunEvent) => void): Progress {
+  return {
+    log: base.log,
+    bar(label, total) {
+      const inner = base.bar(`${position} ${label}`, total);
+      const started = performance.now();
+      let last = 0;
+      return {
+        update(done, status) {
+          inner.update(done, status);
+          const now = performance.now();
+          if (now - last < 1000 && done < total) return;
+          last = now;
+          const seconds = (now - started) / 1000;
+          const rate = seconds > 0 ? done / seconds : null;
+          emit({
+            type: "progress",
+            id,
+            label,
+            done,
+            total,
+            rate,
+            etaSeconds: rate && total > done ? (total - done) / rate : total > 0 && done >= total ? 0 : null,
+          });
+        },
+        stop: () => inner.stop(),
+      };
+    },
+  };
+}
 
 /** Options of {@link runGraph}. */
 export interface RunGraphOptions {
@@ -116,6 +168,7 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
   emit({ type: "run-start", experiment: exp.config.name, artifacts: graph.order.length, at: new Date().toISOString() });
   const current = new Map<string, ArtifactManifest>();
   const outcomes: ArtifactOutcome[] = [];
+  const spent: Spent = { promptTokens: 0, completionTokens: 0, usd: null };
   let failed = true;
   try {
     for (const a of graph.order) {
@@ -152,9 +205,10 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
         continue;
       }
       const reason = forced ? "forced" : manifest ? "changed" : "new";
+      const position = `[${graph.order.indexOf(a) + 1}/${graph.order.length}]`;
       const m = await runOne(
         a,
-        { ...opts, env },
+        { ...opts, env, progress: artifactProgress(progress, a.id, position, emit) },
         key,
         inputHashes,
         runId,
@@ -162,10 +216,18 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
           runtime ??= LlamaRuntime.create({ gpu: env.WAYFARER_GPU === "auto" });
           return runtime;
         },
-        reason,
+        `${reason}, ${position}`,
         emit,
       );
       current.set(a.id, m);
+      if (m.cost) {
+        spent.promptTokens += m.cost.promptTokens ?? 0;
+        spent.completionTokens += m.cost.completionTokens ?? 0;
+        if (typeof m.cost.usd === "number") spent.usd = (spent.usd ?? 0) + m.cost.usd;
+        progress.log(
+          `  tokens so far: ${spent.promptTokens + spent.completionTokens}${spent.usd !== null ? `, $${spent.usd.toFixed(4)}` : ""}`,
+        );
+      }
       outcomes.push({
         id: a.id,
         kind: a.kind,
@@ -181,6 +243,7 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
       seconds: (Date.now() - started) / 1000,
       ran: outcomes.filter((o) => o.status === "ran").length,
       reused: outcomes.filter((o) => o.status === "reused").length,
+      spent,
     });
     return outcomes;
   } finally {

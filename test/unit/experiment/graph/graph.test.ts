@@ -13,7 +13,7 @@ import type { LoadedExperiment } from "../../../../src/config/load.ts";
 import { ConfigError } from "../../../../src/errors/config-error.ts";
 import type { Artifact } from "../../../../src/experiment/graph/artifact.ts";
 import { ArtifactGraph, planGraph } from "../../../../src/experiment/graph/graph.ts";
-import { type ArtifactOutcome, runGraph } from "../../../../src/experiment/graph/run-graph.ts";
+import { type ArtifactOutcome, type RunEvent, runGraph } from "../../../../src/experiment/graph/run-graph.ts";
 import { SILENT_PROGRESS } from "../../../../src/experiment/progress.ts";
 import { Store } from "../../../../src/store/store.ts";
 
@@ -214,5 +214,47 @@ describe("ArtifactGraph", () => {
     );
     const p2 = planGraph(new ArtifactGraph(study(s).map(boom)), exp.runDir, store);
     expect(p2.find((r) => r.id === "report")!.state).toBe("done");
+  });
+});
+
+describe("run events", () => {
+  it("start/done per artifact, progress of its bars with rate and ETA, tokens spent over the run", async () => {
+    const { exp } = setup();
+    const counting: Artifact = {
+      ...node("answers:x", [], "x"),
+      async run(ctx) {
+        const bar = ctx.progress.bar("generate x", 3);
+        for (let i = 1; i <= 3; i++) bar.update(i);
+        bar.stop();
+        await writeFile(join(ctx.dir, "out.txt"), "x");
+        return {
+          counts: { answers: 3 },
+          outputs: ["out.txt"],
+          cost: { promptTokens: 30, completionTokens: 12, usd: 0.5 },
+        };
+      },
+    };
+    const events: RunEvent[] = [];
+    const graph = new ArtifactGraph([counting, node("report", ["answers:x"], "r")]);
+    using store = Store.open(exp.storePath);
+    await runGraph({ exp, graph, store, progress: SILENT_PROGRESS, onEvent: (e) => events.push(e) });
+    expect(events.map((e) => `${e.type}${"id" in e ? `:${e.id}` : ""}`)).toEqual([
+      "run-start",
+      "artifact-start:answers:x",
+      "progress:answers:x",
+      "progress:answers:x",
+      "artifact-done:answers:x",
+      "artifact-start:report",
+      "artifact-done:report",
+      "run-done",
+    ]);
+    const last = events.filter((e) => e.type === "progress").at(-1)!;
+    expect(last).toMatchObject({ label: "generate x", done: 3, total: 3, etaSeconds: 0 });
+    expect(events.at(-1)).toMatchObject({
+      ran: 2,
+      reused: 0,
+      spent: { promptTokens: 30, completionTokens: 12, usd: 0.5 },
+    });
+    expect(events[1]).toMatchObject({ reason: "new, [1/2]" });
   });
 });
