@@ -362,10 +362,10 @@ export const EVALUATORS = {
   }),
   "ragas-context-precision": defineEvaluator({
     descriptor: contextPrecision.descriptor,
-    optionsSchema: noOptions,
+    optionsSchema: contextPrecision.optionsSchema,
     requires: needsJudge,
-    signature: (ctx) => contextPrecision.signature(ctx),
-    run: (input, ctx, _o, signal) => contextPrecision.score(input, ctx, signal),
+    signature: (ctx, o) => contextPrecision.signature(o, ctx),
+    run: (input, ctx, o, signal) => contextPrecision.score(input, ctx, o, signal),
   }),
   "ragas-context-recall": defineEvaluator({
     descriptor: contextRecall.descriptor,

@@ -12,7 +12,7 @@ import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
 import {
   CostMeter,
-  laxInt,
+  binaryVerdict,
   MAX_REASON_CHARS,
   MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
@@ -37,7 +37,7 @@ export const optionsSchema = z.strictObject({});
 
 /** ragas `ContextRecallClassifications`. */
 const shape = z.object({
-  classifications: z.array(z.object({ statement: z.string(), reason: z.string(), attributed: laxInt })),
+  classifications: z.array(z.object({ statement: z.string(), reason: z.string(), attributed: binaryVerdict })),
 });
 
 export function signature(ctx: EvaluatorContext): string {

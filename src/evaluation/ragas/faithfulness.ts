@@ -13,7 +13,7 @@ import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../
 import {
   CostMeter,
   extractStatements,
-  laxInt,
+  binaryVerdict,
   MAX_REASON_CHARS,
   MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
@@ -40,7 +40,7 @@ export const optionsSchema = z.strictObject({});
 
 /** ragas `NLIStatementOutput`. */
 const verdictsShape = z.object({
-  statements: z.array(z.object({ statement: z.string(), reason: z.string(), verdict: laxInt })),
+  statements: z.array(z.object({ statement: z.string(), reason: z.string(), verdict: binaryVerdict })),
 });
 
 /** ragas `Faithfulness._compute_score`: truthy verdicts / verdicts; null where ragas gives NaN (none). */

@@ -209,7 +209,7 @@ export const evaluateStage: Stage = {
         const nulls = r.nUnparseable + r.nError;
         if (nulls > 0)
           notes.push(
-            `pairwise ${r.variantA} vs ${r.variantB}: ${nulls} of ${r.n} comparisons without a verdict (${r.nUnparseable} unparseable, ${r.nError} errors; counted in the rates)`,
+            `pairwise ${r.variantA} vs ${r.variantB}: ${nulls} of ${r.n} comparisons without a verdict (${r.nUnparseable} unparseable, ${r.nError} errors; counted, left out of the win rates)`,
           );
       }
       if (pw.missing > 0)
