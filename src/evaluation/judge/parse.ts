@@ -120,8 +120,11 @@ function yesNoField(v: unknown): "Y" | "N" | null {
  *   "yes"/"no", any case): a JSON reply without one is unparseable, even when its text ends with a Y or N
  *   (`{"reasoning": "... Y"}` is NOT a pass).
  * - `structured: true` (we asked for JSON): nothing but that field counts; a non-JSON reply is unparseable.
+ * - A reply that starts like JSON (`{`, optionally fenced) but does not parse is read the same way: only a
+ *   `"verdict": "..."` in it counts.
  * - Otherwise LangChain `CriteriaResultOutputParser` rules: a `Y`/`N` alone on the last line (preferred),
- *   else alone on the first line, else as the last word; case-insensitive.
+ *   else alone on the first line, else as the last word (followed only by spaces and . ! *);
+ *   case-insensitive.
  * @returns null when no verdict is found.
  */
 export function parseYesNo(text: string, options: ParseYesNoOptions = {}): ParsedYesNo | null {
@@ -136,10 +139,21 @@ export function parseYesNo(text: string, options: ParseYesNoOptions = {}): Parse
     };
   }
   if (options.structured) return null;
+  // JSON that does not parse (e.g. a raw newline in a string) is still a JSON reply: only a verdict field counts
+  const body = text
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/\s*```$/, "");
+  if (body.startsWith("{")) {
+    const field = lastMatch(body, /"verdict"\s*:\s*"([^"\\]*)"/g);
+    const v = field ? yesNoField(field[1]) : null;
+    return v === null ? null : { verdict: v, value: v === "Y" ? 1 : 0, reasoning: "" };
+  }
   const t = text.trim();
   const last = /(?:^|\n)\s*\**\s*([YN])\s*\**\s*\.?\s*$/i.exec(t);
   const first = /^\s*([YN])\s*(?:\n|$)/i.exec(t);
-  const end = /\b([YN])\b\W*$/i.exec(t);
+  // the last word, followed by nothing but spaces and sentence punctuation (not a quote or a brace)
+  const end = /\b([YN])\b[\s.!*]*$/i.exec(t);
   const m = last ?? first ?? end;
   if (!m) return null;
   const v = m[1]!.toUpperCase() as "Y" | "N";
