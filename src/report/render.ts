@@ -140,7 +140,7 @@ const PAIRWISE_HEAD = [
   "position consistency",
 ];
 const PAIRWISE_TEXT =
-  "LLM judge, MT-Bench pairwise, each comparison in both orders: a win only when both orders agree, otherwise a tie. Win rates are over the comparisons with a verdict; <i>no verdict</i> (unparseable judge output or a failed call) is counted on its own and left out of them; "ties ½" is MT-Bench's adjusted win rate (wins + ties/2); position consistency = comparisons whose two orders agree, of those where both parsed.";
+  "LLM judge, MT-Bench pairwise, each comparison in both orders: a win only when both orders agree, otherwise a tie. Win rates are over the comparisons with a verdict; <i>no verdict</i> (unparseable judge output or a failed call) is counted on its own and left out of them; <i>ties ½</i> is MT-Bench's adjusted win rate (wins + ties/2); position consistency = comparisons whose two orders agree, of those where both parsed.";
 
 function pairwiseHtml(d: ReportData): string {
   if (!d.pairwise) return "";
