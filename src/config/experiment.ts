@@ -217,7 +217,9 @@ export const EvaluateSchema = z
         "Sentence encoder for embedding-cosine and Ragas answer relevancy / answer correctness; default all-MiniLM-L6-v2 from the model cache (installed by setup).",
       ),
     referenceLm: z
-      .object({ model: Name.describe("A key of `models`: a llama (GGUF) model whose log-probabilities score answers.") })
+      .object({
+        model: Name.describe("A key of `models`: a llama (GGUF) model whose log-probabilities score answers."),
+      })
       .strict()
       .optional()
       .describe("Reference language model of the perplexity evaluator; required when perplexity is listed."),

@@ -368,7 +368,10 @@ export function scoreResourceSources(opts: ScoreCommandOptions, ctx: CliContext)
       },
     };
   } else if (opts.judgeGguf)
-    sources.judge = { name: opts.judgeGguf, model: ggufModel(ctx.cwd, opts.judgeGguf, { contextSize: 4096, threads: 1 }) };
+    sources.judge = {
+      name: opts.judgeGguf,
+      model: ggufModel(ctx.cwd, opts.judgeGguf, { contextSize: 4096, threads: 1 }),
+    };
   if (opts.encoderGguf) sources.embedder = { name: opts.encoderGguf, model: ggufModel(ctx.cwd, opts.encoderGguf) };
   if (opts.lmGguf) sources.referenceLm = { name: opts.lmGguf, model: ggufModel(ctx.cwd, opts.lmGguf, { threads: 1 }) };
   return sources;

@@ -70,7 +70,8 @@ export function rougeTokenize(text: string, stemmer: boolean): string[] {
 }
 
 /** Scripts written without spaces between words: each character is a token in the Unicode tokenizer. */
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const UNSPACED =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const NON_WORD = /[^\p{L}\p{M}\p{N}]+/gu;
 
 /**
@@ -350,7 +351,9 @@ export function noTokensReason(
   const empty = (t: string) => t.trim() !== "" && tokenize(t, false).length === 0;
   const what = [
     ...(empty(answer) ? ["the answer"] : []),
-    ...references.flatMap((r, i) => (empty(r) ? [references.length === 1 ? "the reference" : `reference ${i + 1}`] : [])),
+    ...references.flatMap((r, i) =>
+      empty(r) ? [references.length === 1 ? "the reference" : `reference ${i + 1}`] : [],
+    ),
   ];
   if (what.length === 0) return undefined;
   const fix = tokenizer === "unicode" ? "" : '; option tokenizer: "unicode" keeps letters of every script';

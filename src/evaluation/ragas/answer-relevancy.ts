@@ -22,8 +22,8 @@ import { judgeModelSignature } from "../judge/call.ts";
 import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
 import {
-  CostMeter,
   binaryVerdict,
+  CostMeter,
   notMeasured,
   parseRagasReply,
   RAGAS_PROMPTS_VERSION,

@@ -15,8 +15,8 @@ import { judgeModelSignature } from "../judge/call.ts";
 import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
 import {
-  CostMeter,
   binaryVerdict,
+  CostMeter,
   MAX_REASON_CHARS,
   notApplicable,
   notMeasured,

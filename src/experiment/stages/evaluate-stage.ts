@@ -2,7 +2,6 @@ import { join } from "node:path";
 import { type Experiment, pairwiseJudgeModel, pairwisePairs } from "../../config/experiment.ts";
 import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
 import { ConfigError } from "../../errors/config-error.ts";
-import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import {
   cacheKey,
   type EvaluationItem,
@@ -10,6 +9,7 @@ import {
   evaluateAll,
   inputHash,
 } from "../../evaluation/engine.ts";
+import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import { type ComparePairsResult, comparePairsAll, type PairItem } from "../../evaluation/pairwise-engine.ts";
 import { EVALUATOR_IDS, EVALUATORS, isEvaluatorId } from "../../evaluation/registry.ts";
 import {

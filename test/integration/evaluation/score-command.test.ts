@@ -149,7 +149,10 @@ describe("wayfarer score", () => {
     ],
     [["--metric", "rougeL", "--ref", "ref.jsonl", "--options", "{nope"], /--options: not valid JSON/],
     [["--metric", "perplexity"], /^wayfarer: --metric perplexity needs a reference LM: give --lm-gguf FILE/],
-    [["--metric", "perplexity", "--lm-gguf", "nope.gguf"], /--metric perplexity: the reference LM cannot be loaded \(.*nope\.gguf: model file not found\)/],
+    [
+      ["--metric", "perplexity", "--lm-gguf", "nope.gguf"],
+      /--metric perplexity: the reference LM cannot be loaded \(.*nope\.gguf: model file not found\)/,
+    ],
     [
       ["--metric", "rougeL,bleu", "--ref", "ref.jsonl", "--options", '{"stemer":false,"lowercase":true}'],
       /--options: "stemer" is not an option of rougeL, bleu/,
@@ -180,18 +183,41 @@ describe("wayfarer score", () => {
       writeFileSync(join(d, "r.jsonl"), cases.map((c) => JSON.stringify({ references: c.refs })).join("\n"));
       const r = spawnSync(
         process.execPath,
-        [join(ROOT, "bin/wayfarer.js"), "score", "--metric", "bertscore", "--pred", "p.jsonl", "--ref", "r.jsonl", "--json"],
-        { cwd: d, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...(process.env.WAYFARER_HOME ? { WAYFARER_HOME: process.env.WAYFARER_HOME } : {}) }, timeout: 60_000 },
+        [
+          join(ROOT, "bin/wayfarer.js"),
+          "score",
+          "--metric",
+          "bertscore",
+          "--pred",
+          "p.jsonl",
+          "--ref",
+          "r.jsonl",
+          "--json",
+        ],
+        {
+          cwd: d,
+          encoding: "utf8",
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: process.env.HOME ?? "",
+            ...(process.env.WAYFARER_HOME ? { WAYFARER_HOME: process.env.WAYFARER_HOME } : {}),
+          },
+          timeout: 60_000,
+        },
       );
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout) as {
-        metrics: Array<{ metric: string; corpus: { value: number; nScored: number; signature: string }; items: Array<{ value: number }> }>;
+        metrics: Array<{
+          metric: string;
+          corpus: { value: number; nScored: number; signature: string };
+          items: Array<{ value: number }>;
+        }>;
       };
       const m = out.metrics[0]!;
       expect(m.corpus.nScored).toBe(4);
       expect(m.corpus.signature).toMatch(/^bertscore\|.*all-minilm-l6-v2/);
-      m.items.forEach((it, i) => expect(Math.abs(it.value - cases[i]!.values.plain.F)).toBeLessThan(1e-4));
+      for (const [i, it] of m.items.entries()) expect(Math.abs(it.value - cases[i]!.values.plain.F)).toBeLessThan(1e-4);
       const mean = cases.reduce((a, c) => a + c.values.plain.F, 0) / cases.length;
       expect(Math.abs(m.corpus.value - mean)).toBeLessThan(1e-4);
     },

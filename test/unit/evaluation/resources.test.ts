@@ -13,8 +13,6 @@ import { ConfigError } from "../../../src/errors/config-error.ts";
 import { LlamaTokenScorer } from "../../../src/evaluation/metrics/perplexity.ts";
 import { EVALUATORS } from "../../../src/evaluation/registry.ts";
 import { evaluatorResourceProblems, resourcesNeeded } from "../../../src/evaluation/resources.ts";
-import { LlamaRuntime } from "../../../src/models/llama-generator.ts";
-import { resolveGgufPath } from "../../../src/models/model-cache.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
 import {
@@ -22,6 +20,8 @@ import {
   EXPERIMENT_RESOURCE_HINTS,
   evaluateResourceSources,
 } from "../../../src/experiment/stages/evaluate-stage.ts";
+import { LlamaRuntime } from "../../../src/models/llama-generator.ts";
+import { resolveGgufPath } from "../../../src/models/model-cache.ts";
 import { answersJsonl, Q, TEXT, writeStage } from "../experiment/stage-fixtures.ts";
 
 const SMOL = "smollm2-135m-instruct-q4_1";
@@ -102,10 +102,14 @@ describe("evaluator resources", () => {
     );
     // bertscore and the default sentence encoder need the MiniLM export
     expect(
-      evaluatorResourceProblems([{ id: "bertscore" }, { id: "embedding-cosine" }], evaluateResourceSources(missing.config, env), {
-        env,
-        hints: EXPERIMENT_RESOURCE_HINTS,
-      }),
+      evaluatorResourceProblems(
+        [{ id: "bertscore" }, { id: "embedding-cosine" }],
+        evaluateResourceSources(missing.config, env),
+        {
+          env,
+          hints: EXPERIMENT_RESOURCE_HINTS,
+        },
+      ),
     ).toEqual([
       `evaluate.evaluators "embedding-cosine": the sentence encoder cannot be loaded (MiniLM encoder: ${join(dir, "empty-home", "models", "all-minilm-l6-v2", "config.json")} missing; run scripts/setup.sh (scripts/export_minilm_onnx.py)); set evaluate.embedder.model, or run scripts/setup.sh to install all-MiniLM-L6-v2`,
       `evaluate.evaluators "bertscore": the BERTScore token encoder cannot be loaded (MiniLM encoder: ${join(dir, "empty-home", "models", "all-minilm-l6-v2", "config.json")} missing; run scripts/setup.sh (scripts/export_minilm_onnx.py))`,
@@ -129,7 +133,9 @@ describe("evaluator resources", () => {
       const rows = readFileSync(join(exp.runDir, "evaluate", "scores.jsonl"), "utf8")
         .trim()
         .split("\n")
-        .map((l) => JSON.parse(l) as { variant: string; itemId: string; status: string; value: number; signature: string });
+        .map(
+          (l) => JSON.parse(l) as { variant: string; itemId: string; status: string; value: number; signature: string },
+        );
       expect(rows.map((r) => `${r.variant}/${r.itemId}`)).toEqual(["base/q1", "tuned/q1"]);
       expect(rows.every((r) => r.status === "scored" && r.value > 1)).toBe(true);
       expect(rows[0]!.signature).toContain(".gguf");

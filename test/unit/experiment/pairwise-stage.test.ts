@@ -201,8 +201,12 @@ describe("evaluate.pairwise in the experiment file", () => {
     );
     const md = readFileSync(join(exp.runDir, "report", "report.md"), "utf8");
     expect(md).toContain("## Pairwise comparisons");
-    expect(md).toContain("| tuned | base | 4 | 2 | 0 | 1 | 1 | 0.667 (2/3) | 0.000 (0/3) | 0.833 (2.5/3) | 1.000 (3/3) |");
-    expect(md).toContain("| short | base | 4 | 0 | 2 | 1 | 1 | 0.000 (0/3) | 0.667 (2/3) | 0.167 (0.5/3) | 1.000 (3/3) |");
+    expect(md).toContain(
+      "| tuned | base | 4 | 2 | 0 | 1 | 1 | 0.667 (2/3) | 0.000 (0/3) | 0.833 (2.5/3) | 1.000 (3/3) |",
+    );
+    expect(md).toContain(
+      "| short | base | 4 | 0 | 2 | 1 | 1 | 0.000 (0/3) | 0.667 (2/3) | 0.167 (0.5/3) | 1.000 (3/3) |",
+    );
     const html = readFileSync(join(exp.runDir, "report", "report.html"), "utf8");
     expect(html).toContain("<h2>Pairwise comparisons</h2>");
     expect(html).toContain("<td>0.667 (2/3)</td>");

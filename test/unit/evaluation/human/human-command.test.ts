@@ -241,13 +241,29 @@ describe("wayfarer human", () => {
       q3: { base: "Walk.", dpo: "Tram 28, early." },
     };
     const lines = Object.entries(answers).flatMap(([q, byVariant]) =>
-      Object.entries(byVariant).map(([v, answer]) => JSON.stringify({ variant: v, item_id: q, question: `Q ${q}`, answer })),
+      Object.entries(byVariant).map(([v, answer]) =>
+        JSON.stringify({ variant: v, item_id: q, question: `Q ${q}`, answer }),
+      ),
     );
     writeFileSync(join(dir, "items.jsonl"), `${lines.join("\n")}\n`);
     const c = capture(dir);
     expect(
       await main(
-        ["human", "create", "--experiment", "e", "--raters", "ana,ben", "--items", "items.jsonl", "--criteria", "helpfulness", "--pairwise", "--store", "s.sqlite"],
+        [
+          "human",
+          "create",
+          "--experiment",
+          "e",
+          "--raters",
+          "ana,ben",
+          "--items",
+          "items.jsonl",
+          "--criteria",
+          "helpfulness",
+          "--pairwise",
+          "--store",
+          "s.sqlite",
+        ],
         c.ctx,
       ),
     ).toBe(0);
@@ -265,12 +281,17 @@ describe("wayfarer human", () => {
     }
     const e = capture(dir);
     expect(
-      await main(["human", "export", "--experiment", "e", "--what", "preferences", "--out", "p.jsonl", "--store", "s.sqlite"], e.ctx),
+      await main(
+        ["human", "export", "--experiment", "e", "--what", "preferences", "--out", "p.jsonl", "--store", "s.sqlite"],
+        e.ctx,
+      ),
     ).toBe(0);
     const prefs = readFileSync(join(dir, "p.jsonl"), "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { chosen: string; rejected: string; provenance: { item_id: string; rater: string } });
+      .map(
+        (l) => JSON.parse(l) as { chosen: string; rejected: string; provenance: { item_id: string; rater: string } },
+      );
     // 6 choices: 2 on q2 are identical pairs, 1 on q3 is a tie -> 3 pairs
     expect(prefs.map((p) => `${p.provenance.item_id}/${p.provenance.rater}`)).toEqual(["q1/ana", "q1/ben", "q3/ana"]);
     expect(prefs.every((p) => p.chosen.trim() !== p.rejected.trim())).toBe(true);

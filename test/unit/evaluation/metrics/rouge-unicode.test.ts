@@ -32,7 +32,10 @@ describe("ROUGE on non-Latin text", () => {
   });
 
   it("Latin text, and empty text, are not flagged", async () => {
-    const r = await EVALUATORS.rouge1.evaluate({ question: "q", answer: "Take the metro", references: ["Take a bus"] }, {});
+    const r = await EVALUATORS.rouge1.evaluate(
+      { question: "q", answer: "Take the metro", references: ["Take a bus"] },
+      {},
+    );
     expect(r.reason).toBeUndefined();
     expect(r.status === "scored" && r.details?.noTokens).toBeFalsy();
     expect(noTokensReason("", [""])).toBeUndefined();

@@ -106,14 +106,20 @@ describe("faithfulness", () => {
       statements: verdicts.map((verdict, i) => ({ statement: `${"ABCD"[i]}.`, reason: "r", verdict })),
     });
     respond = (_req, p) => {
-      if (isStatementStep(p)) return { content: JSON.stringify({ statements: ["A.", "B.", "C.", "D."].slice(0, verdicts.length) }) };
+      if (isStatementStep(p))
+        return { content: JSON.stringify({ statements: ["A.", "B.", "C.", "D."].slice(0, verdicts.length) }) };
       return { content: isFixStep(p) ? JSON.stringify({ text: reply }) : reply };
     };
   };
   const faith = () => EVALUATORS["ragas-faithfulness"].evaluate({ question: "q", answer: "a", contexts: ["c"] }, ctx());
 
   it('faithfulness verdicts "yes"/"no" and 1/0/"1"/"0" mean the same', async () => {
-    for (const verdicts of [["yes", "no", "yes", "no"], [1, 0, 1, 0], ["1", "0", "1", "0"], ["Yes", 0, "1", "NO"]]) {
+    for (const verdicts of [
+      ["yes", "no", "yes", "no"],
+      [1, 0, 1, 0],
+      ["1", "0", "1", "0"],
+      ["Yes", 0, "1", "NO"],
+    ]) {
       verdictJudge(verdicts);
       const before = fake.requests.length;
       expect(await faith(), JSON.stringify(verdicts)).toMatchObject({
@@ -131,7 +137,9 @@ describe("faithfulness", () => {
       const before = fake.requests.length;
       const r = await faith();
       expect(r, JSON.stringify(bad)).toMatchObject({ status: "error", value: null });
-      expect(r.reason).toMatch(/statement verdicts: unexpected JSON shape \(verdict .* is not 1\/0 or "yes"\/"no"\); 1 FixOutputFormat call did not fix it/);
+      expect(r.reason).toMatch(
+        /statement verdicts: unexpected JSON shape \(verdict .* is not 1\/0 or "yes"\/"no"\); 1 FixOutputFormat call did not fix it/,
+      );
       // statements + verdicts + ragas' FixOutputFormat call (its fixed text is parsed once, without another retry)
       expect(fake.requests.length - before).toBe(3);
     }
@@ -170,7 +178,9 @@ describe("answer relevancy", () => {
     expect(all.value).toBeCloseTo(1, 12);
     expect(all.signature).toContain("|noncommittal:all|");
     respond = () => ({ content: JSON.stringify({ question: "Where is the Louvre?", noncommittal: 1 }) });
-    expect((await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "all" } })).value).toBe(0);
+    expect(
+      (await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "all" } })).value,
+    ).toBe(0);
   });
 
   // issue 14, case 2: the generated questions and flags of the issue, exactly
@@ -179,9 +189,29 @@ describe("answer relevancy", () => {
     "",
     "When should I get to the airport in Lisbon?",
   ] as const;
-  const LISBON_VOCAB = ["how", "early", "should", "i", "arrive", "at", "lisbon", "airport", "when", "get", "to", "the", "in"];
-  const lisbonCtx = (): EvaluatorContext => ({ judge: fake.generator(), embedder: new BagOfWordsEmbedder(LISBON_VOCAB) });
-  const lisbonInput = { question: "How early should I get to Lisbon airport?", answer: "Two hours before a Schengen flight." };
+  const LISBON_VOCAB = [
+    "how",
+    "early",
+    "should",
+    "i",
+    "arrive",
+    "at",
+    "lisbon",
+    "airport",
+    "when",
+    "get",
+    "to",
+    "the",
+    "in",
+  ];
+  const lisbonCtx = (): EvaluatorContext => ({
+    judge: fake.generator(),
+    embedder: new BagOfWordsEmbedder(LISBON_VOCAB),
+  });
+  const lisbonInput = {
+    question: "How early should I get to Lisbon airport?",
+    answer: "Two hours before a Schengen flight.",
+  };
   const cos = async (a: string, b: string) => {
     const [x, y] = await new BagOfWordsEmbedder(LISBON_VOCAB).embed([a, b]);
     return cosine(x!, y!);
@@ -219,7 +249,10 @@ describe("answer relevancy", () => {
     const all = await EVALUATORS["ragas-answer-relevancy"].evaluate(lisbonInput, lisbonCtx(), {
       options: { noncommittal: "all" },
     });
-    expect(all.value).toBeCloseTo(((await cos(lisbonInput.question, LISBON[0])) + (await cos(lisbonInput.question, LISBON[2]))) / 2, 12);
+    expect(all.value).toBeCloseTo(
+      ((await cos(lisbonInput.question, LISBON[0])) + (await cos(lisbonInput.question, LISBON[2]))) / 2,
+      12,
+    );
     expect(all.value).toBeGreaterThan(0.5);
   });
 });
@@ -258,13 +291,17 @@ describe("context precision", () => {
       expected === 5 / 6 ? expect(Math.abs(v! - expected)).toBeLessThanOrEqual(2 ** -52) : expect(v).toBe(expected);
     exactly(averagePrecision(verdicts));
     const contexts = verdicts.map((v, i) => `chunk ${i} ${v ? "useful" : "useless"}`);
-    respond = (_req, p) => ({ content: JSON.stringify({ reason: "r", verdict: ragasInput(p).context.endsWith(" useful") ? 1 : 0 }) });
+    respond = (_req, p) => ({
+      content: JSON.stringify({ reason: "r", verdict: ragasInput(p).context.endsWith(" useful") ? 1 : 0 }),
+    });
     const input = { question: "q", answer: "a", references: ["ref"], contexts };
     const exact = await EVALUATORS["ragas-context-precision"].evaluate(input, ctx());
     expect(exact.status).toBe("scored");
     exactly(exact.value);
     expect(exact.signature).toContain("|denom:exact|");
-    const ragas = await EVALUATORS["ragas-context-precision"].evaluate(input, ctx(), { options: { ragasEpsilon: true } });
+    const ragas = await EVALUATORS["ragas-context-precision"].evaluate(input, ctx(), {
+      options: { ragasEpsilon: true },
+    });
     const useful = verdicts.filter((v) => v === 1).length;
     expect(ragas.value).toBeCloseTo(useful === 0 ? 0 : (expected * useful) / (useful + 1e-10), 15);
     if (useful > 0) expect(expected - ragas.value!).toBeGreaterThan(1e-11);
