@@ -30,6 +30,7 @@ import {
   RAGAS_VERSION,
   RagasStepError,
   ragasCall,
+  VERDICT_RULE,
 } from "./common.ts";
 import { RESPONSE_RELEVANCE_PROMPT } from "./prompts.ts";
 
@@ -57,7 +58,7 @@ export type AnswerRelevancyOptions = z.output<typeof optionsSchema>;
 const shape = z.object({ question: z.string(), noncommittal: binaryVerdict });
 
 export function signature(o: AnswerRelevancyOptions, ctx: EvaluatorContext): string {
-  return `ragas-answer-relevancy|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|strictness:${o.strictness}|noncommittal:${o.noncommittal}|empty-questions:${o.emptyQuestions}|t:${o.temperature}|judge:${judgeModelSignature(ctx)}|embed:${ctx.embedder?.modelId ?? "none"}`;
+  return `ragas-answer-relevancy|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|${VERDICT_RULE}|strictness:${o.strictness}|noncommittal:${o.noncommittal}|empty-questions:${o.emptyQuestions}|t:${o.temperature}|judge:${judgeModelSignature(ctx)}|embed:${ctx.embedder?.modelId ?? "none"}`;
 }
 
 /** Euclidean norm. */

@@ -154,6 +154,9 @@ function parsePartialJson(s: string): unknown {
   return JSON.parse(s);
 }
 
+/** How binary verdicts are read (`binaryVerdict`), in the signature of every metric that reads one. */
+export const VERDICT_RULE = "verdict:1/0/yes/no";
+
 /**
  * A binary verdict (faithfulness `verdict`, context precision `verdict`, context recall `attributed`,
  * answer relevancy `noncommittal`), read as 1 or 0: the integers 1 / 0 (also written 1.0), the strings

@@ -24,6 +24,7 @@ import {
   RAGAS_VERSION,
   RagasStepError,
   ragasStep,
+  VERDICT_RULE,
 } from "./common.ts";
 import { CONTEXT_PRECISION_PROMPT } from "./prompts.ts";
 
@@ -67,7 +68,7 @@ export function averagePrecision(verdicts: readonly number[], epsilon = 0): numb
 
 /** What produces the value: ragas algorithm and prompts, the denominator rule, the judge. */
 export function signature(o: ContextPrecisionOptions, ctx: EvaluatorContext): string {
-  return `ragas-context-precision|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|denom:${o.ragasEpsilon ? "+1e-10(ragas)" : "exact"}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-context-precision|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|${VERDICT_RULE}|denom:${o.ragasEpsilon ? "+1e-10(ragas)" : "exact"}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 /** Context precision of one row (see module doc); judge failures to parse are `status: "error"`. */

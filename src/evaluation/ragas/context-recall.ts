@@ -22,6 +22,7 @@ import {
   RAGAS_VERSION,
   RagasStepError,
   ragasStep,
+  VERDICT_RULE,
 } from "./common.ts";
 import { CONTEXT_RECALL_CLASSIFICATION_PROMPT } from "./prompts.ts";
 
@@ -41,7 +42,7 @@ const shape = z.object({
 });
 
 export function signature(ctx: EvaluatorContext): string {
-  return `ragas-context-recall|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-context-recall|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|${VERDICT_RULE}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 export async function score(

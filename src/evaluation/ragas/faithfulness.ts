@@ -23,6 +23,7 @@ import {
   RAGAS_VERSION,
   RagasStepError,
   ragasStep,
+  VERDICT_RULE,
 } from "./common.ts";
 import { NLI_STATEMENT_PROMPT } from "./prompts.ts";
 
@@ -50,7 +51,7 @@ export function faithfulnessScore(verdicts: readonly number[]): number | null {
 }
 
 export function signature(ctx: EvaluatorContext): string {
-  return `ragas-faithfulness|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-faithfulness|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|${VERDICT_RULE}|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 /** Faithfulness of one answer to its contexts (see module doc). */
