@@ -9,6 +9,7 @@ import {
   evaluateAll,
   inputHash,
 } from "../../evaluation/engine.ts";
+import { ROUGE_NO_TOKENS } from "../../evaluation/metrics/rouge.ts";
 import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import { type ComparePairsResult, comparePairsAll, type PairItem } from "../../evaluation/pairwise-engine.ts";
 import { EVALUATOR_IDS, EVALUATORS, isEvaluatorId } from "../../evaluation/registry.ts";
@@ -205,6 +206,15 @@ export const evaluateStage: Stage = {
           `${s.variant} ${s.evaluator}: ${s.nError} of ${s.nScored + s.nError + s.nNotApplicable} not measured (counted, not averaged)`,
         );
     }
+    // ROUGE rows whose text the tokenizer emptied (non-Latin text) score 0 by construction: say so
+    const noTokens = new Map<string, number>();
+    for (const r of rows)
+      if (r.reason?.startsWith(ROUGE_NO_TOKENS))
+        noTokens.set(`${r.variant} ${r.evaluator}`, (noTokens.get(`${r.variant} ${r.evaluator}`) ?? 0) + 1);
+    for (const [k, n] of noTokens)
+      notes.push(
+        `${k}: ${n} row(s) score 0 because the tokenizer left no tokens (non-Latin text?); option tokenizer: "unicode" scores them`,
+      );
     const outputs = ["scores.jsonl", "summary.json"];
     if (config.evaluate.pairwise) {
       const pw = await runPairwise(ctx, config, answers);
