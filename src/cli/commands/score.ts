@@ -25,6 +25,7 @@ import { InputError } from "../../errors/input-error.ts";
 import { type EvaluationItem, evaluateAll } from "../../evaluation/engine.ts";
 import { corpusBleu, hfBleu } from "../../evaluation/metrics/bleu.ts";
 import { corpusChrf } from "../../evaluation/metrics/chrf.ts";
+import { ROUGE_NO_TOKENS } from "../../evaluation/metrics/rouge.ts";
 import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import { EVALUATOR_IDS, EVALUATORS, type EvaluatorId, isEvaluatorId } from "../../evaluation/registry.ts";
 import {
@@ -328,6 +329,11 @@ export async function runScore(opts: ScoreCommandOptions, ctx: CliContext): Prom
         ctx.out(
           `${m.metric}\t${v}\t(${c.kind}; scored ${c.nScored}, error ${c.nError}, not-applicable ${c.nNotApplicable}${c.promptTokens ? `; tokens ${c.promptTokens}+${c.completionTokens}` : ""})\t${c.signature}\n`,
         );
+        const noTokens = m.items.filter((i) => i.reason?.startsWith(ROUGE_NO_TOKENS)).length;
+        if (noTokens > 0)
+          ctx.err(
+            `${m.metric}: ${noTokens} of ${m.items.length} rows score 0 because the tokenizer left no tokens (non-Latin text?); --options '{"tokenizer":"unicode"}' scores them\n`,
+          );
       }
     }
     return result;

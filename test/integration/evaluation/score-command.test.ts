@@ -169,6 +169,31 @@ describe("wayfarer score", () => {
     expect(c.o.err.split("\n").filter(Boolean)).toHaveLength(1);
   });
 
+  it("ROUGE on Japanese text: 0 as rouge-score, said on stderr; the unicode tokenizer scores it", async () => {
+    writeFileSync(
+      join(dir, "ja-pred.jsonl"),
+      `${JSON.stringify("新幹線で京都へ行く")}\n${JSON.stringify("Take the metro")}\n`,
+    );
+    writeFileSync(
+      join(dir, "ja-ref.jsonl"),
+      `${JSON.stringify("京都へは新幹線で行く")}\n${JSON.stringify("Take a bus")}\n`,
+    );
+    const c = capture(dir);
+    expect(await main(["score", "--metric", "rouge1", "--pred", "ja-pred.jsonl", "--ref", "ja-ref.jsonl"], c.ctx)).toBe(
+      0,
+    );
+    expect(c.o.out).toMatch(/^rouge1\t0\.1667\t/); // (0 + 1/3) / 2
+    expect(c.o.err).toBe(
+      `rouge1: 1 of 2 rows score 0 because the tokenizer left no tokens (non-Latin text?); --options '{"tokenizer":"unicode"}' scores them\n`,
+    );
+    const u = capture(dir);
+    const args = ["score", "--metric", "rouge1", "--pred", "ja-pred.jsonl", "--ref", "ja-ref.jsonl"];
+    expect(await main([...args, "--options", '{"tokenizer":"unicode"}'], u.ctx)).toBe(0);
+    expect(u.o.err).toBe("");
+    // (2·0.9/1.9 + 1/3) / 2
+    expect(u.o.out).toMatch(/^rouge1\t0\.6404\t/);
+  });
+
   // issue 14, case 9: bertscore used to fail with "needs a token encoder" (the command never built one)
   it.skipIf(!existsSync(join(defaultMiniLmDir(), "onnx", "model.onnx")))(
     "the spawned CLI scores bertscore with the MiniLM token encoder; values equal bert_score's (fixture)",
