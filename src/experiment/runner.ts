@@ -8,7 +8,7 @@ import { buildGraph, stageOfArtifact } from "./graph/build.ts";
 import type { ArtifactGraph } from "./graph/graph.ts";
 import { type ArtifactOutcome, type RunEvent, runGraph } from "./graph/run-graph.ts";
 import type { Progress } from "./progress.ts";
-import { evaluatorRequests } from "./stages/evaluate-stage.ts";
+import { checkEvaluateStage, evaluatorRequests } from "./stages/evaluate-stage.ts";
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -91,7 +91,10 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
   const force = opts.force ? "all" : opts.from ? graph.downstream(graph.select(opts.from, stageOfArtifact)) : undefined;
   // a whole run: every file-system problem at once, each with its line; --only: what the selection reads
   if (!only) throwIssues(exp.file, experimentFileIssues(exp, opts.env));
-  preflight(exp, only ?? new Set(graph.order.map((a) => a.id)));
+  const ids = only ?? new Set(graph.order.map((a) => a.id));
+  preflight(exp, ids);
+  // every resource the evaluators need can be built (e.g. perplexity's reference model)
+  if ([...ids].some((id) => id.startsWith("scores:"))) checkEvaluateStage(exp.config, opts.env ?? process.env);
   await mkdir(exp.runDir, { recursive: true });
   using store = Store.open(exp.storePath);
   const outcomes = await runGraph({
