@@ -1,6 +1,7 @@
 import type { CommandDefinition } from "../context.ts";
 import { collectCommand } from "./collect.ts";
 import { corpusCommand } from "./corpus.ts";
+import { goldenCommand } from "./golden.ts";
 import { humanCommand } from "./human.ts";
 import { importCommand } from "./import.ts";
 import { metaCommand } from "./meta.ts";
@@ -14,13 +15,14 @@ export const COMMANDS: readonly CommandDefinition[] = [
   collectCommand,
   importCommand,
   corpusCommand,
-  stageCommand("datasets", "Build the SFT set and the golden set"),
+  stageCommand("datasets", "Build every dataset (SFT, preferences, RAFT, golden drafts) with its card"),
   stageCommand("train", "Train the LoRA adapters (Python trainer) and export them to GGUF"),
   stageCommand("generate", "Answer the golden questions with every model variant"),
   stageCommand("evaluate", "Score every answer with every evaluator"),
   stageCommand("report", "Write the HTML/Markdown/JSON report"),
   scoreCommand,
   humanCommand,
+  goldenCommand,
   metaCommand,
   serveCommand,
 ];
