@@ -410,8 +410,10 @@ export async function buildGoldenDrafts(ctx: StageContext): Promise<RecipeResult
   const threads = await readSplit(ctx, o.split);
   const dropped: Record<string, number> = {};
   const reqs: { key: string; thread: Thread; messages: { role: "user"; content: string }[] }[] = [];
+  let considered = 0;
   for (const t of threads) {
     if (reqs.length >= o.maxItems) break;
+    considered++;
     const r = goldenRequest(t, o);
     if (typeof r === "string") dropped[r] = (dropped[r] ?? 0) + 1;
     else reqs.push({ key: t.post.name, thread: t, messages: r.messages as { role: "user"; content: string }[] });
@@ -451,8 +453,8 @@ export async function buildGoldenDrafts(ctx: StageContext): Promise<RecipeResult
     filters: [
       {
         id: "golden-build",
-        description: `corpus ${o.split} threads (first ${o.maxItems} usable) -> teacher draft -> JSON {question, answer}`,
-        in: threads.length,
+        description: `corpus ${o.split} threads, in order until ${o.maxItems} are usable (${considered} of ${threads.length} read) -> teacher draft -> JSON {question, answer}`,
+        in: considered,
         out: drafts.length,
         dropped,
       },
