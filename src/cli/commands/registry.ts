@@ -5,6 +5,7 @@ import { goldenCommand } from "./golden.ts";
 import { humanCommand } from "./human.ts";
 import { importCommand } from "./import.ts";
 import { metaCommand } from "./meta.ts";
+import { raftCommand } from "./raft.ts";
 import { runCommand, stageCommand } from "./run.ts";
 import { scoreCommand } from "./score.ts";
 import { serveCommand } from "./serve.ts";
@@ -24,5 +25,6 @@ export const COMMANDS: readonly CommandDefinition[] = [
   humanCommand,
   goldenCommand,
   metaCommand,
+  raftCommand,
   serveCommand,
 ];
