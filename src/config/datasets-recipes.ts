@@ -245,13 +245,14 @@ export interface RecipeIssue {
 
 /**
  * Cross-field checks of the recipes against the experiment's `models` (run when the experiment is parsed):
- * every teacher and tokenizer names a model; a tokenizer is a local llama model; synthesis has a teacher.
+ * every teacher (synthesis, golden build, RAFT) and tokenizer names a model; a tokenizer is a local llama model; synthesis has a teacher.
  */
 export function datasetsRecipeIssues(
   datasets: {
     sft: { target: string; synthesis: SynthesisConfig };
     preferences?: PreferencesConfig | undefined;
     golden: { build?: GoldenBuildConfig | undefined };
+    raft?: { teacher: string } | undefined;
   },
   models: Record<string, { provider: string }>,
 ): RecipeIssue[] {
@@ -287,5 +288,6 @@ export function datasetsRecipeIssues(
       });
   }
   if (datasets.golden.build) model(datasets.golden.build.teacher, ["datasets", "golden", "build", "teacher"]);
+  if (datasets.raft) model(datasets.raft.teacher, ["datasets", "raft", "teacher"]);
   return issues;
 }

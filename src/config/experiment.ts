@@ -8,6 +8,8 @@ import { CollectOptionsSchema } from "./collect.ts";
 import { CorpusOptionsSchema } from "./corpus.ts";
 import { datasetsRecipeIssues, GoldenBuildSchema, PreferencesSchema, SynthesisSchema } from "./datasets-recipes.ts";
 import { ImportOptionsSchema } from "./import.ts";
+import { RaftDatasetSchema } from "./raft.ts";
+import { RetrievalConfigSchema } from "./retrieval.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const Name = z.string().regex(NAME, "use letters, digits, '.', '_' or '-' (no spaces)");
@@ -93,6 +95,9 @@ export const DatasetsSchema = z
     golden: GoldenDatasetSchema.describe("The golden questions and answers used by generate and evaluate."),
     preferences: PreferencesSchema.optional().describe(
       "Preference pairs (prompt/chosen/rejected) for DPO and reward models, with a separability report.",
+    ),
+    raft: RaftDatasetSchema.optional().describe(
+      "RAFT set (gorilla raft.py fields + messages + prompt/completion): teacher questions and chain-of-thought answers per retrieval document, the oracle with probability P and k distractors.",
     ),
   })
   .strict();
@@ -246,6 +251,9 @@ export const ExperimentSchema = z
     ),
     import: ImportOptionsSchema.prefault({ inputs: [] }),
     corpus: CorpusOptionsSchema.prefault({}),
+    retrieval: RetrievalConfigSchema.prefault({}).describe(
+      "The retrieval index (chunking, BM25, dense, hybrid) shared by RAFT distractors, RAG and Ragas contexts.",
+    ),
     datasets: DatasetsSchema,
     models: z.record(Name, ModelSchema).describe("Named models: bases to train and serve, and judges."),
     train: z

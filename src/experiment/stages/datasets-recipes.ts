@@ -28,6 +28,7 @@ import {
   type SkipCounts,
   type Tokenizer,
 } from "../../datasets/preferences.ts";
+import { buildRaftDataset } from "../../datasets/raft.ts";
 import { mulberry32, separabilityReport } from "../../datasets/separability.ts";
 import type { SftExample } from "../../datasets/sft.ts";
 import { synthesisRequest, synthesisTarget, thresholdCounts } from "../../datasets/synthesis.ts";
@@ -39,6 +40,7 @@ import { resolveGgufPath } from "../../models/model-cache.ts";
 import { createEmbedder } from "../../models/registry.ts";
 import { readThreadsJsonl } from "../../reddit/import.ts";
 import type { Thread } from "../../reddit/thread.ts";
+import { openRetrievalIndex } from "../../retrieval/index.ts";
 import type { StageContext } from "../stage.ts";
 
 /** The two corpus splits training sets come from. */
@@ -471,6 +473,79 @@ export async function buildGoldenDrafts(ctx: StageContext): Promise<RecipeResult
     outputs: ["golden-drafts/drafts.jsonl", "golden-drafts/card.json"],
     notes: [teacherNote("golden build", teacher)],
     summary: { drafts: drafts.length, dropped, sha256: card.files[0]!.sha256 },
+  };
+}
+
+/**
+ * RAFT (src/datasets/raft.ts): documents of the retrieval index (built or reopened from the corpus splits),
+ * teacher questions and chain-of-thought answers, oracle with probability P and k distractors. The card holds
+ * the recipe's counts (validation failures by reason, oracle share, quotes) without the run-dependent teacher
+ * usage, which goes to the stage notes.
+ */
+export async function buildRaft(ctx: StageContext): Promise<RecipeResult> {
+  const c = ctx.exp.config;
+  const o = c.datasets.raft!;
+  let bar: ReturnType<typeof ctx.progress.bar> | undefined;
+  const index = await openRetrievalIndex({
+    corpusDir: ctx.dir("corpus"),
+    settings: c.retrieval,
+    env: ctx.env,
+    onProgress: (done, total) => {
+      bar ??= ctx.progress.bar("datasets: retrieval index (embedding documents)", total);
+      bar.update(done);
+    },
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  bar?.stop();
+  const teacher = await openTeacher(ctx, o.teacher);
+  let built: Awaited<ReturnType<typeof buildRaftDataset>>;
+  try {
+    built = await buildRaftDataset({ index, teacher, settings: o, seed: c.seed, systemPrompt: c.systemPrompt });
+  } finally {
+    await teacher.dispose();
+    await index.dispose();
+  }
+  const { records, counts } = built;
+  const { teacher: _usage, settings: _settings, ...cardCounts } = counts;
+  const card = await writeDatasetCard(ctx.dir("datasets"), {
+    name: "raft",
+    title: `RAFT set (P = ${o.oracleProbability}, ${o.distractors} ${o.distractorSource} distractors): ${c.name}`,
+    format: "conversational language modeling (messages)",
+    files: [{ split: "train", rows: records }],
+    filters: [
+      {
+        id: "raft-questions",
+        description: `retrieval documents (>= ${o.minChunkTokens} tokens${o.maxChunks ? `, sample of ${o.maxChunks}` : ""}) -> teacher questions (${o.questionsPerChunk} per document)`,
+        in: counts.chunksUsed,
+        out: counts.questionReplies.ok,
+        dropped: {
+          "teacher-error": counts.questionReplies.teacherError,
+          "no-questions": counts.questionReplies.noQuestions,
+        },
+      },
+      {
+        id: "raft-answers",
+        description: `questions -> chain-of-thought answers validated (markers balanced, quotes found in the oracle (${o.quoteMode}), one <ANSWER>:)${o.dropInvalid ? ", invalid dropped" : ", invalid kept and flagged"}`,
+        in: counts.questions,
+        out: counts.examples,
+        dropped: { "teacher-error": counts.answers.teacherError, ...counts.answers.failures },
+      },
+    ],
+    provenance: {
+      ...(await corpusProvenance(ctx, c.retrieval.splits)),
+      retrievalIndex: index.hash,
+      format:
+        "gorilla raft.py record fields (id, type, question, context{title, sentences}, oracle_context, cot_answer, instruction) + messages + prompt/completion",
+    },
+    teacher: { model: o.teacher, signature: teacher.signature, settings: { ...o } },
+    settings: { raft: o, retrieval: c.retrieval },
+    extra: { counts: cardCounts },
+  });
+  return {
+    counts: { raft: records.length },
+    outputs: ["raft/train.jsonl", "raft/card.json"],
+    notes: [teacherNote("raft", teacher)],
+    summary: { examples: card.files[0]!.rows, oracleInContext: counts.oracleInContext, withQuote: counts.withQuote },
   };
 }
 

@@ -12,6 +12,7 @@ import type { Stage } from "../stage.ts";
 import {
   buildGoldenDrafts,
   buildPreferences,
+  buildRaft,
   buildSynthesisSft,
   corpusProvenance,
   type RecipeResult,
@@ -25,6 +26,7 @@ function recipeModels(exp: Parameters<Stage["settings"]>[0]): Record<string, unk
   const keys = [
     d.sft.target === "synthesis" ? d.sft.synthesis.teacher : undefined,
     d.golden.build?.teacher,
+    d.raft?.teacher,
     d.preferences
       ? (d.preferences.tokenizer ??
         Object.keys(exp.config.models).find((k) => exp.config.models[k]!.provider === "llama"))
@@ -49,6 +51,7 @@ export const datasetsStage: Stage = {
     systemPrompt: exp.config.systemPrompt,
     seed: exp.config.seed,
     models: recipeModels(exp),
+    ...(exp.config.datasets.raft ? { retrieval: exp.config.retrieval } : {}),
   }),
   async run(ctx) {
     const { config } = ctx.exp;
@@ -123,13 +126,16 @@ export const datasetsStage: Stage = {
         },
       };
     }
-    if ((recipes.sft.counts.sftTrain ?? 0) === 0) {
+    if ((recipes.sft.counts.sftTrain ?? 0) === 0 && config.train.adapters.some((a) => a.dataset === "sft")) {
       throw new ConfigError(
         `datasets: no SFT training example could be built from ${join(ctx.dir("corpus"), "splits", "train.jsonl")} (see ${join(dir, "sft", "card.md")} for skip reasons); loosen datasets.sft or corpus filters`,
       );
     }
     if (config.datasets.preferences) recipes.preferences = await buildPreferences(ctx);
+    if (config.datasets.raft) recipes.raft = await buildRaft(ctx);
     if (config.datasets.golden.build) recipes["golden-drafts"] = await buildGoldenDrafts(ctx);
+    if ((recipes.sft.counts.sftTrain ?? 0) === 0)
+      notes.push("sft: no training example (no adapter trains on it); see sft/card.md for the skip reasons");
     for (const [name, r] of Object.entries(recipes)) {
       Object.assign(counts, r.counts);
       outputs.push(...r.outputs);

@@ -25,8 +25,17 @@ let fake: FakeOpenAI;
 /** Synthesis: the question back plus the first answer (the first reply blank); golden: JSON (the first two broken). */
 let synthesisCalls = 0;
 let goldenCalls = 0;
+let raftAnswers = 0;
 const teacher = (req: FakeChatRequest) => {
   const p = userPrompt(req);
+  const system = req.messages[0]?.role === "system" ? req.messages[0].content : "";
+  if (system.startsWith("You are a synthetic question-answer"))
+    return { content: "1. What do locals recommend here?\n2. Is it worth the money?" };
+  if (system.startsWith("You are a helpful question answerer")) {
+    const context = /\nContext: ([\s\S]*?)\n\nAnswer this question/.exec(p)?.[1] ?? "";
+    if (raftAnswers++ === 0) return { content: "I think it is fine." }; // no quote, no <ANSWER>: counted
+    return { content: `The context says ##begin_quote##${context.slice(0, 40)}##end_quote##. <ANSWER>: see above` };
+  }
   const question =
     /Question:\n([\s\S]*?)\n\nAnswers:/.exec(p)?.[1] ?? /Post:\n([\s\S]*?)\n\nAnswers:/.exec(p)?.[1] ?? "";
   const first = /\n1\. ([^\n]*)/.exec(p)?.[1] ?? "";
@@ -54,6 +63,7 @@ import:
   inputs: [{ path: ${join(ROOT, "examples", "quickstart", "threads")}, format: reddit-json }]
 corpus:
   split: { train: 0.6, validation: 0.2, test: 0.2 }
+retrieval: { dense: false }
 datasets:
   sft:
     target: synthesis
@@ -67,7 +77,7 @@ datasets:
       - { kind: rule-quarters }
     maxLength: 256
     maxPromptLength: 128
-  golden:
+${teacherModel === "local" ? "" : `  raft: { teacher: ${teacherModel}, maxChunks: 4, questionsPerChunk: 2, distractors: 2, oracleProbability: 0.8 }\n`}  golden:
     file: ${join(ROOT, "examples", "quickstart", "golden.csv")}
     build: { teacher: ${teacherModel}, maxItems: ${teacherModel === "local" ? 2 : 8}, maxTokens: ${teacherModel === "local" ? 24 : 300} }
 models:
@@ -157,11 +167,31 @@ describe.skipIf(!HAS_SMOLLM2)("datasets recipes on the quick-start threads", () 
     expect(gold.filters[0]!.in).toBe(8);
     expect(card(ds, "golden").files[0]).toMatchObject({ path: "golden.jsonl", rows: 12 });
 
+    const raft = card(ds, "raft");
+    expect(raft.files[0]!.rows).toBeGreaterThan(0);
+    expect(raft.filters[1]!.dropped!["teacher-error"]).toBe(0);
+    expect(raft.filters[1]!.dropped!["no-answer-tag"]).toBe(1); // the first answer broke the format
+    const raftRow = JSON.parse(readFileSync(join(ds, "raft", "train.jsonl"), "utf8").split("\n")[0]!);
+    for (const k of ["id", "type", "question", "context", "oracle_context", "cot_answer", "instruction", "messages"])
+      expect(raftRow).toHaveProperty(k);
+
     const before = snapshot(ds);
     await runExperiment({ exp, progress: SILENT_PROGRESS, only: ["datasets"], force: true, env: {} });
     expect(fake.requests.length).toBe(calls); // every reply from the store
     expect(snapshot(ds)).toEqual(before);
-  }, 60_000);
+
+    // another P: the RAFT set changes, nothing else does, and no model is called
+    writeFileSync(
+      join(dir, "exp.yaml"),
+      experiment("remote").replace("oracleProbability: 0.8", "oracleProbability: 0.3"),
+    );
+    const exp2 = await loadExperiment(join(dir, "exp.yaml"));
+    await runExperiment({ exp: exp2, progress: SILENT_PROGRESS, only: ["datasets"], env: {} });
+    expect(fake.requests.length).toBe(calls);
+    const after = snapshot(ds);
+    const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k)).sort();
+    expect(changed).toEqual(["dataset-card.json", "raft/card.json", "raft/card.md", "raft/train.jsonl"]);
+  }, 120_000);
 
   it("local SmolLM2 teacher at tiny limits: the same recipes produce datasets and cards", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-recipes-local-"));
