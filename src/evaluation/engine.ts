@@ -6,9 +6,9 @@
  *   A rerun reuses rows with the same key (scored and not-applicable always; error rows are retried
  *   unless `retryErrors: false`), so a killed run resumes where it stopped and an unchanged rerun
  *   makes no calls. Changing an option, the judge model or the answer changes the key.
- * - Scheduling (work-pool.ts, shared with pairwise judging and the datasets teacher):
- * - Concurrency: at most `concurrency` evaluator calls in flight (default 4).
- * - Rate limits: the OpenAI-compatible generator already retries 429/5xx with backoff (honouring
+ * - Scheduling: work-pool.ts's `runCachedWork`, shared with pairwise judging and the datasets teacher.
+ *   Concurrency: at most `concurrency` evaluator calls in flight (default 4).
+ *   Rate limits: the OpenAI-compatible generator already retries 429/5xx with backoff (honouring
  *   Retry-After). If a call still fails with a retryable error (`isRetryable: true`) the engine waits
  *   and retries it up to `maxRetries` more times, with every worker paused during the wait, then
  *   records `status: "error"` (retried by the next run).
