@@ -39,6 +39,7 @@ export type PreferenceSkipReason =
   | "no-pair-passes-margin"
   | "empty-question"
   | "empty-text"
+  | "no-comments"
   | "identical"
   | "identical-after-truncation"
   | "judge-tie"
@@ -119,6 +120,7 @@ export function ruleQuarterPair(thread: Thread, systemPrompt: string): Preferenc
     .map((c) => c.body.trim())
     .filter((b) => b.length > 0)
     .join(" ");
+  if (!text) return "no-comments";
   const q = Math.floor(text.length / 4);
   if (q === 0) return "empty-text";
   return {

@@ -70,6 +70,9 @@ describe("Reddit-vote pairs", () => {
     expect(redditVotePairs(empty, votes)).toBe("fewer-than-two-answers");
     expect(redditVotePairs(makeThread(makePost("p3", { title: " ", selftext: "" }), []), votes)).toBe("empty-question");
     expect(ruleQuarterPair(makeThread(makePost("p4", { title: "Q?" }), [makeComment("a", "t3_p4", "  ")]), SYS)).toBe(
+      "no-comments",
+    );
+    expect(ruleQuarterPair(makeThread(makePost("p5", { title: "Q?" }), [makeComment("a", "t3_p5", "ok")]), SYS)).toBe(
       "empty-text",
     );
   });
