@@ -3,6 +3,7 @@
  * (src/datasets/card.ts): SFT synthesis targets, preference pairs, golden drafts. The stage file only calls
  * these. Every teacher call goes through `createTeacher` (store cache, so a rerun calls no model).
  */
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { PreferenceSourceConfig } from "../../config/datasets-recipes.ts";
 import type { Experiment } from "../../config/experiment.ts";
@@ -13,7 +14,6 @@ import {
   goldenRequest,
   parseGoldenReply,
 } from "../../datasets/golden-build.ts";
-import { readJsonlAll } from "../../datasets/jsonl.ts";
 import { contentWords, overlapsGolden } from "../../datasets/overlap.ts";
 import {
   countSkip,
@@ -34,6 +34,7 @@ import type { SftExample } from "../../datasets/sft.ts";
 import { synthesisRequest, synthesisTarget, thresholdCounts } from "../../datasets/synthesis.ts";
 import { createTeacher, type Teacher } from "../../datasets/teacher.ts";
 import { ConfigError } from "../../errors/config-error.ts";
+import { InputError } from "../../errors/input-error.ts";
 import { exportPreferencePairs } from "../../evaluation/human/tasks.ts";
 import { cosine } from "../../evaluation/metrics/embedding.ts";
 import { resolveGgufPath } from "../../models/model-cache.ts";
@@ -337,8 +338,8 @@ export async function buildPreferences(ctx: StageContext): Promise<RecipeResult>
       const base = join(dirname(ctx.dir("datasets")), "..", src.from);
       const vFile = join(base, "evaluate", "pairwise.jsonl");
       const aFile = join(base, "generate", "answers.jsonl");
-      const verdicts = await readJsonlAll<JudgeVerdictLine>(vFile);
-      const answers = await readJsonlAll<JudgeAnswerLine>(aFile);
+      const verdicts = await readRequired<JudgeVerdictLine>(vFile, ["itemId", "variantA", "variantB", "status"]);
+      const answers = await readRequired<JudgeAnswerLine>(aFile, ["variant", "itemId", "question", "answer"]);
       provenance[id] = { files: { [vFile]: await fileSha256(vFile), [aFile]: await fileSha256(aFile) } };
       add(
         "train",
@@ -388,6 +389,33 @@ export async function buildPreferences(ctx: StageContext): Promise<RecipeResult>
         .map(([k]) => k),
     },
   };
+}
+
+/**
+ * Reads a JSONL file whose lines must carry `fields` as strings.
+ * @throws InputError naming file, line and field for a missing file, a line that is not JSON, or a missing field.
+ */
+async function readRequired<T>(file: string, fields: readonly string[]): Promise<T[]> {
+  const out: T[] = [];
+  let line = 0;
+  for (const text of (
+    await readFile(file, "utf8").catch((cause: unknown) => {
+      throw new InputError({ file }, "missing (run the experiment it comes from first)", { cause });
+    })
+  ).split("\n")) {
+    line++;
+    if (!text.trim()) continue;
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new InputError({ file, line }, `not valid JSON: ${(e as Error).message}`);
+    }
+    for (const f of fields)
+      if (typeof v[f] !== "string") throw new InputError({ file, line, field: f }, "missing or not a string");
+    out.push(v as T);
+  }
+  return out;
 }
 
 function sourceDescription(src: PreferenceSourceConfig, unit: string): string {
