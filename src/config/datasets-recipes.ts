@@ -92,7 +92,9 @@ const HumanSource = z
     experiment: z
       .string()
       .optional()
-      .describe("Experiment whose rating tasks to read from the workspace store; default this experiment."),
+      .describe(
+        "Experiment whose rating tasks to read from the workspace store; default this experiment. Ratings arrive at any time: rerun the stage with --force to pick up new ones.",
+      ),
   })
   .strict();
 
