@@ -62,7 +62,7 @@ workspace: ws
 import:
   inputs: [{ path: ${join(ROOT, "examples", "quickstart", "threads")}, format: reddit-json }]
 corpus:
-  split: { train: 0.6, validation: 0.2, test: 0.2 }
+  split: { train: 0.4, validation: 0.1, test: 0.5 }
 retrieval: { dense: false }
 datasets:
   sft:
@@ -196,9 +196,9 @@ describe.skipIf(!HAS_SMOLLM2)("datasets recipes on the quick-start threads", () 
   it("local SmolLM2 teacher at tiny limits: the same recipes produce datasets and cards", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wf-recipes-local-"));
     // focused on London (corpus.focus) to keep the local teacher's calls few
-    const focus = "  focus: { place: London, aliases: [londres], subreddits: [london] }\ndatasets:";
+    const focus = "test: 0.5 }\n  focus: { place: London, aliases: [londres], subreddits: [london] }\n";
     const yaml = experiment("local")
-      .replace("datasets:", focus)
+      .replace("test: 0.5 }\n", focus)
       .replace("topK: 3", "topK: 1, maxCommentChars: 300")
       .replace(/ {2}preferences:[\s\S]*?maxPromptLength: 128\n/, "");
     expect(yaml).not.toContain("preferences");
