@@ -52,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))("golden review page in a browser", () => 
       await page.waitForSelector("#accept");
       expect(await page.inputValue("#question")).toBe("Question 1 <script>document.title='pwned'</script>?");
       await page.click("#accept");
-      await page.waitForFunction(() => document.getElementById("status")?.textContent?.includes("saved g1"));
+      await page.waitForSelector("#status:has-text('saved g1')");
       await page.fill("#answer", "Edited answer 2");
       await page.click("#save-edit");
       await page.waitForSelector("#done");
