@@ -3,6 +3,7 @@
  * (src/datasets/card.ts): SFT synthesis targets, preference pairs, golden drafts. The stage file only calls
  * these. Every teacher call goes through `createTeacher` (store cache, so a rerun calls no model).
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { PreferenceSourceConfig } from "../../config/datasets-recipes.ts";
@@ -14,6 +15,7 @@ import {
   goldenRequest,
   parseGoldenReply,
 } from "../../datasets/golden-build.ts";
+import { writeJson } from "../../datasets/jsonl.ts";
 import { contentWords, overlapsGolden } from "../../datasets/overlap.ts";
 import {
   countSkip,
@@ -185,18 +187,12 @@ export async function buildSynthesisSft(ctx: StageContext, goldenWords: readonly
     if (t.trimmed) trimmed++;
     targets.push({ cand, ...t });
   }
-  // question–answer similarity (MiniLM sentence encoder, as the study used)
-  const embedder = await createEmbedder(undefined, undefined, { runtime: ctx.runtime, env: ctx.env });
-  let sims: number[] = [];
-  try {
-    if (targets.length > 0) {
-      const q = await embedder.embed(targets.map((t) => t.cand.question));
-      const a = await embedder.embed(targets.map((t) => t.text));
-      sims = targets.map((_, i) => Math.round(cosine(q[i]!, a[i]!) * 1e6) / 1e6);
-    }
-  } finally {
-    await embedder.dispose();
-  }
+  // question–answer similarity (MiniLM sentence encoder, as the study used), cached by content
+  const sims = await similarities(
+    ctx,
+    join(dir, "sft", "similarity-cache.json"),
+    targets.map((t) => [t.cand.question, t.text] as const),
+  );
   const perSplit: Record<string, SftExample[]> = { train: [], validation: [] };
   const similarity: Record<string, number[]> = { train: [], validation: [] };
   targets.forEach((t, i) => {
@@ -254,10 +250,50 @@ export async function buildSynthesisSft(ctx: StageContext, goldenWords: readonly
   });
   return {
     counts: { sftTrain: perSplit.train!.length, sftValidation: perSplit.validation!.length },
-    outputs: card.files.map((f) => f.path).concat("sft/card.json"),
+    outputs: card.files.map((f) => f.path).concat("sft/card.json", "sft/similarity-cache.json"),
     notes: [teacherNote("sft synthesis", teacher)],
     summary: { examples: Object.fromEntries(card.files.map((f) => [f.split, f.rows])), filters, target: "synthesis" },
   };
+}
+
+/** Encoder label in similarity cache keys (createEmbedder without a model = this encoder). */
+const SIMILARITY_ENCODER = "all-MiniLM-L6-v2:mean-pooling:256";
+
+/**
+ * Cosine similarity of each (question, answer) pair's MiniLM embeddings, rounded to 6 decimals. Values are
+ * cached in `cacheFile` (sha256 of encoder, question and answer -> value; rewritten with exactly the pairs of this
+ * run, keys sorted), so a rerun with the same texts loads no encoder and writes the same bytes.
+ */
+async function similarities(
+  ctx: StageContext,
+  cacheFile: string,
+  pairs: readonly (readonly [string, string])[],
+): Promise<number[]> {
+  const prev = await readFile(cacheFile, "utf8")
+    .then((t) => JSON.parse(t) as Record<string, number>)
+    .catch(() => ({}) as Record<string, number>);
+  const keys = pairs.map(([q, a]) =>
+    createHash("sha256")
+      .update(JSON.stringify([SIMILARITY_ENCODER, q, a]))
+      .digest("hex"),
+  );
+  const missing = keys.map((k, i) => (typeof prev[k] === "number" ? -1 : i)).filter((i) => i >= 0);
+  const values = new Map<string, number>();
+  for (const k of keys) if (typeof prev[k] === "number") values.set(k, prev[k]);
+  if (missing.length > 0) {
+    const embedder = await createEmbedder(undefined, undefined, { runtime: ctx.runtime, env: ctx.env });
+    try {
+      const q = await embedder.embed(missing.map((i) => pairs[i]![0]));
+      const a = await embedder.embed(missing.map((i) => pairs[i]![1]));
+      missing.forEach((i, j) => {
+        values.set(keys[i]!, Math.round(cosine(q[j]!, a[j]!) * 1e6) / 1e6);
+      });
+    } finally {
+      await embedder.dispose();
+    }
+  }
+  await writeJson(cacheFile, Object.fromEntries([...values.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1))));
+  return keys.map((k) => values.get(k)!);
 }
 
 /** The GGUF tokenizer of the preference recipe (`tokenizer`, else the first llama model). */
