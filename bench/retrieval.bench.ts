@@ -308,24 +308,30 @@ async function main() {
     const bigIndex = await RetrievalIndex.fromDocuments(bigDocs, { embedder, vectors: new DenseMatrix(big, dim) });
     const bigBm25BuildSeconds = (performance.now() - t4) / 1000;
     const latencyQueries = questionQueries.slice(0, LATENCY_QUERIES).map((q) => q.text);
-    const latency: Record<string, { p50: number; p95: number; mean: number }> = {};
+    const latency: Record<string, { p50: number; p95: number; mean: number; cpuMean: number }> = {};
     await embedder.embed(latencyQueries); // embeddings cached: dense/hybrid latency below excludes encoding
     const tq = performance.now();
     for (const q of latencyQueries) await embedder.embed([`${q} (uncached)`]);
     const encodeMs = (performance.now() - tq) / latencyQueries.length;
-    for (const mode of modes) {
+    const bigReference = new ReferenceBm25(bigDocs);
+    const timed = async (name: string, run: (q: string) => unknown) => {
       const ms: number[] = [];
+      const cpu0 = process.cpuUsage();
       for (const q of latencyQueries) {
         const t = performance.now();
-        await bigIndex.search(q, { k: 10, mode });
+        await run(q);
         ms.push(performance.now() - t);
       }
-      latency[mode] = {
+      const cpu = process.cpuUsage(cpu0);
+      latency[name] = {
         p50: quantile(ms, 0.5),
         p95: quantile(ms, 0.95),
         mean: ms.reduce((a, b) => a + b, 0) / ms.length,
+        cpuMean: (cpu.user + cpu.system) / 1000 / ms.length,
       };
-    }
+    };
+    for (const mode of modes) await timed(mode, (q) => bigIndex.search(q, { k: 10, mode }));
+    await timed("reference BM25", (q) => bigReference.search(q, 10));
 
     const result = {
       machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), loadavg: loadavg() },

@@ -1,7 +1,7 @@
 /**
  * Exact (brute-force) dense search: unit vectors in one Float32Array (row-major, n x dim), cosine = dot
- * product. Exact search is what a corpus of this project's size needs (about 25 ms per query at 100k
- * documents x 384 dims on one core, bench/results/retrieval.md); no approximate index, no recall loss.
+ * product: no approximate index, no recall loss. It reads every vector per query, so its cost grows with the
+ * corpus (100k documents x 384 dims: bench/results/retrieval.md); an ANN index is the step after that.
  */
 
 /** Unit vectors of the documents, in document order. */

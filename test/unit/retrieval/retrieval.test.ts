@@ -163,6 +163,15 @@ describe("index on disk", () => {
     expect(readdirSync(indexDir).filter((f) => f.includes("partial"))).toEqual([]);
   }, 60_000);
 
+  it("a corrupted split file is an InputError naming file and line", async () => {
+    const bad = join(dir, "bad-corpus");
+    mkdirSync(join(bad, "splits"), { recursive: true });
+    writeFileSync(join(bad, "splits", "train.jsonl"), `${JSON.stringify(threads[0])}\n{"post": 3}\n`);
+    await expect(openRetrievalIndex({ corpusDir: bad, settings: { dense: false } })).rejects.toThrow(
+      /bad-corpus\/splits\/train\.jsonl:2/,
+    );
+  });
+
   it("names a missing split file", async () => {
     await expect(openRetrievalIndex({ corpusDir, settings: { splits: ["test"], dense: false } })).rejects.toThrow(
       /splits\/test\.jsonl not found/,
