@@ -52,6 +52,8 @@ export interface DatasetCardInput {
   extra?: Record<string, unknown>;
   /** Lines for the Markdown card after the tables (warnings, flags). */
   notes?: string[];
+  /** Markdown lines (e.g. a table of an `extra` section) shown before the notes; not in card.json. */
+  markdown?: string[];
 }
 
 /** The card as written to `card.json`. */
@@ -83,7 +85,7 @@ export async function writeDatasetCard(dir: string, input: DatasetCardInput): Pr
     const path = f.path ?? `${input.name}/${f.split}.jsonl`;
     files.push({ split: f.split, path, rows: f.rows.length, sha256: await writeJsonl(join(dir, path), f.rows) });
   }
-  const { files: _files, ...rest } = input;
+  const { files: _files, markdown, ...rest } = input;
   const card: DatasetCard = {
     kind: "wayfarer-dataset-card",
     version: 2,
@@ -93,14 +95,14 @@ export async function writeDatasetCard(dir: string, input: DatasetCardInput): Pr
   };
   await mkdir(join(dir, input.name), { recursive: true });
   await writeJson(join(dir, input.name, "card.json"), card);
-  await writeFile(join(dir, input.name, "card.md"), renderDatasetCard(card));
+  await writeFile(join(dir, input.name, "card.md"), renderDatasetCard(card, markdown));
   return card;
 }
 
 const cell = (s: unknown) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-/** The Markdown card: files, filters, teacher, provenance, extra sections as JSON, five examples. */
-export function renderDatasetCard(card: DatasetCard): string {
+/** The Markdown card: files, filters, teacher, `markdown` lines, notes, extra sections as JSON, provenance, settings, five examples. */
+export function renderDatasetCard(card: DatasetCard, markdown: readonly string[] = []): string {
   const L: string[] = [`# ${card.title}`, "", `Format: ${card.format}.`, ""];
   L.push("## Files", "", "| split | file | rows | sha256 |", "|---|---|---:|---|");
   for (const f of card.files) L.push(`| ${f.split} | ${f.path} | ${f.rows} | \`${f.sha256}\` |`);
@@ -115,9 +117,10 @@ export function renderDatasetCard(card: DatasetCard): string {
     L.push("", "## Teacher", "", `Model \`${card.teacher.model}\` — ${card.teacher.signature}`, "");
     L.push("```json", JSON.stringify(card.teacher.settings, null, 2), "```");
   }
+  if (markdown.length) L.push("", ...markdown);
+  if (card.notes?.length) L.push("", "## Notes", "", ...card.notes.map((n) => `- ${n}`));
   for (const [k, v] of Object.entries(card.extra ?? {}))
     L.push("", `## ${k}`, "", "```json", JSON.stringify(v, null, 2), "```");
-  if (card.notes?.length) L.push("", "## Notes", "", ...card.notes.map((n) => `- ${n}`));
   L.push("", "## Provenance", "", "```json", JSON.stringify(card.provenance, null, 2), "```");
   L.push("", "## Settings", "", "```json", JSON.stringify(card.settings, null, 2), "```");
   L.push("", `## Examples (first ${card.examples.length})`, "");

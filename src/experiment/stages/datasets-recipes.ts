@@ -412,6 +412,7 @@ export async function buildPreferences(ctx: StageContext): Promise<RecipeResult>
     settings: p,
     extra: { separability: { all: overall, bySource } },
     notes,
+    markdown: separabilityTable({ all: overall, ...bySource }),
   });
   return {
     counts: { preferencesTrain: rows.train!.length, preferencesValidation: rows.validation!.length },
@@ -425,6 +426,25 @@ export async function buildPreferences(ctx: StageContext): Promise<RecipeResult>
         .map(([k]) => k),
     },
   };
+}
+
+/** The separability report as a Markdown table, one row per source (and all pairs). */
+function separabilityTable(reports: Record<string, ReturnType<typeof separabilityReport>>): string[] {
+  const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? "-" : x.toFixed(d));
+  const acc = (r: ReturnType<typeof separabilityReport>, id: string) =>
+    f(r.classifiers.find((c) => c.id === id)?.accuracy);
+  const rows = Object.entries(reports).map(
+    ([k, r]) =>
+      `| ${k} | ${r.pairs} | ${f(r.length.meanWordDiff, 1)} | ${f(r.length.chosenLongerShare)} | ${f(r.lexicalOverlap)} | ${acc(r, "longer-wins")} | ${acc(r, "shorter-wins")} | ${acc(r, "bow-logreg")} | ${acc(r, "surface-logreg")} | ${r.triviallySeparable === null ? "too few pairs" : r.triviallySeparable ? `**yes** (${r.flaggedBy.join(", ")})` : "no"} |`,
+  );
+  const first = Object.values(reports)[0];
+  return [
+    `## Separability (before training; ${first?.folds ?? 5}-fold held-out accuracy, flagged at >= ${first?.flagAccuracy ?? 0.9})`,
+    "",
+    "| source | pairs | mean word diff (chosen - rejected) | chosen longer | lexical overlap (Jaccard) | longer wins | shorter wins | BoW logreg | surface logreg | trivially separable |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ...rows,
+  ];
 }
 
 /**
