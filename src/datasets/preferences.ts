@@ -51,6 +51,7 @@ export type PreferenceSkipReason =
 /** Counts of skip reasons (only reasons that occurred are present). */
 export type SkipCounts = Partial<Record<PreferenceSkipReason, number>>;
 
+/** Adds `n` (default 1) to the count of `reason`. */
 export function countSkip(counts: SkipCounts, reason: PreferenceSkipReason, n = 1): void {
   counts[reason] = (counts[reason] ?? 0) + n;
 }

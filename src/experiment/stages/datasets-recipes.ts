@@ -7,7 +7,6 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { PreferenceSourceConfig } from "../../config/datasets-recipes.ts";
-import type { Experiment } from "../../config/experiment.ts";
 import { type CardFilter, fileSha256, writeDatasetCard } from "../../datasets/card.ts";
 import {
   type GoldenDraft,
@@ -16,7 +15,7 @@ import {
   parseGoldenReply,
 } from "../../datasets/golden-build.ts";
 import { writeJson } from "../../datasets/jsonl.ts";
-import { contentWords, overlapsGolden } from "../../datasets/overlap.ts";
+import { overlapsGolden } from "../../datasets/overlap.ts";
 import {
   countSkip,
   filterPairs,
@@ -632,10 +631,3 @@ export async function buildRaft(ctx: StageContext): Promise<RecipeResult> {
     summary: { examples: card.files[0]!.rows, oracleInContext: counts.oracleInContext, withQuote: counts.withQuote },
   };
 }
-
-/** Helper for the stage: content words of each golden question (the leakage guard). */
-export function goldenWordsOf(questions: readonly string[]): Set<string>[] {
-  return questions.map((q) => contentWords(q));
-}
-
-export type { Experiment };
