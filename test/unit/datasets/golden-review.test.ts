@@ -3,6 +3,7 @@
  * driven by scripted stdin (accept, edit over several lines, reject, skip, quit, resume), a reviewed file as
  * the golden set, malformed draft files (file:line field), and the same review through the server's page API.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +21,7 @@ import { InputError } from "../../../src/errors/input-error.ts";
 import { createRatingTasks } from "../../../src/evaluation/human/tasks.ts";
 import { WayfarerServer } from "../../../src/server/server.ts";
 import { Store } from "../../../src/store/store.ts";
+import { ROOT } from "../../helpers/paths.ts";
 
 const draft = (id: string, question: string, answer: string): GoldenDraft => ({
   id,
@@ -114,6 +116,18 @@ describe("wayfarer golden review (scripted stdin)", () => {
     ]);
     // the drafts file itself is never changed
     expect(readFileSync(file, "utf8")).not.toContain('"reviewed":true');
+  });
+
+  it("runs as `wayfarer golden review FILE` with decisions piped on stdin", async () => {
+    const file = draftsFile();
+    const r = spawnSync("node", [join(ROOT, "bin/wayfarer.js"), "golden", "review", file, "--reviewer", "cli"], {
+      input: "r\na\n",
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("accepted 1, edited 0, rejected 1, still to review 2");
+    const items = await readGoldenDrafts(join(file, "..", "drafts.reviewed.jsonl"));
+    expect(items.map((i) => i.status)).toEqual(["rejected", "accepted", "draft", "draft"]);
   });
 
   it("names file, line and field of a malformed drafts file", async () => {
