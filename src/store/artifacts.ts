@@ -54,6 +54,13 @@ export interface Artifact {
   kind: string;
   /** Ids of the artifacts it reads; the graph is ordered from these. */
   inputs: readonly string[];
+  /**
+   * Which outputs of an input it actually reads, as path prefixes relative to that input's folder
+   * (`{datasets: ["golden.jsonl"]}`). Its key then depends on those files only, so a change to
+   * another part of the input (the RAFT set, for an adapter trained on SFT data) does not rerun it.
+   * Inputs not listed count whole.
+   */
+  reads?: Record<string, readonly string[]>;
   /** The settings it depends on (JSON-serialisable; hashed). */
   settings: unknown;
   /** Bump when the code changes what it writes, so old outputs are not reused. */
@@ -77,6 +84,8 @@ export interface ArtifactManifest {
   inputHash: string;
   /** Hash of the listed output files' bytes. */
   outputHash: string;
+  /** sha256 of each listed output file (relative path -> hex; "missing" when absent). */
+  outputHashes?: Record<string, string>;
   /** Output hash of each input when this ran. */
   inputs: Record<string, string>;
   settings: unknown;

@@ -57,6 +57,8 @@ interface FromStage {
   dirs?: Partial<Record<StageId, string>>;
   /** Extra settings hashed with the stage's own (e.g. the starting point). */
   extra?: unknown;
+  /** The outputs of inputs it reads (see Artifact.reads). */
+  reads?: Record<string, readonly string[]>;
   after?: (ctx: ArtifactContext, r: ArtifactResult) => Promise<ArtifactResult>;
 }
 
@@ -67,6 +69,7 @@ export function stageArtifact(stage: Stage, o: FromStage): Artifact {
     id: o.id,
     kind: o.kind,
     inputs: o.inputs,
+    ...(o.reads ? { reads: o.reads } : {}),
     dir: o.dir,
     version: stage.version,
     settings: o.extra === undefined ? settings : { stage: settings, extra: o.extra },
@@ -144,6 +147,8 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
         dir: `train/${a.name}`,
         stageDir: "train",
         inputs: ["datasets", ...start],
+        // only its own training set: another recipe's change (RAFT's P) does not retrain it
+        reads: { datasets: [`${a.dataset}/`] },
         exp: withConfig(exp, { train: { adapters: [a] } }),
       }),
     );
@@ -156,6 +161,8 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
         kind: "answers",
         dir: variantDir(v.name),
         inputs: ["datasets", ...(v.adapter ? [`adapter:${v.adapter}`] : [])],
+        // the golden questions only: a changed training set reaches it through the adapter
+        reads: { datasets: ["golden.jsonl"] },
         exp: withConfig(exp, { generate: { ...c.generate, variants: [v] } }),
         after: async (ctx, r) => ({ ...r, cost: await answerCost(join(ctx.dir, "answers.jsonl")) }),
       }),

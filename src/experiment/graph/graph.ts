@@ -123,19 +123,37 @@ export function artifactKey(a: Artifact, inputHashes: Record<string, string>, ob
   });
 }
 
-/** sha256 over the named files (sorted; name and bytes of each). Missing files hash as "missing". */
-export async function hashOutputs(dir: string, files: readonly string[]): Promise<string> {
-  const h = createHash("sha256");
-  for (const f of [...files].sort()) {
-    h.update(`${f}\0`);
+/** sha256 of each named file (hex; "missing" when absent) and a hash over all of them (sorted by name). */
+export async function hashOutputs(
+  dir: string,
+  files: readonly string[],
+): Promise<{ outputHash: string; outputHashes: Record<string, string> }> {
+  const outputHashes: Record<string, string> = {};
+  for (const f of [...new Set(files)].sort()) {
     const p = join(dir, f);
     if (!existsSync(p)) {
-      h.update("missing\0");
+      outputHashes[f] = "missing";
       continue;
     }
+    const h = createHash("sha256");
     for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
+    outputHashes[f] = h.digest("hex");
   }
-  return h.digest("hex");
+  return { outputHash: stableHash(Object.entries(outputHashes)), outputHashes };
+}
+
+/**
+ * The hash of input `id` as artifact `a` sees it: the input's whole output hash, or, when `a.reads`
+ * names path prefixes for it, a hash of just those files (an input manifest without per-file hashes
+ * counts whole).
+ */
+export function inputHashFor(a: Artifact, id: string, m: ArtifactManifest): string {
+  const prefixes = a.reads?.[id];
+  if (!prefixes || !m.outputHashes) return m.outputHash;
+  const picked = Object.entries(m.outputHashes)
+    .filter(([f]) => prefixes.some((p) => f === p || f.startsWith(p)))
+    .sort((x, y) => (x[0] < y[0] ? -1 : 1));
+  return stableHash({ reads: [...prefixes], files: picked });
 }
 
 /** Where the runner keeps per-artifact state (running / failed markers) and the run lock. */
@@ -234,7 +252,7 @@ export function planGraph(graph: ArtifactGraph, runDir: string, store: Store): P
         pendingInput ??= i;
         continue;
       }
-      inputHashes[i] = r.manifest.outputHash;
+      inputHashes[i] = inputHashFor(a, i, r.manifest);
     }
     const key = pendingInput ? null : artifactKey(a, inputHashes, a.observe?.(store));
     let state: ArtifactState;

@@ -22,6 +22,7 @@ import {
   type AttemptMarker,
   artifactKey,
   hashOutputs,
+  inputHashFor,
   processAlive,
   readManifest,
   safeId,
@@ -176,7 +177,7 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
       const forced = opts.force === "all" ? selected : (opts.force?.has(a.id) ?? false);
       const inputHashes: Record<string, string> = {};
       const missing = a.inputs.filter((i) => !current.has(i));
-      for (const i of a.inputs) if (current.has(i)) inputHashes[i] = current.get(i)!.outputHash;
+      for (const i of a.inputs) if (current.has(i)) inputHashes[i] = inputHashFor(a, i, current.get(i)!);
       const manifest = readManifest(runDir, a);
       if (missing.length) {
         if (!selected) {
@@ -295,7 +296,7 @@ async function runOne(
       stage: a.id,
       kind: a.kind,
       inputHash: key,
-      outputHash: await hashOutputs(dir, r.outputs),
+      ...(await hashOutputs(dir, r.outputs)),
       inputs: inputHashes,
       settings: a.settings ?? null,
       counts: r.counts,

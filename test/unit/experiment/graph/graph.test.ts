@@ -258,3 +258,46 @@ describe("run events", () => {
     expect(events[1]).toMatchObject({ reason: "new, [1/2]" });
   });
 });
+
+describe("reads: an artifact keyed on part of an input", () => {
+  it("changing RAFT's P reruns the datasets, the RAFT adapter and its line — not the SFT adapter or the base answers", async () => {
+    const { exp } = setup();
+    const datasets = (p: number): Artifact => ({
+      id: "datasets",
+      kind: "dataset",
+      inputs: [],
+      dir: "datasets",
+      version: 1,
+      settings: { raft: { p } },
+      async run(ctx) {
+        runs.push("datasets");
+        await mkdir(join(ctx.dir, "sft"), { recursive: true });
+        await mkdir(join(ctx.dir, "raft"), { recursive: true });
+        await writeFile(join(ctx.dir, "sft", "train.jsonl"), "sft examples");
+        await writeFile(join(ctx.dir, "raft", "train.jsonl"), `raft examples, oracle p=${p}`);
+        await writeFile(join(ctx.dir, "golden.jsonl"), "questions");
+        return { counts: {}, outputs: ["sft/train.jsonl", "raft/train.jsonl", "golden.jsonl"] };
+      },
+    });
+    const reader = (id: string, inputs: string[], reads: Record<string, string[]>, file: string): Artifact => ({
+      ...node(id, [], id),
+      inputs,
+      reads,
+      async run(ctx) {
+        runs.push(id);
+        await writeFile(join(ctx.dir, "out.txt"), readFileSync(join(ctx.inputDir(inputs[0]!), file), "utf8") + id);
+        return { counts: {}, outputs: ["out.txt"] };
+      },
+    });
+    const graph = (p: number) => [
+      datasets(p),
+      reader("adapter:sft", ["datasets"], { datasets: ["sft/"] }, "sft/train.jsonl"),
+      reader("adapter:raft", ["datasets"], { datasets: ["raft/"] }, "raft/train.jsonl"),
+      reader("answers:base", ["datasets"], { datasets: ["golden.jsonl"] }, "golden.jsonl"),
+      reader("answers:raft", ["adapter:raft", "datasets"], { datasets: ["golden.jsonl"] }, "out.txt"),
+    ];
+    expect((await run(exp, graph(0.8))).ran).toHaveLength(5);
+    expect((await run(exp, graph(0.8))).ran).toEqual([]);
+    expect((await run(exp, graph(0.6))).ran).toEqual(["datasets", "adapter:raft", "answers:raft"]);
+  });
+});
