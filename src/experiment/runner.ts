@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { experimentFileIssues, throwIssues } from "../config/file-checks.ts";
 import type { LoadedExperiment } from "../config/load.ts";
+import { ConfigError } from "../errors/config-error.ts";
 import { InputError } from "../errors/input-error.ts";
 import { Store } from "../store/store.ts";
 import { buildGraph, stageOfArtifact } from "./graph/build.ts";
@@ -76,6 +77,30 @@ export function groupByStage(graph: ArtifactGraph, outcomes: readonly ArtifactOu
     out.set(stage, g);
   }
   return [...out.values()];
+}
+
+/**
+ * Resolves `--only`/`--from` patterns against the experiment's graph before anything runs.
+ * ConfigError `--only x: ...` naming the flag, what matched nothing, the artifacts and the stages.
+ */
+export function checkSelection(exp: LoadedExperiment, flags: { only?: readonly string[]; from?: readonly string[] }): void {
+  const graph = buildGraph(exp);
+  for (const [flag, patterns] of [
+    ["--only", flags.only],
+    ["--from", flags.from],
+  ] as const) {
+    if (!patterns) continue;
+    for (const p of patterns) {
+      try {
+        graph.select([p], stageOfArtifact);
+      } catch {
+        const stages = [...new Set(graph.order.map(stageOfArtifact))];
+        throw new ConfigError(
+          `${flag} ${patterns.join(",")}: "${p}" names no artifact, kind or stage of this experiment; artifacts: ${graph.order.map((a) => a.id).join(", ")}; stages: ${stages.join(", ")}`,
+        );
+      }
+    }
+  }
 }
 
 /**

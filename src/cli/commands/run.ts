@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadExperiment } from "../../config/load.ts";
 import { createProgress } from "../../experiment/progress.ts";
-import { runExperiment, type StageOutcome } from "../../experiment/runner.ts";
+import { checkSelection, runExperiment, type StageOutcome } from "../../experiment/runner.ts";
 import { STAGE_IDS, type StageId } from "../../experiment/stage.ts";
 import "../../report/artifact.ts"; // registers the report artifact kind
 import type { CliContext, CommandDefinition } from "../context.ts";
@@ -31,6 +31,7 @@ export async function runRun(opts: RunCommandOptions, ctx: CliContext): Promise<
       : undefined;
   const only = list(opts.only);
   const from = list(opts.from);
+  checkSelection(exp, { ...(only ? { only } : {}), ...(from ? { from } : {}) });
   const progress = createProgress(ctx.err, ctx.interactive);
   progress.log(`wayfarer: experiment "${exp.config.name}" from ${exp.file} -> ${exp.runDir}`);
   const started = performance.now();
