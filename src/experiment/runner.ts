@@ -83,7 +83,10 @@ export function groupByStage(graph: ArtifactGraph, outcomes: readonly ArtifactOu
  * Resolves `--only`/`--from` patterns against the experiment's graph before anything runs.
  * ConfigError `--only x: ...` naming the flag, what matched nothing, the artifacts and the stages.
  */
-export function checkSelection(exp: LoadedExperiment, flags: { only?: readonly string[]; from?: readonly string[] }): void {
+export function checkSelection(
+  exp: LoadedExperiment,
+  flags: { only?: readonly string[]; from?: readonly string[] },
+): void {
   const graph = buildGraph(exp);
   for (const [flag, patterns] of [
     ["--only", flags.only],
