@@ -3,8 +3,7 @@
  * in Node, renderer "none" -> `toSVG`), inlined in the HTML. The report therefore needs no script and
  * no network to show them; the specs are kept in report.json for anyone who wants them interactive.
  */
-import * as vega from "vega";
-import * as vl from "vega-lite";
+import type * as vl from "vega-lite";
 import type { MetaStats } from "../evaluation/stats/meta-stats.ts";
 import type { TrainSummary } from "../store/records.ts";
 
@@ -19,7 +18,9 @@ const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 /** Compiles and renders a Vega-Lite spec to an SVG string (deterministic for the same spec). */
 export async function renderVegaLite(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
+  // loaded on first use: the CLI starts faster for the commands that draw nothing
+  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {
