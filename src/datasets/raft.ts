@@ -75,6 +75,11 @@ export interface RaftCounts {
   examples: number;
   /** Examples dropped because the answer failed validation or the teacher failed. */
   dropped: number;
+  /**
+   * The dropped examples, each counted once under its first reason (order of RAFT_FAILURES, teacher errors
+   * first): the values sum to `dropped`, unlike `answers.failures` where an answer counts under every reason.
+   */
+  droppedBy: Partial<Record<RaftFailure | "teacher-error", number>>;
   /** Written examples whose context carries the oracle (about P of them). */
   oracleInContext: number;
   /** Written examples with at least one quote. */
@@ -234,6 +239,7 @@ export async function buildRaftDataset(o: BuildRaftOptions): Promise<{ records: 
     answers: { teacherError: 0, valid: 0, invalid: 0, failures: {} },
     examples: 0,
     dropped: 0,
+    droppedBy: {},
     oracleInContext: 0,
     withQuote: 0,
     shortContexts: 0,
@@ -285,6 +291,7 @@ export async function buildRaftDataset(o: BuildRaftOptions): Promise<{ records: 
     if (r.text === null) {
       counts.answers.teacherError++;
       counts.dropped++;
+      bump(counts.droppedBy, "teacher-error");
       continue;
     }
     const cot = r.text.trim();
@@ -294,6 +301,7 @@ export async function buildRaftDataset(o: BuildRaftOptions): Promise<{ records: 
       counts.answers.invalid++;
       if (s.dropInvalid) {
         counts.dropped++;
+        bump(counts.droppedBy, check.failures[0]!);
         continue;
       }
     } else counts.answers.valid++;

@@ -109,6 +109,7 @@ describe("buildRaftDataset against an OpenAI-compatible teacher", () => {
     });
     expect(counts.examples).toBe(ok);
     expect(counts.dropped).toBe(2 * ok);
+    expect(counts.droppedBy).toEqual({ "quote-not-in-oracle": ok, "no-answer-tag": ok });
     expect(usage.calls).toBe(oracles + 3 * ok);
     expect(records).toHaveLength(ok);
     for (const r of records) {
