@@ -73,6 +73,7 @@ export async function runCorpus(opts: CorpusCommandOptions, ctx: CliContext): Pr
           .replace(/<svg[\s\S]*?<\/svg>\n?/g, "")
           .replace(/\n{3,}/g, "\n\n"),
   );
+  for (const w of card.splitWarnings ?? []) ctx.err(`warning: ${w}\n`);
   ctx.err(
     `wrote ${join(outDir, "threads.jsonl")}, ${join(outDir, "splits")}/{train,validation,test}.jsonl and ${join(outDir, "corpus-card.{md,json}")}\n`,
   );
