@@ -48,9 +48,7 @@ function rank(seed: number, name: string): string {
 
 /** Cuts `names` in hash order at the cumulative rounded ratios into `out`. */
 function cut(names: readonly string[], opts: AssignSplitsOptions, out: Map<string, SplitName>): void {
-  const ranked = names
-    .map((n) => ({ n, r: rank(opts.seed, n) }))
-    .sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : 0));
+  const ranked = names.map((n) => ({ n, r: rank(opts.seed, n) })).sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : 0));
   const n = ranked.length;
   const cutTrain = Math.round(n * opts.ratios.train);
   const cutVal = Math.round(n * (opts.ratios.train + opts.ratios.validation));

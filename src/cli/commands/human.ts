@@ -191,9 +191,7 @@ export async function runHumanExport(
     throw new InputError({ file: opts.out }, `cannot write the file (${(cause as Error).message})`, { cause });
   }
   const ties =
-    opts.what === "preferences"
-      ? exportPairChoices(store, experiment).filter((c) => c.verdict === "tie").length
-      : 0;
+    opts.what === "preferences" ? exportPairChoices(store, experiment).filter((c) => c.verdict === "tie").length : 0;
   const tieNote = ties > 0 ? ` (${ties} tie${ties === 1 ? "" : "s"} left out: a tie is no preference)` : "";
   ctx.err(`${rows.length} ${EXPORTS[opts.what]} written to ${opts.out}${tieNote}\n`);
   return rows.length;
@@ -201,7 +199,11 @@ export async function runHumanExport(
 
 /** The store and experiment name of a human command (see resolveStoreLocation). */
 async function locate(opts: { experiment: string; store?: string }, ctx: CliContext): Promise<StoreLocation> {
-  return resolveStoreLocation({ experiment: opts.experiment, ...(opts.store ? { store: opts.store } : {}), cwd: ctx.cwd });
+  return resolveStoreLocation({
+    experiment: opts.experiment,
+    ...(opts.store ? { store: opts.store } : {}),
+    cwd: ctx.cwd,
+  });
 }
 
 /** `path` relative to the working folder when it is inside it (for commands printed to copy). */

@@ -100,9 +100,9 @@ describe("meta on Wayfarer's own files; one store for run, human and serve", () 
       }
     }
     const exported = capture(cwd);
-    expect(
-      await main(["human", "export", ...args, "--what", "judgments", "--out", "human.jsonl"], exported.ctx),
-    ).toBe(0);
+    expect(await main(["human", "export", ...args, "--what", "judgments", "--out", "human.jsonl"], exported.ctx)).toBe(
+      0,
+    );
     expect(exported.o.err).toBe("24 ratings written to human.jsonl\n");
 
     const m = capture(cwd);
@@ -137,7 +137,15 @@ describe("meta on Wayfarer's own files; one store for run, human and serve", () 
     const text = [
       { variant: "a", itemId: "q1", evaluator: "judge", status: "scored", value: 7, reason: "ok", signature: "s" },
       { variant: "a", itemId: "q2", evaluator: "judge", status: "error", value: null, reason: "bad", signature: "s" },
-      { variant: "a", itemId: "q3", evaluator: "judge", status: "not-applicable", value: null, reason: "", signature: "s" },
+      {
+        variant: "a",
+        itemId: "q3",
+        evaluator: "judge",
+        status: "not-applicable",
+        value: null,
+        reason: "",
+        signature: "s",
+      },
       { input_id: "q4", system_id: "a", evaluator: "judge", score: 3, signatur: "typo" },
     ]
       .map((r) => JSON.stringify(r))

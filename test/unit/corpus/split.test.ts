@@ -64,7 +64,9 @@ describe("planSplits: strata too small to stratify", () => {
 
   it("warns when a requested split still gets no thread, and is silent when nothing is wrong", () => {
     const tiny = planSplits({ threads: quick.slice(0, 3), ratios, seed: 1 });
-    expect(tiny.warnings.filter((w) => /split "test" got 0 of 3 threads although 0.1 was asked for/.test(w))).toHaveLength(1);
+    expect(
+      tiny.warnings.filter((w) => /split "test" got 0 of 3 threads although 0.1 was asked for/.test(w)),
+    ).toHaveLength(1);
     expect(planSplits({ threads, ratios: { train: 1, validation: 0, test: 0 }, seed: 1 }).warnings).toEqual([]);
     expect(planSplits({ threads: threads.slice(0, 110), ratios, seed: 1 }).warnings).toEqual([]);
   });
