@@ -63,16 +63,17 @@ describe.skipIf(!hasChromium)("report human section in Chromium", () => {
     }
     // no Markdown table text anywhere, and nothing around the table scrolls or clips it
     expect(await page.locator("pre", { hasText: "| evaluator |" }).count()).toBe(0);
-    const layout = await table.evaluate((t) => {
-      const clipping: string[] = [];
+    // (page code as strings: the test's TypeScript has no DOM types)
+    const layout = (await page.evaluate(`(() => {
+      const t = document.querySelector("table.trust");
+      const clipping = [];
       for (let el = t.parentElement; el; el = el.parentElement) {
         const s = getComputedStyle(el);
         if (s.overflowX !== "visible" || s.overflowY !== "visible" || s.maxHeight !== "none")
-          clipping.push(`${el.tagName} ${s.overflowX}/${s.overflowY} max-height ${s.maxHeight}`);
+          clipping.push(el.tagName + " " + s.overflowX + "/" + s.overflowY + " max-height " + s.maxHeight);
       }
-      const box = t.getBoundingClientRect();
-      return { clipping, right: box.right, width: document.documentElement.clientWidth };
-    });
+      return { clipping, right: t.getBoundingClientRect().right, width: document.documentElement.clientWidth };
+    })()`)) as { clipping: string[]; right: number; width: number };
     expect(layout.clipping).toEqual([]);
     expect(layout.right).toBeLessThanOrEqual(layout.width);
     await page.emulateMedia({ media: "print" });
@@ -81,16 +82,12 @@ describe.skipIf(!hasChromium)("report human section in Chromium", () => {
     expect(printed.visible).toBeGreaterThanOrEqual(printed.full);
 
     // each warning of the human section once
-    const section = await page.evaluate(() => {
-      const h = [...document.querySelectorAll("h2")].find((x) => x.textContent?.startsWith("Human evaluation"))!;
-      const parts: string[] = [];
-      for (let el = h.nextElementSibling; el && el.tagName !== "H2"; el = el.nextElementSibling)
-        parts.push(el.textContent ?? "");
-      return {
-        text: parts.join("\n"),
-        items: [...document.querySelectorAll("ul.note li")].map((li) => li.textContent),
-      };
-    });
+    const section = (await page.evaluate(`(() => {
+      const h = [...document.querySelectorAll("h2")].find((x) => x.textContent.startsWith("Human evaluation"));
+      const parts = [];
+      for (let el = h.nextElementSibling; el && el.tagName !== "H2"; el = el.nextElementSibling) parts.push(el.textContent);
+      return { text: parts.join("\\n"), items: [...document.querySelectorAll("ul.note li")].map((li) => li.textContent) };
+    })()`)) as { text: string; items: string[] };
     expect(new Set(section.items).size).toBe(section.items.length);
     expect(section.text.split("Too few human ratings to conclude").length - 1).toBe(1);
     expect(section.text.split("too few items to conclude (n = 12, need at least 30)").length - 1).toBe(1);
