@@ -22,12 +22,12 @@ import type { LoadedExperiment } from "../config/load.ts";
 import { readGoldenCsv } from "../datasets/golden.ts";
 import { ConfigError } from "../errors/config-error.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
-import { EMBEDDER_EVALUATORS } from "../evaluation/registry.ts";
 import { defaultMiniLmDir } from "../evaluation/metrics/support/minilm.ts";
+import { EMBEDDER_EVALUATORS } from "../evaluation/registry.ts";
 import { resolveGgufPath } from "../models/model-cache.ts";
 import { apiKeyOf } from "../models/registry.ts";
-import { trainerPython } from "../training/python.ts";
 import { claimRunFolder } from "../store/run-folder.ts";
+import { trainerPython } from "../training/python.ts";
 import type { StageId } from "./stage.ts";
 import { evaluatorRequests } from "./stages/evaluate-stage.ts";
 
@@ -75,7 +75,9 @@ export async function findPreflightProblems(
 ): Promise<PreflightProblem[]> {
   const c = exp.config;
   const problems: PreflightProblem[] = [];
-  const add = (setting: (string | number)[], msg: string) => problems.push({ setting, message: msg });
+  const add = (setting: (string | number)[], msg: string) => {
+    problems.push({ setting, message: msg });
+  };
   const checkedModels = new Set<string>();
   const model = (name: string, setting: (string | number)[]) => {
     if (checkedModels.has(name)) return;
@@ -94,13 +96,16 @@ export async function findPreflightProblems(
   };
 
   if (stages.includes("import")) {
-    c.import.inputs.forEach((input, i) => {
+    for (const [i, input] of c.import.inputs.entries()) {
       const at = ["import", "inputs", i, "path"];
-      if (!existsSync(input.path)) return add(at, `${input.path}: input not found`);
+      if (!existsSync(input.path)) {
+        add(at, `${input.path}: input not found`);
+        continue;
+      }
       const st = statSync(input.path);
       if (st.isFile() && st.size === 0) add(at, `${input.path}: empty file (nothing to import)`);
       else if (st.isDirectory() && !hasFile(input.path)) add(at, `${input.path}: folder holds no files to import`);
-    });
+    }
   }
   if (stages.includes("datasets")) {
     try {
@@ -110,14 +115,15 @@ export async function findPreflightProblems(
     }
   }
   if (stages.includes("train") && c.train.adapters.length > 0) {
-    c.train.adapters.forEach((a, i) => model(a.base, ["train", "adapters", i, "base"]));
+    for (const [i, a] of c.train.adapters.entries()) model(a.base, ["train", "adapters", i, "base"]);
     try {
       trainerPython(env);
     } catch (e) {
       add(["train"], message(e));
     }
   }
-  if (stages.includes("generate")) c.generate.variants.forEach((v, i) => model(v.model, ["generate", "variants", i]));
+  if (stages.includes("generate"))
+    for (const [i, v] of c.generate.variants.entries()) model(v.model, ["generate", "variants", i]);
   if (stages.includes("evaluate")) {
     let ids: string[] = [];
     try {

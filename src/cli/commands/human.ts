@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
+import { DEFAULT_STORE, resolveStoreLocation, type StoreLocation } from "../../config/store-location.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { InputError } from "../../errors/input-error.ts";
 import { agreementByCriterion, type CriterionAgreement } from "../../evaluation/human/summary.ts";
@@ -17,7 +18,6 @@ import {
   raterAttention,
   ratingsAsJudgments,
 } from "../../evaluation/human/tasks.ts";
-import { DEFAULT_STORE, resolveStoreLocation, type StoreLocation } from "../../config/store-location.ts";
 import { Store } from "../../store/store.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
