@@ -146,7 +146,7 @@ export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext):
   for (const r of [...created.raters, created.admin])
     ctx.out(`  ${r.name}${r.role === "admin" ? " (admin)" : ` (${r.tasks} tasks)`}: ${base}${r.link}\n`);
   ctx.err(
-    `store: ${where.path}; the links work once the server runs: wayfarer serve ${where.experimentFile ? relativeTo(ctx, where.experimentFile) : `--store ${where.path}`}\n`,
+    `store: ${where.path}; the links work once the server runs: wayfarer serve ${where.from === "experiment file" && where.experimentFile ? relativeTo(ctx, where.experimentFile) : `--store ${where.path}`}\n`,
   );
   return created;
 }
