@@ -22,7 +22,7 @@ import type { CliContext, CommandDefinition } from "../context.ts";
 export interface MetaCommandOptions {
   /** Human judgments JSONL (`{input_id, system_id, rater_id?, criterion, score}`). */
   human?: string;
-  /** Evaluator scores JSONL (`{input_id, system_id, evaluator, score}`). */
+  /** Evaluator scores JSONL (`{input_id, system_id, evaluator, score}`, or the evaluate stage's scores.jsonl). */
   scores?: string;
   /** Human pairwise choices JSONL (`{input_id, model_a, model_b, verdict: A|B|tie, rater_id?}`). */
   humanPairwise?: string;
@@ -168,8 +168,14 @@ export const metaCommand: CommandDefinition = {
       .description(
         "Agreement of each automatic evaluator with human ratings (Pearson, Spearman, Kendall tau-b with bootstrap CIs) and with human pairwise choices (with and without ties)",
       )
-      .option("--human <file>", "human judgments JSONL: {input_id, system_id, rater_id?, criterion, score}")
-      .option("--scores <file>", "evaluator scores JSONL: {input_id, system_id, evaluator, score}")
+      .option(
+        "--human <file>",
+        "human judgments JSONL: {input_id, system_id, rater_id?, criterion, score} (what `wayfarer human export --what judgments` writes)",
+      )
+      .option(
+        "--scores <file>",
+        "evaluator scores JSONL: {input_id, system_id, evaluator, score}, or runs/<name>/evaluate/scores.jsonl as the evaluate stage writes it",
+      )
       .option(
         "--human-pairwise <file>",
         "human pairwise choices JSONL: {input_id, model_a, model_b, verdict: A|B|tie, rater_id?}",
