@@ -116,14 +116,29 @@ export function humanNotes(
   for (const level of META_LEVELS) {
     const pairs: [string, string][] = meta.results.flatMap((r) => {
       const note = r.levels[level]?.note;
-      return note ? [[`${r.evaluator} vs ${r.criterion}`, note] as [string, string]] : [];
+      return note ? [[`${r.evaluator}\u0000${r.criterion}`, note] as [string, string]] : [];
     });
     for (const [names, text] of grouped(pairs))
-      notes.push(
-        `${level[0]!.toUpperCase()}${level.slice(1)} level (${names.length === meta.results.length && names.length > 1 ? "every evaluator and criterion" : list(names)}): ${text}.`,
-      );
+      notes.push(`${level[0]!.toUpperCase()}${level.slice(1)} level (${pairsText(names, meta, criteria)}): ${text}.`);
   }
   return notes;
+}
+
+/** "every evaluator and criterion", "judge-single (every criterion)", or "bleu vs accuracy, rougeL vs accuracy". */
+function pairsText(keys: readonly string[], meta: MetaEvaluation, criteria: readonly string[]): string {
+  if (keys.length === meta.results.length && keys.length > 1) return "every evaluator and criterion";
+  const byEvaluator = new Map<string, string[]>();
+  for (const k of keys) {
+    const [evaluator, criterion] = k.split("\u0000") as [string, string];
+    byEvaluator.set(evaluator, [...(byEvaluator.get(evaluator) ?? []), criterion]);
+  }
+  return list(
+    [...byEvaluator].map(([evaluator, cs]) =>
+      cs.length === criteria.length && criteria.length > 1
+        ? `${evaluator} (every criterion)`
+        : `${evaluator} vs ${list(cs)}`,
+    ),
+  );
 }
 
 const METHOD_LABEL = { pearson: "Pearson r", spearman: "Spearman ρ", kendall: "Kendall τ-b" } as const;

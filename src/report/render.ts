@@ -238,7 +238,7 @@ export function renderMarkdown(d: ReportData): string {
   const lines: string[] = [
     `# Wayfarer report: ${d.experiment}`,
     "",
-    `Generated ${d.generatedAt}.`,
+    `${d.description ? `${d.description} ` : ""}Generated ${d.generatedAt}.`,
     "",
     ...basicsMarkdown(d.flags, d.provenance, d.pipelineSeconds).flags,
     "## Leaderboard",

@@ -15,7 +15,8 @@ import {
   readPairwiseVerdicts,
   renderPairwiseMetaMarkdown,
 } from "../../evaluation/meta/pairwise-verdicts.ts";
-import { buildTrustTable, renderTrustTableMarkdown } from "../../evaluation/meta/trust-table.ts";
+import { buildTrustTable, renderTrustTableMarkdown, type TrustTable } from "../../evaluation/meta/trust-table.ts";
+import { humanNotes } from "../../report/human-section.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
 /** Options of `wayfarer meta`. */
@@ -124,10 +125,15 @@ export function runMeta(opts: MetaCommandOptions, ctx: CliContext): MetaCommandR
         `human "${h.criterion}": ${h.items} items, ${h.ratings} ratings, ${h.raters} raters, ${h.itemsWithTwoRatings} items with ≥ 2 ratings\n`,
       );
     ctx.out("\n");
+    let table: TrustTable | undefined;
     for (const method of ["kendall", "spearman", "pearson"] as const) {
-      ctx.out(renderTrustTableMarkdown(buildTrustTable(meta, { method })));
+      table = buildTrustTable(meta, { method });
+      ctx.out(renderTrustTableMarkdown({ ...table, notes: [] }));
       ctx.out("\n");
     }
+    // the notes are the same for the three tables: said once, grouped
+    for (const n of humanNotes([], meta, table ?? null)) ctx.out(`- ${n}\n`);
+    ctx.out("\n");
   }
   if (pairwise) {
     ctx.out(renderPairwiseMetaMarkdown(pairwise));
