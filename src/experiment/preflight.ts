@@ -11,8 +11,8 @@
  * - train: each adapter's base model resolves to a GGUF file (path or model cache name), and the
  *   trainer's Python environment exists;
  * - generate: each variant's model (a GGUF file, or an endpoint whose API key variable is set);
- * - evaluate: evaluator ids, the judge, embedder and pairwise judge models, and the MiniLM encoder
- *   when BERTScore or an embedding evaluator runs on the default encoder.
+ * - evaluate: the evaluate stage's own check (evaluator ids, the resources they need), and the judge,
+ *   embedder and pairwise judge models (file or API key).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -22,14 +22,12 @@ import type { LoadedExperiment } from "../config/load.ts";
 import { readGoldenCsv } from "../datasets/golden.ts";
 import { ConfigError } from "../errors/config-error.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
-import { defaultMiniLmDir } from "../evaluation/metrics/support/minilm.ts";
-import { EMBEDDER_EVALUATORS } from "../evaluation/registry.ts";
 import { resolveGgufPath } from "../models/model-cache.ts";
 import { apiKeyOf } from "../models/registry.ts";
 import { claimRunFolder } from "../store/run-folder.ts";
 import { trainerPython } from "../training/python.ts";
 import type { StageId } from "./stage.ts";
-import { evaluatorRequests } from "./stages/evaluate-stage.ts";
+import { checkEvaluateStage } from "./stages/evaluate-stage.ts";
 
 /** One problem found by {@link findPreflightProblems}. */
 export interface PreflightProblem {
@@ -125,9 +123,9 @@ export async function findPreflightProblems(
   if (stages.includes("generate"))
     for (const [i, v] of c.generate.variants.entries()) model(v.model, ["generate", "variants", i]);
   if (stages.includes("evaluate")) {
-    let ids: string[] = [];
+    // evaluator ids and the resources they need (judge, embedder, reference LM): the evaluate stage's own check
     try {
-      ids = evaluatorRequests(c).map((r) => r.id);
+      checkEvaluateStage(c, env);
     } catch (e) {
       add(["evaluate", "evaluators"], message(e));
     }
@@ -135,13 +133,6 @@ export async function findPreflightProblems(
     if (c.evaluate.embedder) model(c.evaluate.embedder.model, ["evaluate", "embedder", "model"]);
     const pj = pairwiseJudgeModel(c);
     if (pj !== undefined) model(pj, ["evaluate", "pairwise", "judge"]);
-    const needsMiniLm =
-      ids.includes("bertscore") || (!c.evaluate.embedder && ids.some((id) => EMBEDDER_EVALUATORS.has(id)));
-    if (needsMiniLm && !existsSync(defaultMiniLmDir(env)))
-      add(
-        ["evaluate", "evaluators"],
-        `${defaultMiniLmDir(env)}: the MiniLM encoder (BERTScore, embedding evaluators) is not installed; run \`bash scripts/setup.sh\``,
-      );
   }
   return problems;
 }

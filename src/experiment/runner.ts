@@ -53,7 +53,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
   const env = opts.env ?? process.env;
   const byId = new Map<StageId, Stage>(STAGES.map((s) => [s.id, s]));
   const selected = opts.only ? STAGE_IDS.filter((id) => opts.only!.includes(id)) : STAGE_IDS;
-  await preflight(exp, selected, env); // inputs checked, run folder claimed (preflight.ts)
+  await preflight(exp, selected, env); // inputs (incl. checkEvaluateStage) checked, run folder claimed (preflight.ts)
   await mkdir(exp.runDir, { recursive: true });
   using store = Store.open(exp.storePath);
   const configHash = stableHash(exp.config);

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_STORE, resolveStoreLocation } from "../../config/store-location.ts";
 import { ConfigError } from "../../errors/config-error.ts";
@@ -19,6 +20,8 @@ export interface ServeCommandOptions {
   host?: string;
   /** Port (default 8080; 0 = any free port). */
   port?: number;
+  /** Golden drafts file to review in the browser at /r/<token>/golden. */
+  golden?: string;
 }
 
 /**
@@ -41,7 +44,12 @@ export async function runServe(opts: ServeCommandOptions, ctx: CliContext, signa
     );
   const store = Store.open(where.path);
   try {
-    const server = await WayfarerServer.create({ store, host: opts.host ?? "127.0.0.1", port: opts.port ?? 8080 });
+    const server = await WayfarerServer.create({
+      store,
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 8080,
+      ...(opts.golden ? { goldenFile: resolve(ctx.cwd, opts.golden) } : {}),
+    });
     ctx.err(`store: ${where.path}\n`);
     ctx.out(`listening on ${server.url}\n`);
     await new Promise<void>((done) => {
@@ -62,6 +70,7 @@ export const serveCommand: CommandDefinition = {
       .description("Start the Wayfarer server (rater UI; raters open their personal links)")
       .argument("[experiment]", "experiment file: serve the store `wayfarer run` uses for it")
       .option("--store <file>", `store file; overrides the experiment file's store (default ${DEFAULT_STORE} here)`)
+      .option("--golden <file>", "golden drafts to review in the browser: <rater link>/golden")
       .option("--host <host>", "interface to bind (default 127.0.0.1; 0.0.0.0 for the network)")
       .option("--port <n>", "port (default 8080; 0 = any free port)", (v: string) => {
         const n = Number(v);
