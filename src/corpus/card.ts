@@ -27,6 +27,8 @@ export interface CorpusCard {
   /** Per subreddit: threads in, threads out, and out per split. Sorted by threads in (desc). */
   subreddits: { name: string; in: number; out: number; train: number; validation: number; test: number }[];
   splits: Record<SplitName, { threads: number; comments: number }>;
+  /** Split warnings (subreddits too small to stratify, a requested split left empty); absent when none. */
+  splitWarnings?: string[];
   /** Measured while writing the splits: thread ids written to two different splits (must be 0). */
   leakage: { threadsInMoreThanOneSplit: number; method: string };
   distributions: { postChars: Histogram; commentChars: Histogram; postScore: Histogram; commentScore: Histogram };
@@ -129,6 +131,7 @@ export function renderCardMarkdown(card: CorpusCard): string {
   }
   L.push("", "## Splits (by thread, stratified by subreddit)", "", "| split | threads | comments |", "|---|---:|---:|");
   for (const [name, s] of Object.entries(card.splits)) L.push(`| ${name} | ${s.threads} | ${s.comments} |`);
+  if (card.splitWarnings?.length) L.push("", ...card.splitWarnings.map((w) => `Warning: ${w}.`));
   L.push(
     "",
     `Leakage check: ${card.leakage.threadsInMoreThanOneSplit} threads in more than one split (${card.leakage.method}).`,

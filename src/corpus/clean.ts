@@ -32,7 +32,7 @@ import { compileFocus, type FocusMatcher } from "./focus.ts";
 import { LANGUAGE_ID_LIBRARY, LanguageFilter } from "./language.ts";
 import { NearDuplicateIndex, type NearDuplicateOptions } from "./near-dup.ts";
 import { evaluatePii, type LabelledSnippet, type PiiType, scrubPii } from "./pii.ts";
-import { assignSplits, SPLIT_NAMES, type SplitName } from "./split.ts";
+import { planSplits, SPLIT_NAMES, type SplitName } from "./split.ts";
 import { FilterCounter, HistogramCounter, LENGTH_BOUNDS, SCORE_BOUNDS } from "./stats.ts";
 import { cleanText } from "./text.ts";
 
@@ -445,7 +445,7 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
   await rename(`${cleanPath}.partial`, cleanPath);
   progress?.({ pass: "filter", done: threadsIn, total: threadsIn });
 
-  const assignment = assignSplits({ threads: kept, ratios: o.split, seed: o.seed });
+  const { assignment, warnings: splitWarnings } = planSplits({ threads: kept, ratios: o.split, seed: o.seed });
   const splitStreams = Object.fromEntries(
     SPLIT_NAMES.map((s) => [s, createWriteStream(join(opts.outDir, "splits", `${s}.jsonl`))]),
   ) as Record<SplitName, WriteStream>;
@@ -487,6 +487,7 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
         return { name, in: n, out: row.train + row.validation + row.test, ...row };
       }),
     splits: splitCounts,
+    ...(splitWarnings.length > 0 ? { splitWarnings } : {}),
     leakage: {
       threadsInMoreThanOneSplit: leaked,
       method: "split by thread fullname; each thread written to exactly one split",

@@ -1,15 +1,13 @@
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { experimentFileIssues, throwIssues } from "../config/file-checks.ts";
 import type { LoadedExperiment } from "../config/load.ts";
 import { ConfigError } from "../errors/config-error.ts";
-import { InputError } from "../errors/input-error.ts";
 import { Store } from "../store/store.ts";
 import { buildGraph, stageOfArtifact } from "./graph/build.ts";
 import type { ArtifactGraph } from "./graph/graph.ts";
 import { type ArtifactOutcome, type RunEvent, runGraph } from "./graph/run-graph.ts";
+import { preflight } from "./preflight.ts";
 import type { Progress } from "./progress.ts";
-import { checkEvaluateStage, evaluatorRequests } from "./stages/evaluate-stage.ts";
+import { STAGE_IDS, type StageId } from "./stage.ts";
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -28,27 +26,6 @@ export interface RunExperimentOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
-}
-
-/**
- * Checks, before any artifact runs, what can be checked cheaply: input paths exist, evaluator ids are
- * known. Throws InputError/ConfigError naming the file or setting.
- */
-export function preflight(exp: LoadedExperiment, ids: ReadonlySet<string>): void {
-  const c = exp.config;
-  if (ids.has("import")) {
-    c.import.inputs.forEach((input, i) => {
-      if (!existsSync(input.path))
-        throw new InputError({ file: input.path }, `input not found (import.inputs[${i}].path in ${exp.file})`);
-    });
-  }
-  if (ids.has("datasets") && !existsSync(c.datasets.golden.file)) {
-    throw new InputError(
-      { file: c.datasets.golden.file },
-      `golden set file not found (datasets.golden.file in ${exp.file})`,
-    );
-  }
-  if ([...ids].some((id) => id.startsWith("scores:"))) evaluatorRequests(c);
 }
 
 /** Per stage of the older pipeline: what happened to its artifacts, how long they took. */
@@ -117,12 +94,12 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
   const graph = buildGraph(exp);
   const only = opts.only ? graph.select(opts.only, stageOfArtifact) : undefined;
   const force = opts.force ? "all" : opts.from ? graph.downstream(graph.select(opts.from, stageOfArtifact)) : undefined;
-  // a whole run: every file-system problem at once, each with its line; --only: what the selection reads
-  if (!only) throwIssues(exp.file, experimentFileIssues(exp, opts.env));
-  const ids = only ?? new Set(graph.order.map((a) => a.id));
-  preflight(exp, ids);
-  // every resource the evaluators need can be built (e.g. perplexity's reference model)
-  if ([...ids].some((id) => id.startsWith("scores:"))) checkEvaluateStage(exp.config, opts.env ?? process.env);
+  // every input the selected artifacts read is checked (one problem a line, with its line in the file)
+  // and the run folder claimed, before anything runs (preflight.ts)
+  const stages = only
+    ? STAGE_IDS.filter((st) => graph.order.some((a) => only.has(a.id) && stageOfArtifact(a) === st))
+    : STAGE_IDS;
+  await preflight(exp, stages as readonly StageId[], opts.env ?? process.env);
   await mkdir(exp.runDir, { recursive: true });
   using store = Store.open(exp.storePath);
   const outcomes = await runGraph({

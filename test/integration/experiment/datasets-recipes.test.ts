@@ -165,7 +165,7 @@ describe.skipIf(!HAS_SMOLLM2)("datasets recipes on the quick-start threads", () 
     expect(gold.filters[0]!.out).toBe(drafts.length);
     expect(gold.filters[0]!.dropped).toEqual({ "reply-not-json": 1, "reply-missing-field": 1 });
     expect(gold.filters[0]!.in).toBe(8);
-    expect(card(ds, "golden").files[0]).toMatchObject({ path: "golden.jsonl", rows: 12 });
+    expect(card(ds, "golden").files[0]).toMatchObject({ path: "golden.jsonl", rows: 16 });
 
     const raft = card(ds, "raft");
     expect(raft.files[0]!.rows).toBeGreaterThan(0);

@@ -1,13 +1,12 @@
 /**
  * A wrong experiment file is refused before anything runs, with one message per problem and its
- * line: unknown key, wrong type, unknown model, a cycle in starting points (schema), then missing
- * files and a model not in the cache (file checks of `wayfarer run`).
+ * line: unknown key, wrong type, unknown model, a cycle in starting points (schema). Missing files
+ * and models not in the cache are the preflight's (src/experiment/preflight.ts, its own tests).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { experimentFileIssues, throwIssues } from "../../../src/config/file-checks.ts";
 import { loadExperiment } from "../../../src/config/load.ts";
 import { ConfigError } from "../../../src/errors/config-error.ts";
 
@@ -95,30 +94,5 @@ describe("experiment validation", () => {
     expect(unknown.join("\n")).toMatch(/selections\.best\.among\.1": no variant "ghost"/);
     expect(unknown.join("\n")).toMatch(/selections\.best\.by": evaluator "rougeL" is not in evaluate\.evaluators/);
     expect(unknown.join("\n")).toMatch(/"nothing" is neither an adapter/);
-  });
-
-  it("before a run: every missing file and unknown local model, each with its line", async () => {
-    const exp = await loadExperiment(write("files.yaml", base({ models: "no-such-model" })));
-    const issues = experimentFileIssues(exp, { WAYFARER_HOME: dir });
-    expect(issues.map((i) => i.path.join("."))).toEqual([
-      "import.inputs.0.path",
-      "datasets.golden.file",
-      "models.smol.path",
-    ]);
-    let msg = "";
-    try {
-      throwIssues(exp.file, issues);
-    } catch (e) {
-      msg = (e as Error).message;
-    }
-    const lines = msg
-      .split("\n")
-      .slice(1)
-      .map((l) => l.trim());
-    expect(lines[0]).toMatch(/files\.yaml:3 field "import\.inputs\.0\.path": input not found: .*nowhere\/threads/);
-    expect(lines[1]).toMatch(/files\.yaml:5 field "datasets\.golden\.file": golden set file not found/);
-    expect(lines[2]).toMatch(
-      /files\.yaml:7 field "models\.smol\.path": model "no-such-model" is not in the model cache/,
-    );
   });
 });
