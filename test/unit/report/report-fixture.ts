@@ -4,7 +4,7 @@
  * examples, the real evaluate stage (BLEU, ROUGE-L), rating tasks rated by two raters on two criteria,
  * then the real report stage. Returns the run folder.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadExperiment } from "../../../src/config/load.ts";
