@@ -1,3 +1,4 @@
+import type { Retriever } from "../retrieval/types.ts";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -24,6 +25,8 @@ export interface RunExperimentOptions {
   force?: boolean;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Opens the experiment's retrieval index (for RAG variants); see `StageContext.retriever`. */
+  retriever?: () => Promise<Retriever>;
 }
 
 /**
@@ -96,6 +99,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
     },
     env,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.retriever ? { retriever: opts.retriever } : {}),
   };
   const outcomes: StageOutcome[] = [];
   let failed = true;

@@ -185,4 +185,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pair_verdicts_by_key ON pair_verdicts(experiment, item_id, variant_a, variant_b, evaluator, cache_key);
     `,
   },
+  {
+    // RAG answers (generate stage, variant.retrieval): the retrieved documents the answer was generated from,
+    // a JSON array of {id, text, title?, score, source}; NULL for answers generated without retrieval.
+    name: "generations-contexts",
+    sql: `
+      ALTER TABLE generations ADD COLUMN contexts_json TEXT;
+    `,
+  },
 ];
