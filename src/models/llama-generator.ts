@@ -7,6 +7,7 @@ import {
   type Llama,
   LlamaChatSession,
   type LlamaContext,
+  type LlamaContextSequence,
   type LlamaModel,
 } from "node-llama-cpp";
 import { ConfigError } from "../errors/config-error.ts";
@@ -127,6 +128,8 @@ export class LlamaGenerator implements GeneratorV1 {
   readonly #model: LlamaModel;
   readonly #context: LlamaContext;
   readonly #slots: Semaphore;
+  /** Sequences created so far and not in use (at most `sequences`; reused, their history cleared). */
+  readonly #free: LlamaContextSequence[] = [];
 
   constructor(llama: Llama, model: LlamaModel, context: LlamaContext, options: LlamaGeneratorOptions) {
     this.#llama = llama;
@@ -205,7 +208,7 @@ export class LlamaGenerator implements GeneratorV1 {
     }
     const release = await this.#slots.acquire(signal);
     try {
-      const sequence = this.#context.getSequence();
+      const sequence = this.#free.pop() ?? this.#context.getSequence();
       const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
       try {
         session.setChatHistory(history);
@@ -239,7 +242,10 @@ export class LlamaGenerator implements GeneratorV1 {
         };
       } finally {
         session.dispose({ disposeSequence: false });
-        sequence.dispose();
+        await sequence.clearHistory().then(
+          () => this.#free.push(sequence),
+          () => sequence.dispose(),
+        );
       }
     } finally {
       release();
