@@ -1,4 +1,5 @@
 import type { CommandDefinition } from "../context.ts";
+import { chatCommand } from "./chat.ts";
 import { collectCommand } from "./collect.ts";
 import { corpusCommand } from "./corpus.ts";
 import { humanCommand } from "./human.ts";
@@ -23,4 +24,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   humanCommand,
   metaCommand,
   serveCommand,
+  chatCommand,
 ];
