@@ -70,20 +70,21 @@ describe.skipIf(!hasChromium || !HAS_SMOLLM2)("chat page in Chromium (SmolLM2-13
     await page.selectOption("#variant", "smol-rag");
     await expect.poll(() => page.locator("#model-info").textContent()).toContain("retrieval top-2 bm25");
     // count how often the answer text changes while it streams
-    await page.evaluate(() => {
-      const w = window as unknown as { __updates: number };
-      w.__updates = 0;
+    await page.evaluate(`(() => {
+      window.__updates = 0;
       new MutationObserver((records) => {
-        for (const r of records)
-          if ((r.target as Element).closest?.(".answer") || r.target.parentElement?.closest(".answer")) w.__updates++;
-      }).observe(document.getElementById("log")!, { subtree: true, childList: true, characterData: true });
-    });
+        for (const r of records) {
+          const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+          if (el && el.closest(".answer")) window.__updates++;
+        }
+      }).observe(document.getElementById("log"), { subtree: true, childList: true, characterData: true });
+    })()`);
     await page.fill("#question", QUESTION);
     await page.keyboard.press("Enter");
     await page.locator(".answer[data-done='1']").waitFor({ timeout: 60_000 });
     const answer = (await page.locator(".answer").textContent())!;
     expect(answer.length).toBeGreaterThan(0);
-    expect(await page.evaluate(() => (window as unknown as { __updates: number }).__updates)).toBeGreaterThan(3);
+    expect(await page.evaluate("window.__updates")).toBeGreaterThan(3);
 
     // the same text the API returns unstreamed (temperature 0 by default)
     const res = await fetch(`${server.url}/v1/chat/completions`, {
@@ -102,7 +103,7 @@ describe.skipIf(!hasChromium || !HAS_SMOLLM2)("chat page in Chromium (SmolLM2-13
     expect(await sources.nth(0).locator(".src-text").textContent()).toContain('<img src=x onerror="window.__pwned=2">');
     expect(await sources.nth(0).locator(".src-meta").textContent()).toContain("thread t3_opo");
     expect(await sources.nth(1).locator(".src-meta").textContent()).toContain("thread t3_lis");
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
     expect(await page.locator(".question").textContent()).toBe(QUESTION);
     await page.close();
   });
