@@ -231,7 +231,9 @@ async function main(): Promise<void> {
   console.log(`| decode tokens/s, batch 1 | ${f(r.bare1)} | ${f(r.ours1)} | ${(r.ours1 / r.bare1).toFixed(2)} |`);
   console.log(`| total tokens/s, 4 sequences | ${f(r.bare4)} | ${f(r.ours4)} | ${(r.ours4 / r.bare4).toFixed(2)} |`);
   console.log(`| 4 sequences / batch 1 | ${(r.bare4 / r.bare1).toFixed(2)} | ${(r.ours4 / r.ours1).toFixed(2)} | |`);
-  console.log(`| batch 1 / ceiling | ${(r.bare1 / r.ceilingTokS).toFixed(2)} | ${(r.ours1 / r.ceilingTokS).toFixed(2)} | |`);
+  console.log(
+    `| batch 1 / ceiling | ${(r.bare1 / r.ceilingTokS).toFixed(2)} | ${(r.ours1 / r.ceilingTokS).toFixed(2)} | |`,
+  );
   console.log("\n| clients | requests | requests/s | p50 s | p95 s |\n|---:|---:|---:|---:|---:|");
   for (const s of r.server)
     console.log(`| ${s.clients} | ${s.requests} | ${s.rps.toFixed(2)} | ${s.p50.toFixed(2)} | ${s.p95.toFixed(2)} |`);

@@ -42,7 +42,8 @@ const RULE_OBJECT = z.discriminatedUnion("rule", [RaftAnswer, TrimUnfinished, Dr
 
 export const PostprocessRuleSchema = z
   .union([z.enum(["raft-answer", "trim-unfinished-sentence", "drop-repeated-sentences"]), RULE_OBJECT], {
-    error: "expected a rule name (raft-answer, trim-unfinished-sentence, drop-repeated-sentences) or {rule, ...options}",
+    error:
+      "expected a rule name (raft-answer, trim-unfinished-sentence, drop-repeated-sentences) or {rule, ...options}",
   })
   .transform((r): PostprocessRule => RULE_OBJECT.parse(typeof r === "string" ? { rule: r } : r));
 

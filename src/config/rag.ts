@@ -30,10 +30,7 @@ export type RetrievalConfig = z.output<typeof RetrievalSchema>;
  * The document format of a variant's retrieval: its `format`, or for `auto` `raft` when the variant's adapter
  * was trained with method `raft`, `context` otherwise.
  */
-export function documentFormatOf(
-  retrieval: RetrievalConfig,
-  adapterMethod: string | undefined,
-): "raft" | "context" {
+export function documentFormatOf(retrieval: RetrievalConfig, adapterMethod: string | undefined): "raft" | "context" {
   if (retrieval.format !== "auto") return retrieval.format;
   return adapterMethod === "raft" ? "raft" : "context";
 }

@@ -1,4 +1,3 @@
-import type { Retriever } from "../retrieval/types.ts";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -9,6 +8,7 @@ import { ConfigError } from "../errors/config-error.ts";
 import { InputError } from "../errors/input-error.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import { LlamaRuntime } from "../models/llama-generator.ts";
+import type { Retriever } from "../retrieval/types.ts";
 import { Store } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
 import { STAGE_IDS, type Stage, type StageContext, type StageId, type StageManifest } from "./stage.ts";

@@ -226,7 +226,9 @@ export class LlamaGenerator implements GeneratorV1 {
           ...(grammar ? { grammar } : {}),
           ...(stop.length > 0 ? { customStopTriggers: stop } : {}),
           ...(options.repeatPenalty && options.repeatPenalty.penalty !== 1
-            ? { repeatPenalty: { penalty: options.repeatPenalty.penalty, lastTokens: options.repeatPenalty.lastTokens } }
+            ? {
+                repeatPenalty: { penalty: options.repeatPenalty.penalty, lastTokens: options.repeatPenalty.lastTokens },
+              }
             : {}),
           onTextChunk: onDelta,
           onToken: (tokens) => {

@@ -177,7 +177,11 @@ export class OpenAICompatibleGenerator implements GeneratorV1 {
             try {
               chunk = JSON.parse(data) as ChatCompletionChunk;
             } catch {
-              throw new APICallError(`${url}: event is not JSON: ${redactKey(data.slice(0, 200), o.apiKey)}`, 200, false);
+              throw new APICallError(
+                `${url}: event is not JSON: ${redactKey(data.slice(0, 200), o.apiKey)}`,
+                200,
+                false,
+              );
             }
             if (chunk.error)
               throw new APICallError(

@@ -43,7 +43,8 @@ export class Semaphore {
   readonly #waiters: Array<() => void> = [];
 
   constructor(size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new WayfarerError(`semaphore size ${size}: expected an integer >= 1`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new WayfarerError(`semaphore size ${size}: expected an integer >= 1`);
     this.size = size;
   }
 

@@ -225,7 +225,10 @@ async function chatCompletions(c: Context, chat: ChatService, now: () => Date): 
       void (async () => {
         try {
           send(
-            chunk([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }], sources),
+            chunk(
+              [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+              sources,
+            ),
           );
           for (;;) {
             const { done, value } = await reader.read();

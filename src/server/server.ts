@@ -31,9 +31,9 @@ import {
   tasksForRater,
 } from "../evaluation/human/tasks.ts";
 import type { Store } from "../store/store.ts";
-import { checkCsrf, csrfToken, loadServerSecret } from "./csrf.ts";
 import type { ChatService } from "./chat-service.ts";
 import { CHAT_CSS, CHAT_JS, chatPage } from "./chat-ui.ts";
+import { checkCsrf, csrfToken, loadServerSecret } from "./csrf.ts";
 import { openaiApi } from "./openai-api.ts";
 import { RATER_CSS, RATER_JS, raterPage } from "./rater-ui.ts";
 
@@ -115,7 +115,9 @@ export class WayfarerServer {
     const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) =>
-        reject(new WayfarerError(`cannot listen on ${host}:${options.port ?? 8080} (${e.code ?? e.message})`, { cause: e })),
+        reject(
+          new WayfarerError(`cannot listen on ${host}:${options.port ?? 8080} (${e.code ?? e.message})`, { cause: e }),
+        ),
       );
       server.listen(options.port ?? 8080, host, () => resolve());
     });

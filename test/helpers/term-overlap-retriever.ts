@@ -37,7 +37,7 @@ export const TRAVEL_DOCS: ReadonlyArray<Omit<RetrievedDocument, "score">> = [
   {
     id: "d2",
     title: "<b>Porto</b> <script>window.__pwned=1</script>",
-    text: "In Porto the Andante card covers metro and buses. <img src=x onerror=\"window.__pwned=2\">",
+    text: 'In Porto the Andante card covers metro and buses. <img src=x onerror="window.__pwned=2">',
     source: { threadId: "t3_opo", commentIds: ["t1_b", "t1_c"] },
   },
   {

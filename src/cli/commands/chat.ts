@@ -76,7 +76,9 @@ export async function runChat(opts: ChatCommandOptions, ctx: CliContext, deps: C
         }
         ctx.out("\n");
         for (const [i, s] of prepared.sources.entries())
-          ctx.out(`  [${i + 1}] ${s.title ? `${oneLine(s.title)} — ` : ""}${oneLine(s.text).slice(0, 160)} (thread ${s.source.threadId})\n`);
+          ctx.out(
+            `  [${i + 1}] ${s.title ? `${oneLine(s.title)} — ` : ""}${oneLine(s.text).slice(0, 160)} (thread ${s.source.threadId})\n`,
+          );
         history = [...messages, { role: "assistant", content: text }];
         answers++;
       }

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { ConfigError } from "../../errors/config-error.ts";
 import { loadExperiment } from "../../config/load.ts";
+import { ConfigError } from "../../errors/config-error.ts";
 import { LlamaRuntime } from "../../models/llama-generator.ts";
 import type { Retriever } from "../../retrieval/types.ts";
 import { ChatService } from "../../server/chat-service.ts";
@@ -56,7 +56,9 @@ export async function runServe(
   deps: ServeDeps = {},
 ): Promise<void> {
   const exp = opts.experiment ? await loadExperiment(opts.experiment, ctx.cwd) : undefined;
-  const store = Store.open(opts.store ? resolve(ctx.cwd, opts.store) : (exp?.storePath ?? resolve(ctx.cwd, DEFAULT_STORE)));
+  const store = Store.open(
+    opts.store ? resolve(ctx.cwd, opts.store) : (exp?.storePath ?? resolve(ctx.cwd, DEFAULT_STORE)),
+  );
   let runtime: Promise<LlamaRuntime> | undefined;
   const chat = exp
     ? ChatService.fromExperiment(exp, {

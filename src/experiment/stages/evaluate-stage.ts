@@ -145,7 +145,12 @@ export const evaluateStage: Stage = {
       variant: a.variant,
       itemId: a.itemId,
       // contexts: the documents a RAG variant answered from (Ragas faithfulness / context precision / recall)
-      input: { question: a.question, answer: a.answer, references: [a.reference], ...(a.contexts ? { contexts: a.contexts } : {}) },
+      input: {
+        question: a.question,
+        answer: a.answer,
+        references: [a.reference],
+        ...(a.contexts ? { contexts: a.contexts } : {}),
+      },
     }));
     const total = items.length * requests.length;
     const bar = ctx.progress.bar("evaluate", total);

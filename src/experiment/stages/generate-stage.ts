@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stableHash } from "../../config/load.ts";
-import type { GoldenItem } from "../../datasets/golden.ts";
-import { readJsonlAll, writeJsonl } from "../../datasets/jsonl.ts";
 import { postprocessRulesOf } from "../../config/postprocess.ts";
 import { documentFormatOf } from "../../config/rag.ts";
+import type { GoldenItem } from "../../datasets/golden.ts";
+import { readJsonlAll, writeJsonl } from "../../datasets/jsonl.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { applyPostprocess } from "../../models/postprocess.ts";
 import { promptWithDocuments } from "../../models/rag-prompt.ts";
@@ -75,9 +75,7 @@ export const generateStage: Stage = {
     for (const variant of g.variants) {
       const model = config.models[variant.model]!;
       const rules = postprocessRulesOf(g, variant);
-      const adapterMethod = config.train.adapters.find((a) => a.name === variant.adapter)?.method as
-        | string
-        | undefined;
+      const adapterMethod = config.train.adapters.find((a) => a.name === variant.adapter)?.method as string | undefined;
       const docFormat = variant.retrieval ? documentFormatOf(variant.retrieval, adapterMethod) : undefined;
       const adapterPath = variant.adapter ? join(ctx.dir("train"), variant.adapter, "adapter.gguf") : undefined;
       const adapterSha = adapterPath
@@ -177,7 +175,8 @@ export const generateStage: Stage = {
             );
           }
           const processed = applyPostprocess(raw.text, raw.finishReason, rules);
-          for (const rule of processed.applied) counts[`${variant.name}.postprocess.${rule}`] = (counts[`${variant.name}.postprocess.${rule}`] ?? 0) + 1;
+          for (const rule of processed.applied)
+            counts[`${variant.name}.postprocess.${rule}`] = (counts[`${variant.name}.postprocess.${rule}`] ?? 0) + 1;
           if (raw.finishReason === "length") cut++;
           records.push({
             variant: variant.name,

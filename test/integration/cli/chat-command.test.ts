@@ -40,7 +40,13 @@ describe.skipIf(!HAS_SMOLLM2)("wayfarer chat (SmolLM2-135M)", () => {
     const o = { out: "", err: "" };
     return {
       o,
-      ctx: { cwd: dir, env: {}, out: (s: string) => (o.out += s), err: (s: string) => (o.err += s), interactive: false },
+      ctx: {
+        cwd: dir,
+        env: {},
+        out: (s: string) => (o.out += s),
+        err: (s: string) => (o.err += s),
+        interactive: false,
+      },
     };
   };
 

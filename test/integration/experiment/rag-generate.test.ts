@@ -48,7 +48,11 @@ evaluate:
     const retriever = new TermOverlapRetriever([
       ...TRAVEL_DOCS,
       // matches any golden question (they all ask something "the" / "to" / "in")
-      { id: "d4", text: "Locals say: go early in the day to the places in the guide.", source: { threadId: "t3_x", commentIds: [] } },
+      {
+        id: "d4",
+        text: "Locals say: go early in the day to the places in the guide.",
+        source: { threadId: "t3_x", commentIds: [] },
+      },
     ]);
     const exp = await loadExperiment(file);
     const outcomes = await runExperiment({ exp, progress: SILENT_PROGRESS, retriever: async () => retriever });

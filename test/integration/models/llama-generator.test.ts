@@ -1,5 +1,5 @@
 /** The llama provider (SmolLM2-135M) on the generator contract, plus parallel sequences and clear load errors. */
-import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/errors/config-error.ts";
 import { type LlamaGenerator, LlamaRuntime } from "../../../src/models/llama-generator.ts";
 import { HAS_SMOLLM2, SMOLLM2_GGUF } from "../../helpers/paths.ts";

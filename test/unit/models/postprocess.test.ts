@@ -90,7 +90,12 @@ describe("post-processing rules", () => {
       }
     }
     const all = applyPostprocess(INTACT, "length", ALL).text;
-    for (const kept of ["https://www.reddit.com/r/travel/comments/abc123/", "Café Ñandú in Zürich", "€12.50", "1000 seats"])
+    for (const kept of [
+      "https://www.reddit.com/r/travel/comments/abc123/",
+      "Café Ñandú in Zürich",
+      "€12.50",
+      "1000 seats",
+    ])
       expect(all).toContain(kept);
   });
 
@@ -139,8 +144,8 @@ describe("post-processing rules", () => {
       { rule: "trim-unfinished-sentence", minKeep: 0.3, onlyWhenCut: true },
     ]);
     expect(postprocessRulesOf({ trimUnfinishedSentence: false }, {})).toEqual([]);
-    expect(
-      postprocessRulesOf({ trimUnfinishedSentence: true, postprocess: [] }, { postprocess: [ALL[0]!] }),
-    ).toEqual([ALL[0]]);
+    expect(postprocessRulesOf({ trimUnfinishedSentence: true, postprocess: [] }, { postprocess: [ALL[0]!] })).toEqual([
+      ALL[0],
+    ]);
   });
 });
