@@ -14,9 +14,9 @@
  *   end-of-generation token or the token budget; `wayfarer`: `LlamaGenerator.doStream` with the same messages;
  * - total tokens/s with 4 parallel sequences: 4 calls at once on one context with 4 sequences (both sides),
  *   all tokens / wall time from the first call to the last token, and the same with 1 sequence for the ratio;
- * - the server: `WayfarerServer` + ChatService (4 sequences), non-streaming /v1/chat/completions of `--tokens`
- *   tokens from 1, 4 and 16 concurrent clients (each sends 4 requests in a row, at most 64 in all): requests/s and
- *   p50/p95 latency.
+ * - the server: `WayfarerServer` + ChatService (4 sequences), non-streaming /v1/chat/completions of
+ *   `--server-tokens` (default 16) tokens from 1, 4 and 16 concurrent clients (each sends ceil(8 / clients)
+ *   requests in a row): requests/s and p50/p95 latency.
  * Rounds alternate bare and wayfarer (`--rounds`, default 3) and report the median, so a noisy neighbour hits
  * both sides alike. Prints a table and (with --json) one JSON line.
  */
@@ -39,6 +39,7 @@ const MODEL = arg("model", SMOLLM2_GGUF);
 const THREADS = Number(arg("threads", String(Math.max(1, availableParallelism()))));
 const TOKENS = Number(arg("tokens", "128"));
 const ROUNDS = Number(arg("rounds", "3"));
+const SERVER_TOKENS = Number(arg("server-tokens", "16"));
 const SYSTEM = "You are a helpful travel assistant.";
 const PROMPTS = [
   "Write a long, detailed guide to three days in Lisbon, hour by hour.",
@@ -108,7 +109,9 @@ async function bareGenerate(model: LlamaModel, context: LlamaContext, prompt: st
 }
 
 async function main(): Promise<void> {
+  const log = (m: string) => console.error(`[${(performance.now() / 1000).toFixed(1)} s] ${m}`);
   const bandwidth = memoryBandwidth();
+  log(`bandwidth ${(bandwidth / 1e9).toFixed(2)} GB/s`);
   const modelBytes = statSync(MODEL).size;
   const runtime = await LlamaRuntime.create();
   const model = await runtime.loadModel(MODEL);
@@ -133,8 +136,8 @@ async function main(): Promise<void> {
     return run;
   };
   // warm-up (page the weights in, build both paths once)
-  await bareGenerate(model, bare1, PROMPTS[0]!, performance.now());
-  await oursGenerate(ours1, PROMPTS[0]!, performance.now());
+  log(`warm-up bare: ${(await bareGenerate(model, bare1, PROMPTS[0]!, performance.now())).tokens} tokens`);
+  log(`warm-up wayfarer: ${(await oursGenerate(ours1, PROMPTS[0]!, performance.now())).tokens} tokens`);
 
   const samples = { bare1: [] as number[], ours1: [] as number[], bare4: [] as number[], ours4: [] as number[] };
   const tokensSeen = { bare1: 0, ours1: 0 };
@@ -150,8 +153,12 @@ async function main(): Promise<void> {
     samples.ours1.push(decodeRate(o));
     tokensSeen.bare1 = b.tokens;
     tokensSeen.ours1 = o.tokens;
+    log(`round ${round}: batch 1 bare ${decodeRate(b).toFixed(1)}, wayfarer ${decodeRate(o).toFixed(1)} tokens/s`);
     samples.bare4.push(await total((p, t0) => bareGenerate(model, bare4, p, t0), 4));
     samples.ours4.push(await total((p, t0) => oursGenerate(ours4, p, t0), 4));
+    log(
+      `round ${round}: 4 sequences bare ${samples.bare4.at(-1)!.toFixed(1)}, wayfarer ${samples.ours4.at(-1)!.toFixed(1)} tokens/s`,
+    );
   }
   await bare1.dispose();
   await bare4.dispose();
@@ -167,7 +174,7 @@ async function main(): Promise<void> {
   const server = await WayfarerServer.create({ store, port: 0, chat });
   const serverRows: Array<{ clients: number; requests: number; rps: number; p50: number; p95: number }> = [];
   for (const clients of [1, 4, 16]) {
-    const perClient = Math.max(1, Math.min(4, Math.floor(64 / clients)));
+    const perClient = Math.max(1, Math.ceil(8 / clients));
     const latencies: number[] = [];
     const t0 = performance.now();
     await Promise.all(
@@ -179,7 +186,7 @@ async function main(): Promise<void> {
             headers: { "content-type": "application/json" },
             body: JSON.stringify({
               model: "smol",
-              max_tokens: TOKENS,
+              max_tokens: SERVER_TOKENS,
               messages: [{ role: "user", content: PROMPTS[(c + i) % PROMPTS.length] }],
             }),
           });
@@ -190,6 +197,7 @@ async function main(): Promise<void> {
       }),
     );
     const wall = (performance.now() - t0) / 1000;
+    log(`server: ${clients} clients, ${latencies.length} requests in ${wall.toFixed(1)} s`);
     serverRows.push({
       clients,
       requests: latencies.length,
@@ -211,6 +219,7 @@ async function main(): Promise<void> {
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
     loadavg1: loadavg()[0] ?? 0,
     tokens: TOKENS,
+    serverTokens: SERVER_TOKENS,
     rounds: ROUNDS,
     bandwidthGBs: bandwidth / 1e9,
     ceilingTokS: bandwidth / modelBytes,

@@ -101,6 +101,11 @@ export class LlamaRuntime {
       });
     } catch (cause) {
       if (cause instanceof ConfigError) throw cause;
+      if (options.adapterPath && /lora/i.test(String((cause as Error).message)))
+        throw new WayfarerError(
+          `adapter ${options.adapterPath}: cannot be applied to ${basename(options.modelPath)} — was it trained on another base model? (${(cause as Error).message})`,
+          { cause },
+        );
       const what = options.adapterPath ? `adapter ${options.adapterPath}` : options.modelPath;
       throw new WayfarerError(`${what}: cannot create a llama.cpp context (${(cause as Error).message})`, { cause });
     }
