@@ -223,6 +223,13 @@ export const EvaluateSchema = z
       .describe(
         "Sentence encoder for embedding-cosine and Ragas answer relevancy / answer correctness; default all-MiniLM-L6-v2 from the model cache (installed by setup).",
       ),
+    referenceLm: z
+      .object({
+        model: Name.describe("A key of `models`: a llama (GGUF) model whose log-probabilities score answers."),
+      })
+      .strict()
+      .optional()
+      .describe("Reference language model of the perplexity evaluator; required when perplexity is listed."),
     concurrency: z.number().int().min(1).default(1).describe("Evaluator calls in flight at once."),
     pairwise: PairwiseSchema.optional().describe(
       "MT-Bench pairwise comparisons by an LLM judge, each in both orders (a win only when both orders agree, otherwise a tie); the report shows win/tie/loss per variant pair.",
@@ -318,6 +325,7 @@ export const ExperimentSchema = z
     });
     if (x.evaluate.judge) model(x.evaluate.judge.model, ["evaluate", "judge", "model"], false);
     if (x.evaluate.embedder) model(x.evaluate.embedder.model, ["evaluate", "embedder", "model"], false);
+    if (x.evaluate.referenceLm) model(x.evaluate.referenceLm.model, ["evaluate", "referenceLm", "model"], false);
     const pw = x.evaluate.pairwise;
     if (pw) {
       const at = ["evaluate", "pairwise"];

@@ -6,9 +6,12 @@
  * - Stored: one `pair_verdicts` row per comparison with both raw replies, each order's verdict (game 2
  *   mapped back to the original labelling), the final verdict, tokens and dollars.
  * - Nulls: a reply without a verdict marker makes the comparison `unparseable` (verdict null); it is
- *   kept (a judge that answered, at temperature 0, answers the same again) and counted in every rate's
- *   denominator, never dropped. A provider failure (HTTP after retries) is `error`, also a counted null,
- *   and is retried by the next run (unless `retryErrors: false`).
+ *   kept (a judge that answered, at temperature 0, answers the same again), counted and reported on its
+ *   own (`nUnparseable`), and left out of the win rates, whose denominator is the comparisons WITH a
+ *   verdict (`nVerdicts`). A provider failure (HTTP after retries) is `error`, counted the same way
+ *   (`nError`), and is retried by the next run (unless `retryErrors: false`).
+ * - Rates: the plain win rate wins / nVerdicts and MT-Bench's adjusted win rate (wins + ties / 2) / nVerdicts
+ *   (FastChat `show_result.py`, "win_rate_adjusted"), side by side.
  * - Cache / resume: `cache_key = sha256("judge-pairwise", config signature, hash of question, both
  *   answers and the reference when the prompt shows it)`; a rerun reuses stored rows, a killed run
  *   resumes where it stopped. Changing the judge, an option or an answer changes the key.
@@ -74,25 +77,34 @@ export interface PairVerdictRecord {
   cached: boolean;
 }
 
-/** Win / tie / loss counts of one ordered variant pair. Every rate's denominator is `n` (nulls included). */
+/**
+ * Win / tie / loss counts of one ordered variant pair. Comparisons without a verdict (unparseable, error) are
+ * counted in `n` and reported on their own, never in a rate: every rate's denominator is `nVerdicts`.
+ */
 export interface PairSummaryRow {
   variantA: string;
   variantB: string;
   /** Comparisons (items), nulls included. */
   n: number;
+  /** Comparisons with a verdict: winsA + winsB + ties (the rates' denominator). */
+  nVerdicts: number;
   winsA: number;
   winsB: number;
   ties: number;
-  /** Verdicts that did not parse (counted, not dropped). */
+  /** Verdicts that did not parse (counted and reported, left out of the rates). */
   nUnparseable: number;
-  /** Provider failures (counted, not dropped). */
+  /** Provider failures (counted and reported, left out of the rates). */
   nError: number;
-  /** winsA / n (null when n = 0). */
+  /** winsA / nVerdicts, in [0, 1] (null when no comparison has a verdict). */
   winRateA: number | null;
-  /** winsB / n. */
+  /** winsB / nVerdicts. */
   winRateB: number | null;
-  /** ties / n. */
+  /** ties / nVerdicts. */
   tieRate: number | null;
+  /** MT-Bench adjusted win rate of A, a tie counting half: (winsA + ties / 2) / nVerdicts. */
+  winRateAdjustedA: number | null;
+  /** (winsB + ties / 2) / nVerdicts. */
+  winRateAdjustedB: number | null;
   /** Comparisons whose two orders both parsed. */
   nBothParsed: number;
   /** Of those, how many gave the same verdict in both orders. */
@@ -349,6 +361,7 @@ export function summarisePairVerdicts(
         variantA: r.variantA,
         variantB: r.variantB,
         n: 0,
+        nVerdicts: 0,
         winsA: 0,
         winsB: 0,
         ties: 0,
@@ -357,6 +370,8 @@ export function summarisePairVerdicts(
         winRateA: null,
         winRateB: null,
         tieRate: null,
+        winRateAdjustedA: null,
+        winRateAdjustedB: null,
         nBothParsed: 0,
         nConsistent: 0,
         consistencyRate: null,
@@ -386,9 +401,13 @@ export function summarisePairVerdicts(
     if (!row.signatures.includes(r.signature)) row.signatures.push(r.signature);
   }
   for (const row of rows.values()) {
-    row.winRateA = row.winsA / row.n;
-    row.winRateB = row.winsB / row.n;
-    row.tieRate = row.ties / row.n;
+    const v = row.winsA + row.winsB + row.ties;
+    row.nVerdicts = v;
+    row.winRateA = v > 0 ? row.winsA / v : null;
+    row.winRateB = v > 0 ? row.winsB / v : null;
+    row.tieRate = v > 0 ? row.ties / v : null;
+    row.winRateAdjustedA = v > 0 ? (row.winsA + row.ties / 2) / v : null;
+    row.winRateAdjustedB = v > 0 ? (row.winsB + row.ties / 2) / v : null;
     row.consistencyRate = row.nBothParsed > 0 ? row.nConsistent / row.nBothParsed : null;
   }
   return [...rows.values()];
