@@ -9,12 +9,13 @@
  *   include_usage) a chunk with empty `choices` and `usage`, then `data: [DONE]`. RAG variants add `sources`
  *   (the retrieved documents) to the response and to the first chunk.
  * Errors have OpenAI's shape `{error: {message, type, param, code}}`: 400 invalid request, 401 bad or missing
- * key, 404 unknown model or route, 429 queue full, 503 model unavailable, 500 anything else. An error after a
+ * key, 404 unknown model or route, 413 body over 4 MiB, 429 queue full, 503 model unavailable, 500 anything else. An error after a
  * stream started is sent as one `data: {"error": …}` event, then the stream ends.
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import type { ChatMessage } from "../models/generator.ts";
@@ -24,7 +25,7 @@ import { type ChatService, ModelNotFoundError, ModelUnavailableError, QueueFullE
 /** An error in OpenAI's shape with its HTTP status. */
 export class OpenAIHttpError extends WayfarerError {
   override name = "OpenAIHttpError";
-  readonly status: 400 | 401 | 404 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 404 | 413 | 429 | 500 | 503;
   readonly type: string;
   readonly param: string | null;
   readonly code: string | null;
@@ -68,6 +69,9 @@ const ChatCompletionRequest = z
     n: z.literal(1, { error: "only n = 1 is supported" }).nullish(),
   })
   .loose();
+
+/** Largest accepted request body (a long conversation with documents fits; memory stays bounded). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Options of {@link openaiApi}. */
 export interface OpenAIApiOptions {
@@ -128,7 +132,24 @@ export function openaiApi(o: OpenAIApiOptions): Hono {
       });
     return c.json(modelObject(v));
   });
-  app.post("/chat/completions", (c) => chatCompletions(c, o.chat, now));
+  app.post(
+    "/chat/completions",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new OpenAIHttpError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, {
+          code: "request_too_large",
+        });
+      },
+    }),
+    (c) => chatCompletions(c, o.chat, now),
+  );
+  // mounted apps use the parent's notFound: answer unknown /v1 URLs here, in OpenAI's shape
+  app.all("*", (c) => {
+    throw new OpenAIHttpError(404, `Unknown request URL: ${c.req.method} ${new URL(c.req.url).pathname}`, {
+      code: "unknown_url",
+    });
+  });
   return app;
 }
 

@@ -146,6 +146,16 @@ describe.skipIf(!HAS_SMOLLM2)("OpenAI-compatible server (SmolLM2-135M)", () => {
     expect((lastNotUser as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400);
     expect((lastNotUser as Error).message).toContain("The last message must have role 'user'.");
 
+    const unknownUrl = await fetch(`${server.url}/v1/nope`);
+    expect(unknownUrl.status).toBe(404);
+    expect(((await unknownUrl.json()) as { error: { code: string } }).error.code).toBe("unknown_url");
+    const huge = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "smol", messages: [{ role: "user", content: "a".repeat(5_000_000) }] }),
+    });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe("request_too_large");
     const raw = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", body: "{not json" });
     expect(raw.status).toBe(400);
     expect(await raw.json()).toEqual({
