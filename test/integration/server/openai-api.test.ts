@@ -175,6 +175,23 @@ describe.skipIf(!HAS_SMOLLM2)("OpenAI-compatible server (SmolLM2-135M)", () => {
     expect((e as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe("invalid_api_key");
     const none = await fetch(`${keyed.url}/v1/models`);
     expect(none.status).toBe(401);
+    // the openai-compatible provider with a bad key: one clear error, before and while streaming
+    const provider = new OpenAICompatibleGenerator({
+      baseURL: `${keyed.url}/v1`,
+      model: "smol",
+      apiKey: "wrong-key",
+      maxRetries: 0,
+    });
+    const messages = [{ role: "user" as const, content: "hi" }];
+    for (const call of [
+      () => provider.doGenerate({ messages, maxTokens: 2, temperature: 0 }),
+      () => provider.doStream({ messages, maxTokens: 2, temperature: 0 }),
+    ]) {
+      const err = await call().catch((x: unknown) => x);
+      expect(String((err as Error).message)).toBe(
+        `${keyed.url}/v1/chat/completions: HTTP 401 (error body): Incorrect API key provided.`,
+      );
+    }
     const right = new OpenAI({ baseURL: `${keyed.url}/v1`, apiKey: KEY, maxRetries: 0 });
     expect((await right.models.list()).data.length).toBe(4);
   });
