@@ -43,12 +43,13 @@ header{display:flex;gap:12px;align-items:center;flex-wrap:wrap;padding:10px 0;bo
 #model-info{color:#666;font-size:.85rem;flex:1}
 .turn{margin:14px 0}
 .question{font-weight:600;white-space:pre-wrap;overflow-wrap:anywhere}
-.exchange{display:grid;grid-template-columns:1fr;gap:10px}
+.exchange{display:grid;grid-template-columns:1fr;gap:10px;align-items:start}
 @media (min-width:800px){.exchange.with-sources{grid-template-columns:2fr 1fr}}
 .answer{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px;white-space:pre-wrap;overflow-wrap:anywhere;min-height:2.5em}
 .answer.streaming::after{content:"▍";color:#1f6feb}
 .answer.error{border-color:#d1242f;color:#d1242f}
 .sources{font-size:.85rem}
+.sources .label{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:#666;margin-bottom:4px}
 .sources ol{margin:0;padding-left:1.3em}
 .sources li{margin-bottom:8px;white-space:pre-wrap;overflow-wrap:anywhere}
 .sources .src-title{font-weight:600}
