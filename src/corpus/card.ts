@@ -27,6 +27,8 @@ export interface CorpusCard {
   /** Per subreddit: threads in, threads out, and out per split. Sorted by threads in (desc). */
   subreddits: { name: string; in: number; out: number; train: number; validation: number; test: number }[];
   splits: Record<SplitName, { threads: number; comments: number }>;
+  /** Split warnings (subreddits too small to stratify, a requested split left empty); absent when none. */
+  splitWarnings?: string[];
   /** Measured while writing the splits: thread ids written to two different splits (must be 0). */
   leakage: { threadsInMoreThanOneSplit: number; method: string };
   distributions: { postChars: Histogram; commentChars: Histogram; postScore: Histogram; commentScore: Histogram };
@@ -41,6 +43,8 @@ export interface CorpusCard {
     permutations: number;
     bands: number;
   };
+  /** `corpus.focus` and the kept threads by why they matched (dropped ones: the `focus` filter). */
+  focus?: { place: string; aliases: string[]; subreddits: string[]; keptBySubreddit: number; keptByMention: number };
   /** Language filter settings and the languages of dropped texts (counts are the *-language filters). */
   language?: {
     library: string;
@@ -118,8 +122,16 @@ export function renderCardMarkdown(card: CorpusCard): string {
       `Language filter: ${g.library}; keep [${g.keep.join(", ")}]; posts ${g.posts ? "on" : "off"}, comments ${g.comments ? "on" : "off"}; texts under ${g.minChars} letters not judged. Dropped by detected language: ${dropped}.`,
     );
   }
+  if (card.focus) {
+    const f = card.focus;
+    L.push(
+      "",
+      `Focus: ${f.place} (aliases: ${f.aliases.join(", ") || "none"}; subreddits: ${f.subreddits.join(", ") || "none"}). Kept ${f.keptBySubreddit} threads from those subreddits and ${f.keptByMention} that mention the place in title or body; dropped ones: the focus filter above.`,
+    );
+  }
   L.push("", "## Splits (by thread, stratified by subreddit)", "", "| split | threads | comments |", "|---|---:|---:|");
   for (const [name, s] of Object.entries(card.splits)) L.push(`| ${name} | ${s.threads} | ${s.comments} |`);
+  if (card.splitWarnings?.length) L.push("", ...card.splitWarnings.map((w) => `Warning: ${w}.`));
   L.push(
     "",
     `Leakage check: ${card.leakage.threadsInMoreThanOneSplit} threads in more than one split (${card.leakage.method}).`,

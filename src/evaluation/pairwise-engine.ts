@@ -32,6 +32,7 @@ import {
 } from "./judge/pairwise.ts";
 import type { PairVerdict } from "./judge/parse.ts";
 import type { EvaluationCost } from "./types.ts";
+import { runCachedWork } from "./work-pool.ts";
 
 export const PAIRWISE_EVALUATOR = "judge-pairwise" as const;
 
@@ -153,10 +154,6 @@ export function pairInputHash(input: PairInput, options: z.output<typeof options
   return sha256(JSON.stringify([input.question, input.answerA, input.answerB, referenceUsed(input, options) ?? null]));
 }
 
-function isRetryable(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { isRetryable?: unknown }).isRetryable === true;
-}
-
 function fromResult(item: PairItem, r: PairResult): Omit<PairVerdictRecord, "cached"> {
   const base = { itemId: item.itemId, variantA: item.variantA, variantB: item.variantB, evaluator: PAIRWISE_EVALUATOR };
   if (r.status === "scored") {
@@ -220,10 +217,7 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
       `pairwise options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   const options = parsed.data;
-  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
   const retryErrors = opts.retryErrors ?? true;
-  const maxRetries = Math.max(0, opts.maxRetries ?? 2);
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? (() => new Date());
   const configSignature = pairwiseSignature(options, context);
 
@@ -277,72 +271,47 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
     );
   });
 
-  const records: (PairVerdictRecord | undefined)[] = new Array(items.length);
-  let done = 0;
-  let computed = 0;
-  let next = 0;
-  let pause: Promise<void> = Promise.resolve();
-
-  const runOne = async (index: number): Promise<void> => {
-    const item = items[index]!;
+  interface Task {
+    item: PairItem;
+    digest: string;
+    key: string;
+  }
+  const tasks: Task[] = items.map((item) => {
     const digest = pairInputHash(item.input, options);
-    const key = cacheKey(PAIRWISE_EVALUATOR, configSignature, digest);
-    const row = find.get(experiment, item.itemId, item.variantA, item.variantB, PAIRWISE_EVALUATOR, key);
-    if (row && (row.status !== "error" || !retryErrors)) {
-      records[index] = fromRow(item, row);
-      return;
-    }
-    let result: Omit<PairVerdictRecord, "cached">;
-    for (let attempt = 0; ; attempt++) {
-      await pause;
-      opts.signal?.throwIfAborted();
-      try {
-        result = fromResult(item, await comparePair(item.input, context, options, opts.signal));
-        break;
-      } catch (error) {
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        if (isRetryable(error) && attempt < maxRetries) {
-          const wait = Math.min(60_000, 2000 * 2 ** attempt);
-          pause = Promise.all([pause, sleep(wait)]).then(() => undefined);
-          continue;
-        }
-        result = {
-          itemId: item.itemId,
-          variantA: item.variantA,
-          variantB: item.variantB,
-          evaluator: PAIRWISE_EVALUATOR,
-          status: "error",
-          verdict: null,
-          games: [null, null],
-          consistent: null,
-          raw: [null, null],
-          reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
-          signature: configSignature,
-          cost: { promptTokens: 0, completionTokens: 0, usd: null },
-        };
-        break;
-      }
-    }
-    computed++;
-    write(key, digest, result);
-    records[index] = { ...result, cached: false };
-  };
-
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      opts.signal?.throwIfAborted();
-      const i = next++;
-      await runOne(i);
-      done++;
-      opts.onProgress?.(done, items.length);
-    }
-  };
-  const workers = Array.from({ length: Math.min(concurrency, Math.max(1, items.length)) }, () => worker());
-  const settled = await Promise.allSettled(workers);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) throw failed.reason;
-  const all = records as PairVerdictRecord[];
-  return { experiment, records: all, rows: summarisePairVerdicts(all), computed, cached: done - computed };
+    return { item, digest, key: cacheKey(PAIRWISE_EVALUATOR, configSignature, digest) };
+  });
+  const run = await runCachedWork<Task, PairVerdictRecord>(
+    {
+      tasks,
+      lookup: ({ item, key }) => {
+        const row = find.get(experiment, item.itemId, item.variantA, item.variantB, PAIRWISE_EVALUATOR, key);
+        return row && (row.status !== "error" || !retryErrors) ? fromRow(item, row) : undefined;
+      },
+      compute: async ({ item }, signal) => ({
+        ...fromResult(item, await comparePair(item.input, context, options, signal)),
+        cached: false,
+      }),
+      onError: ({ item }, error) => ({
+        itemId: item.itemId,
+        variantA: item.variantA,
+        variantB: item.variantB,
+        evaluator: PAIRWISE_EVALUATOR,
+        status: "error",
+        verdict: null,
+        games: [null, null],
+        consistent: null,
+        raw: [null, null],
+        reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
+        signature: configSignature,
+        cost: { promptTokens: 0, completionTokens: 0, usd: null },
+        cached: false,
+      }),
+      save: (t, r) => write(t.key, t.digest, r),
+    },
+    opts,
+  );
+  const records = run.results;
+  return { experiment, records, rows: summarisePairVerdicts(records), computed: run.computed, cached: run.reused };
 }
 
 /** Win/tie/loss table per ordered (A, B) variant pair; see {@link PairSummaryRow} for the rates. */

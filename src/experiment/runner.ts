@@ -5,14 +5,13 @@ import { join } from "node:path";
 import { type LoadedExperiment, stableHash } from "../config/load.ts";
 import { readJson, writeJson } from "../datasets/jsonl.ts";
 import { ConfigError } from "../errors/config-error.ts";
-import { InputError } from "../errors/input-error.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import { LlamaRuntime } from "../models/llama-generator.ts";
-import type { Retriever } from "../retrieval/types.ts";
+import type { Retriever } from "../retrieval/index.ts";
 import { Store } from "../store/store.ts";
+import { preflight } from "./preflight.ts";
 import type { Progress } from "./progress.ts";
 import { STAGE_IDS, type Stage, type StageContext, type StageId, type StageManifest } from "./stage.ts";
-import { checkEvaluateStage, evaluatorRequests } from "./stages/evaluate-stage.ts";
 import { STAGES } from "./stages.ts";
 
 /** Options of {@link runExperiment}. */
@@ -27,27 +26,6 @@ export interface RunExperimentOptions {
   signal?: AbortSignal;
   /** Opens the experiment's retrieval index (for RAG variants); see `StageContext.retriever`. */
   retriever?: () => Promise<Retriever>;
-}
-
-/**
- * Checks, before any stage runs, what can be checked cheaply: input paths exist, evaluator ids are
- * known. Throws InputError/ConfigError naming the file or setting.
- */
-export function preflight(exp: LoadedExperiment, stages: readonly StageId[]): void {
-  const c = exp.config;
-  if (stages.includes("import")) {
-    c.import.inputs.forEach((input, i) => {
-      if (!existsSync(input.path))
-        throw new InputError({ file: input.path }, `input not found (import.inputs[${i}].path in ${exp.file})`);
-    });
-  }
-  if (stages.includes("datasets") && !existsSync(c.datasets.golden.file)) {
-    throw new InputError(
-      { file: c.datasets.golden.file },
-      `golden set file not found (datasets.golden.file in ${exp.file})`,
-    );
-  }
-  if (stages.includes("evaluate")) evaluatorRequests(c);
 }
 
 /** Per stage: what happened and how long it took. */
@@ -78,8 +56,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
   const env = opts.env ?? process.env;
   const byId = new Map<StageId, Stage>(STAGES.map((s) => [s.id, s]));
   const selected = opts.only ? STAGE_IDS.filter((id) => opts.only!.includes(id)) : STAGE_IDS;
-  preflight(exp, selected);
-  if (selected.includes("evaluate")) checkEvaluateStage(exp.config, env);
+  await preflight(exp, selected, env); // inputs (incl. checkEvaluateStage) checked, run folder claimed (preflight.ts)
   await mkdir(exp.runDir, { recursive: true });
   using store = Store.open(exp.storePath);
   const configHash = stableHash(exp.config);

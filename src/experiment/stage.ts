@@ -1,6 +1,6 @@
 import type { LoadedExperiment } from "../config/load.ts";
 import type { LlamaRuntime } from "../models/llama-generator.ts";
-import type { Retriever } from "../retrieval/types.ts";
+import type { Retriever } from "../retrieval/index.ts";
 import type { Store } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
 

@@ -5,7 +5,7 @@
  * - `context`: a plain block for models not trained on documents:
  *   `Context:\n[1] text\n\n[2] text\n\nQuestion: question`.
  */
-import type { RetrievedDocument } from "../retrieval/types.ts";
+import type { RetrievedDocument } from "../retrieval/index.ts";
 
 /** How documents are put in the prompt (see the module comment). */
 export type DocumentFormat = "raft" | "context";

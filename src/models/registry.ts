@@ -56,7 +56,7 @@ export async function createGenerator(
 }
 
 /** The API key from the variable the config names; a loopback endpoint may go without one. @throws ConfigError */
-function apiKeyOf(
+export function apiKeyOf(
   name: string,
   model: Extract<ModelConfig, { provider: "openai-compatible" }>,
   env: NodeJS.ProcessEnv,

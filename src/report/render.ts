@@ -1,5 +1,7 @@
 import { stringify } from "yaml";
 import { epochMeans } from "../experiment/stages/train-stage.ts";
+import { basicsMarkdown, flagsHtml, provenanceHtml, scaleText } from "./basics.ts";
+import { trustTableHtml } from "./human-section.ts";
 import type { LeaderboardCell, ReportData } from "./report-data.ts";
 
 /** Escapes text for HTML element content and attribute values. */
@@ -74,7 +76,7 @@ function barsSvg(data: ReportData, evaluator: string): string {
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#f3f3f3}.ex td{max-width:380px;white-space:pre-wrap}pre{background:#f7f7f7;padding:1em;overflow:auto;max-height:400px}
-.note{color:#8a5a00}.charts{display:flex;flex-wrap:wrap;gap:2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}`;
+.note{color:#8a5a00}.flags{border:2px solid #d08700;background:#fff8e6;padding:.5em 1em;margin:1em 0}.charts{display:flex;flex-wrap:wrap;gap:2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}`;
 
 /** Evaluators whose scored values are all equal (over at least 2 answers): they carry no information. */
 export function constantEvaluators(d: ReportData): string[] {
@@ -102,7 +104,7 @@ function humanHtml(d: ReportData): string {
     .join("");
   return `<p>${h.ratings} ratings from ${h.raters} raters.</p>
 <table><tr><th>criterion</th><th>items rated twice</th><th>raters</th><th>Krippendorff α ordinal</th><th>α interval</th><th>Cohen κ (quadratic)</th><th>Fleiss κ</th><th></th></tr>${agreement}</table>
-${h.trust ? `<pre>${e(h.trustMarkdown)}</pre>${h.trustChartSvg}` : ""}
+${h.trust ? `${trustTableHtml(h.trust)}${h.trustChartSvg}` : ""}
 ${h.notes.length ? `<ul class="note">${h.notes.map((n) => `<li>${e(n)}</li>`).join("")}</ul>` : ""}`;
 }
 
@@ -199,6 +201,7 @@ export function renderHtml(d: ReportData): string {
 <title>Wayfarer report: ${e(d.experiment)}</title><style>${CSS}</style></head><body>
 <h1>Wayfarer report: ${e(d.experiment)}</h1>
 <p>${d.description ? `${e(d.description)} ` : ""}Generated ${e(d.generatedAt)}.</p>
+${flagsHtml(d.flags, e)}
 <h2>Leaderboard</h2>
 <p>Mean of each evaluator over the answers it could measure; <i>not measured</i> answers (e.g. judge output that did not parse) are counted, never averaged in.</p>
 ${constantEvaluators(d)
@@ -207,7 +210,7 @@ ${constantEvaluators(d)
       `<p class="note">${e(id)} gave the same value to every answer: it does not tell the variants apart here (a judge this small cannot judge).</p>`,
   )
   .join("")}
-<table><tr><th>variant</th><th>model</th>${evalIds.map((id) => `<th>${e(id)}</th>`).join("")}<th>latency s</th><th>tokens</th></tr>${board}</table>
+<table><tr><th>variant</th><th>model</th>${d.evaluators.map((x) => `<th>${e(x.id)}<br><small>${e(scaleText(x.scale))}</small></th>`).join("")}<th>latency s</th><th>tokens</th></tr>${board}</table>
 <div class="charts">${evalIds.map((id) => `<figure>${barsSvg(d, id)}<figcaption>${e(id)}</figcaption></figure>`).join("")}</div>
 <details><summary>Evaluator signatures</summary><table>${d.evaluators.map((x) => `<tr><td>${e(x.id)}</td><td><code>${e(x.signature)}</code></td></tr>`).join("")}</table></details>
 ${pairwiseHtml(d)}
@@ -219,6 +222,7 @@ ${d.training.length ? `<table><tr><th>adapter</th><th>method</th><th>base</th><t
 <table><tr><th>stage</th><th>seconds</th><th>counts</th><th>notes</th></tr>${stageRows}</table>
 <h2>Answers side by side</h2>
 <table class="ex"><tr><th>#</th><th>question</th><th>golden answer</th>${d.variants.map((v) => `<th>${e(v.name)}</th>`).join("")}</tr>${examples}</table>
+${provenanceHtml(d.provenance, d.pipelineSeconds, e)}
 <h2>Settings</h2>
 <pre>${e(stringify(d.settings))}</pre>
 </body></html>
@@ -236,13 +240,14 @@ export function renderMarkdown(d: ReportData): string {
   const lines: string[] = [
     `# Wayfarer report: ${d.experiment}`,
     "",
-    `Generated ${d.generatedAt}.`,
+    `${d.description ? `${d.description} ` : ""}Generated ${d.generatedAt}.`,
     "",
+    ...basicsMarkdown(d.flags, d.provenance, d.pipelineSeconds).flags,
     "## Leaderboard",
     "",
   ];
   lines.push(
-    `| variant | model | ${evalIds.join(" | ")} | latency s | tokens |`,
+    `| variant | model | ${d.evaluators.map((x) => `${x.id} (${scaleText(x.scale)})`).join(" | ")} | latency s | tokens |`,
     `|---|---|${evalIds.map(() => "---|").join("")}---|---|`,
   );
   for (const v of d.variants) {
@@ -311,6 +316,7 @@ export function renderMarkdown(d: ReportData): string {
     lines.push(
       `| ${md(x.itemId)} | ${md(x.question)} | ${md(x.reference)} | ${x.answers.map((a) => md(a.answer)).join(" | ")} |`,
     );
+  lines.push("", ...basicsMarkdown(d.flags, d.provenance, d.pipelineSeconds).provenance);
   lines.push("", "## Settings", "", "```yaml", stringify(d.settings).trimEnd(), "```", "");
   return lines.join("\n");
 }

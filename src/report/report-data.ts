@@ -8,6 +8,7 @@ import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
 import type { AnswerRecord } from "../experiment/stages/generate-stage.ts";
 import type { TrainSummary } from "../experiment/stages/train-stage.ts";
 import type { Store } from "../store/store.ts";
+import { collectProvenance, type MetricScale, metricScale, type Provenance, reportFlags } from "./basics.ts";
 import { buildHumanSection, type HumanSection } from "./human-section.ts";
 
 /** Pairwise judge results (evaluate.pairwise): win/tie/loss per variant pair, from evaluate/pairwise.jsonl. */
@@ -42,7 +43,8 @@ export interface ReportData {
     meanLatencySeconds: number;
     meanCompletionTokens: number;
   }[];
-  evaluators: { id: string; signature: string }[];
+  /** Each evaluator with its scale and direction (null for an id the registry does not know). */
+  evaluators: { id: string; signature: string; scale: MetricScale | null }[];
   /** leaderboard[variant][evaluator] */
   leaderboard: Record<string, Record<string, LeaderboardCell>>;
   training: TrainSummary[];
@@ -57,6 +59,12 @@ export interface ReportData {
   human: HumanSection | null;
   /** Pairwise judge comparisons; null without an evaluate.pairwise section. */
   pairwise: PairwiseSection | null;
+  /** Read-this-first warnings: most answers cut at the token limit, adapters trained on too few examples. */
+  flags: string[];
+  /** Git commit and library versions that produced the report. */
+  provenance: Provenance;
+  /** Sum of the stage times recorded in the manifests (seconds): how long this pipeline took to produce. */
+  pipelineSeconds: number;
 }
 
 /** Reads the outputs of the stages that ran into one {@link ReportData}. */
@@ -81,7 +89,8 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
   const scoreOf = new Map<string, ScoreRecord>();
   for (const s of scores) {
     scoreOf.set(`${s.variant}\0${s.itemId}\0${s.evaluator}`, s);
-    if (!evaluators.some((e) => e.id === s.evaluator)) evaluators.push({ id: s.evaluator, signature: s.signature });
+    if (!evaluators.some((e) => e.id === s.evaluator))
+      evaluators.push({ id: s.evaluator, signature: s.signature, scale: metricScale(s.evaluator) });
     leaderboard[s.variant] ??= {};
     const row = leaderboard[s.variant]!;
     row[s.evaluator] ??= { mean: null, nScored: 0, nError: 0, nNotApplicable: 0 };
@@ -142,5 +151,8 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
     examples,
     human: buildHumanSection(store, exp.config.name, scores, exp.config.seed),
     pairwise,
+    flags: reportFlags(answers, training, exp.config.generate.maxTokens),
+    provenance: collectProvenance(),
+    pipelineSeconds: stages.reduce((sum, s) => sum + s.seconds, 0),
   };
 }

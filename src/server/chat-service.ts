@@ -13,7 +13,7 @@ import type { ChatMessage, GenerateOptions, GeneratorV1 } from "../models/genera
 import type { LlamaRuntime } from "../models/llama-generator.ts";
 import { type DocumentFormat, promptWithDocuments } from "../models/rag-prompt.ts";
 import { createGenerator } from "../models/registry.ts";
-import type { RetrievalMode, RetrievedDocument, Retriever } from "../retrieval/types.ts";
+import type { RetrievalMode, RetrievedDocument, Retriever } from "../retrieval/index.ts";
 
 /** One chat model of the server (an experiment variant). */
 export interface ChatVariant {

@@ -19,7 +19,7 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import type { ChatMessage } from "../models/generator.ts";
-import type { RetrievedDocument } from "../retrieval/types.ts";
+import type { RetrievedDocument } from "../retrieval/index.ts";
 import { type ChatService, ModelNotFoundError, ModelUnavailableError, QueueFullError } from "./chat-service.ts";
 
 /** An error in OpenAI's shape with its HTTP status. */

@@ -9,6 +9,46 @@
  */
 import { escapeXml } from "../evaluation/meta/chart.ts";
 
+/**
+ * Rater guidelines: what each default criterion (DEFAULT_CRITERIA in evaluation/human/tasks.ts) means, with
+ * what a 1 and a 5 look like. Shown above the first item and under each criterion's name; a criterion not
+ * listed here (`human create --criteria`) is shown as having no written definition.
+ */
+export const CRITERION_GUIDELINES: Readonly<Record<string, { means: string; low: string; high: string }>> = {
+  helpfulness: {
+    means:
+      "Could the traveller act on this answer? Specific, practical advice (what to buy, book, take, avoid) counts; generic tips do not.",
+    low: "no usable advice",
+    high: "they could act on it right away",
+  },
+  relevance: {
+    means:
+      "Does it answer the question that was asked — the place, dates, budget and constraints in it — without drifting to other topics?",
+    low: "about something else",
+    high: "every part addresses the question",
+  },
+  accuracy: {
+    means:
+      "Are the facts right (prices, rules, names, routes, times), as far as you know or can check in a minute? Judge what is stated; do not reward or punish what you cannot verify.",
+    low: "wrong or misleading on a key fact",
+    high: "no error found",
+  },
+  coherence: {
+    means: "Is it clear and well ordered, with no contradictions, repetition or broken or cut-off sentences?",
+    low: "confused, self-contradicting or cut off",
+    high: "reads clearly from start to end",
+  },
+  conciseness: {
+    means:
+      "Is it as short as it can be while still complete? Filler, repetition and disclaimers count against it; length the question needs does not.",
+    low: "mostly padding",
+    high: "nothing to cut",
+  },
+};
+
+/** The 1–5 scale in words (the same for every criterion). */
+export const SCALE_ANCHORS = ["1 poor", "2 weak", "3 acceptable", "4 good", "5 excellent"] as const;
+
 /** The page for a rater (or admin) link. Only the CSRF token and the name are interpolated, escaped. */
 export function raterPage(options: { csrf: string; name: string }): string {
   return `<!doctype html>
@@ -24,6 +64,7 @@ export function raterPage(options: { csrf: string; name: string }): string {
 </head>
 <body>
 <header><span id="who"></span><span id="progress" aria-live="polite"></span></header>
+<details id="guidelines" open><summary>Rating guidelines</summary><p>Rate each criterion on its own, 1–5 (${SCALE_ANCHORS.join(" · ")}). You do not see which model wrote an answer; do not try to guess.</p><dl id="criteria-guide"></dl></details>
 <main id="app"><p>Loading…</p></main>
 <footer id="status" role="status" aria-live="polite"></footer>
 <details id="help"><summary>Keyboard</summary><p>1–5 score · ↑/↓ criterion · Enter save and next · ←/→ previous/next · A/B/T choose in a comparison</p></details>
@@ -48,6 +89,9 @@ button.on{background:#1f6feb;color:#fff;border-color:#1f6feb}
 .actions button{flex:1 1 120px}
 .pair{display:grid;grid-template-columns:1fr;gap:8px}
 @media (min-width:700px){.pair{grid-template-columns:1fr 1fr}}
+#guidelines{background:#fff;border:1px solid #ddd;border-radius:8px;padding:8px 12px;margin:12px 0}
+#guidelines dt{font-weight:600;margin-top:6px}#guidelines dd{margin:0 0 0 1em}
+.crit .def{flex:1 1 100%;font-size:.85rem;color:#555}
 #status{position:fixed;bottom:0;left:0;right:0;padding:8px 12px;background:#222;color:#fff;font-size:.9rem;min-height:1em}
 #status:empty{display:none}
 table{border-collapse:collapse;width:100%;font-size:.85rem}td,th{border:1px solid #ddd;padding:4px;vertical-align:top;text-align:left}
@@ -57,6 +101,17 @@ table{border-collapse:collapse;width:100%;font-size:.85rem}td,th{border:1px soli
 export const RATER_JS = `
 "use strict";
 (() => {
+  const GUIDE = ${JSON.stringify(CRITERION_GUIDELINES)};
+  function guideText(c) {
+    const g = GUIDE[c];
+    return g ? g.means + " 1 = " + g.low + "; 5 = " + g.high + "." : "No written definition for this criterion: ask whoever sent you the link.";
+  }
+  function renderGuide(criteria) {
+    const dl = document.getElementById("criteria-guide");
+    if (!dl) return;
+    dl.replaceChildren();
+    for (const c of criteria) { const dt = document.createElement("dt"); dt.textContent = c; const dd = document.createElement("dd"); dd.textContent = guideText(c); dl.append(dt, dd); }
+  }
   const token = location.pathname.split("/")[2] || "";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const api = "/api/r/" + encodeURIComponent(token);
@@ -88,6 +143,7 @@ export const RATER_JS = `
     document.getElementById("who").textContent = data.rater.name;
     if (data.rater.role === "admin") return renderAdmin(data.all);
     tasks = data.tasks;
+    renderGuide([...new Set(tasks.flatMap((t) => t.criteria))]);
     const next = tasks.findIndex((t) => !t.done);
     index = next === -1 ? Math.max(0, tasks.length - 1) : next;
     open(index);
@@ -139,6 +195,7 @@ export const RATER_JS = `
       for (let v = 1; v <= 5; v++) {
         row.append(el("button", { type: "button", class: draft.scores[c] === v ? "on" : "", "aria-label": c + " " + v, onclick: () => { draft.scores[c] = v; focus = ci; render(); } }, String(v)));
       }
+      row.append(text("span", "def", guideText(c)));
       card.append(row);
     });
     const actions = el("div", { class: "actions" });

@@ -34,6 +34,7 @@ import type { Store } from "../store/store.ts";
 import type { ChatService } from "./chat-service.ts";
 import { CHAT_CSS, CHAT_JS, chatPage } from "./chat-ui.ts";
 import { checkCsrf, csrfToken, loadServerSecret } from "./csrf.ts";
+import { GOLDEN_JS, goldenReviewResponse } from "./golden-review.ts";
 import { openaiApi } from "./openai-api.ts";
 import { RATER_CSS, RATER_JS, raterPage } from "./rater-ui.ts";
 
@@ -55,6 +56,8 @@ export interface WayfarerServerOptions {
    * and `host` is not a loopback address.
    */
   apiKey?: string;
+  /** Golden drafts file to review at `/r/<token>/golden` (src/server/golden-review.ts); absent = no such page. */
+  goldenFile?: string;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -212,6 +215,30 @@ function buildApp(o: WayfarerServerOptions & { secret: string; now: () => Date }
     );
     return json(c, 200, { task });
   });
+  if (o.goldenFile) {
+    const goldenFile = o.goldenFile;
+    app.get("/static/golden.js", (c) => text(c, 200, GOLDEN_JS, "text/javascript; charset=utf-8"));
+    const golden = (what: "page" | "api") => async (c: Context<Env>) => {
+      const token = c.req.param("token")!;
+      const rater = auth(token);
+      const method = c.req.method;
+      if (method === "POST") {
+        const problem = checkCsrf(c.env.incoming as IncomingMessage, secret, hashToken(token));
+        if (problem) throw new HttpError(403, `forbidden: ${problem}`);
+      }
+      const r = await goldenReviewResponse({
+        file: goldenFile,
+        what,
+        method,
+        reviewer: rater.name,
+        csrf: csrfToken(secret, hashToken(token)),
+        ...(method === "POST" ? { body: await readJson(c) } : {}),
+      });
+      return text(c, r.status, r.body, r.type);
+    };
+    app.all("/r/:token/golden", golden("page"));
+    app.all("/api/r/:token/golden", golden("api"));
+  }
   app.all("/api/r/:token/:what", (c) => {
     auth(c.req.param("token"));
     throw new HttpError(405, "method not allowed");

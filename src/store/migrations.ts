@@ -186,6 +186,29 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Datasets teacher calls (src/datasets/teacher.ts): one row per (experiment, cache key); the key hashes the
+    // teacher's signature, the generation settings and the messages. status 'ok' rows are reused by every rerun;
+    // 'error' rows (provider failure after retries) are retried.
+    name: "teacher-calls",
+    sql: `
+      CREATE TABLE teacher_calls (
+        id INTEGER PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok','error')),
+        text TEXT,
+        error TEXT,
+        finish_reason TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        usd REAL,
+        created_at TEXT NOT NULL,
+        UNIQUE (experiment, cache_key)
+      );
+    `,
+  },
+  {
     // RAG answers (generate stage, variant.retrieval): the retrieved documents the answer was generated from,
     // a JSON array of {id, text, title?, score, source}; NULL for answers generated without retrieval.
     name: "generations-contexts",

@@ -1,4 +1,4 @@
-import type { RetrievedDocument, Retriever } from "../../src/retrieval/types.ts";
+import type { RetrievedDocument, Retriever } from "../../src/retrieval/index.ts";
 
 /**
  * A small real Retriever over fixed documents for tests: ranks by the number of distinct lower-cased word

@@ -4,7 +4,7 @@ import { loadExperiment } from "../../config/load.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import type { ChatMessage } from "../../models/generator.ts";
 import { LlamaRuntime } from "../../models/llama-generator.ts";
-import type { Retriever } from "../../retrieval/types.ts";
+import type { Retriever } from "../../retrieval/index.ts";
 import { ChatService } from "../../server/chat-service.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 

@@ -6,6 +6,7 @@ import type { CorpusOptionsInput } from "../../config/corpus.ts";
 import { type CorpusCard, renderCardMarkdown } from "../../corpus/card.ts";
 import { buildCorpus } from "../../corpus/clean.ts";
 import { ConfigError } from "../../errors/config-error.ts";
+import { InputError } from "../../errors/input-error.ts";
 import { createProgress, type ProgressBar } from "../../experiment/progress.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
@@ -73,6 +74,20 @@ export async function runCorpus(opts: CorpusCommandOptions, ctx: CliContext): Pr
           .replace(/<svg[\s\S]*?<\/svg>\n?/g, "")
           .replace(/\n{3,}/g, "\n\n"),
   );
+  for (const w of card.splitWarnings ?? []) ctx.err(`warning: ${w}\n`);
+  if (card.output.threads === 0) {
+    // The card is written (it says which filter took what); the exit code says the corpus is empty.
+    if (card.input.threads === 0) throw new InputError({ file: opts.input }, "no threads in the input (empty file)");
+    const worst = card.filters
+      .filter((f) => f.unit === "thread" && f.in > f.out)
+      .sort((a, b) => b.in - b.out - (a.in - a.out))
+      .map((f) => `${f.id} ${f.in - f.out}`)
+      .slice(0, 3);
+    throw new InputError(
+      { file: opts.input },
+      `no thread survived the filters (${card.input.threads} in, 0 out${worst.length ? `; threads dropped by ${worst.join(", ")}` : ""}); see ${join(outDir, "corpus-card.md")}`,
+    );
+  }
   ctx.err(
     `wrote ${join(outDir, "threads.jsonl")}, ${join(outDir, "splits")}/{train,validation,test}.jsonl and ${join(outDir, "corpus-card.{md,json}")}\n`,
   );

@@ -1,7 +1,8 @@
 import { existsSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
+import { DEFAULT_STORE, resolveStoreLocation, type StoreLocation } from "../../config/store-location.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { InputError } from "../../errors/input-error.ts";
 import { agreementByCriterion, type CriterionAgreement } from "../../evaluation/human/summary.ts";
@@ -20,10 +21,10 @@ import {
 } from "../../evaluation/human/tasks.ts";
 import { Store } from "../../store/store.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
-import { DEFAULT_STORE } from "./serve.ts";
 
 /** Options of `wayfarer human create`. */
 export interface HumanCreateOptions {
+  /** Experiment file (its name and store, as `wayfarer run` uses them), or an experiment name (store: --store or the default). */
   experiment: string;
   raters: string[];
   /** JSONL of `{variant, item_id, question, answer, golden?}`; default: the experiment's generations in the store. */
@@ -101,7 +102,9 @@ function readItems(file: string, text: string): RatingItemInput[] {
 
 /** Creates rating tasks and prints each rater's link. */
 export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext): Promise<CreatedRatingTasks> {
-  using store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
+  const where = await locate(opts, ctx);
+  const experiment = where.experiment!;
+  using store = Store.open(where.path);
   let items: RatingItemInput[];
   if (opts.items) {
     const file = resolve(ctx.cwd, opts.items);
@@ -118,15 +121,15 @@ export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext):
       .prepare(
         "SELECT variant, item_id, question, answer FROM generations WHERE experiment = ? AND id IN (SELECT MAX(id) FROM generations WHERE experiment = ? GROUP BY variant, item_id) ORDER BY item_id, variant",
       )
-      .all(opts.experiment, opts.experiment) as RatingItemInput[];
+      .all(experiment, experiment) as RatingItemInput[];
     if (items.length === 0)
       throw new ConfigError(
-        `experiment "${opts.experiment}" has no generations in the store; run generate first or pass --items FILE`,
+        `experiment "${experiment}" has no generations in the store ${where.path}; run \`wayfarer run ${where.experimentFile ?? "<experiment.yaml>"}\` first, give the experiment file with --experiment, or pass --items FILE`,
       );
   }
   const gold = opts.gold ? readGold(opts.gold, await readText(ctx.cwd, opts.gold)) : [];
   const created = createRatingTasks(store, {
-    experiment: opts.experiment,
+    experiment,
     items,
     raters: opts.raters,
     criteria: opts.criteria ?? [...DEFAULT_CRITERIA],
@@ -143,6 +146,9 @@ export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext):
   );
   for (const r of [...created.raters, created.admin])
     ctx.out(`  ${r.name}${r.role === "admin" ? " (admin)" : ` (${r.tasks} tasks)`}: ${base}${r.link}\n`);
+  ctx.err(
+    `store: ${where.path}; the links work once the server runs: wayfarer serve ${where.from === "experiment file" && where.experimentFile ? relativeTo(ctx, where.experimentFile) : `--store ${where.path}`}\n`,
+  );
   return created;
 }
 
@@ -160,17 +166,20 @@ type ExportKind = keyof typeof EXPORTS;
  * and counted on stderr), or pairwise choices with ties (for `wayfarer meta --human-pairwise`). Returns the
  * number of rows written.
  */
-export function runHumanExport(
+export async function runHumanExport(
   opts: { experiment: string; what: ExportKind; out: string; store?: string },
   ctx: CliContext,
-): number {
-  using store = openExistingStore(ctx, opts.store);
-  requireRatingTasks(store, opts.store ?? DEFAULT_STORE, opts.experiment);
+): Promise<number> {
+  const where = await locate(opts, ctx);
+  const experiment = where.experiment!;
+  const label = opts.store ?? where.path;
+  using store = openExistingStore(where, label);
+  requireRatingTasks(store, label, experiment);
   const prefs: HumanPreferenceExport | undefined =
-    opts.what === "preferences" ? preferencePairsWithCounts(store, opts.experiment) : undefined;
+    opts.what === "preferences" ? preferencePairsWithCounts(store, experiment) : undefined;
   const rows =
     opts.what === "judgments"
-      ? ratingsAsJudgments(store, opts.experiment).map((j) => ({
+      ? ratingsAsJudgments(store, experiment).map((j) => ({
           input_id: j.inputId,
           system_id: j.systemId,
           rater_id: j.raterId,
@@ -179,7 +188,7 @@ export function runHumanExport(
         }))
       : prefs
         ? prefs.pairs
-        : exportPairChoices(store, opts.experiment);
+        : exportPairChoices(store, experiment);
   try {
     writeFileSync(resolve(ctx.cwd, opts.out), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
   } catch (cause) {
@@ -197,19 +206,34 @@ export function runHumanExport(
   return rows.length;
 }
 
+/** The store and experiment name of a human command (see resolveStoreLocation). */
+async function locate(opts: { experiment: string; store?: string }, ctx: CliContext): Promise<StoreLocation> {
+  return resolveStoreLocation({
+    experiment: opts.experiment,
+    ...(opts.store ? { store: opts.store } : {}),
+    cwd: ctx.cwd,
+  });
+}
+
+/** `path` relative to the working folder when it is inside it (for commands printed to copy). */
+function relativeTo(ctx: CliContext, path: string): string {
+  const rel = relative(ctx.cwd, path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
 /**
  * Opens a store that must already exist (export and agreement only read it): a mistyped --store
  * would otherwise create an empty store and export nothing without a word.
  */
-function openExistingStore(ctx: CliContext, store: string | undefined): Store {
-  const name = store ?? DEFAULT_STORE;
-  const path = resolve(ctx.cwd, name);
-  if (!existsSync(path))
+function openExistingStore(where: StoreLocation, label: string): Store {
+  if (!existsSync(where.path))
     throw new InputError(
-      { file: name },
-      "no such store; create rating tasks first with `wayfarer human create` (or give the store with --store)",
+      { file: label },
+      where.from === "default"
+        ? `no such store; give the experiment file (--experiment path/to/experiment.yaml) so the store is found where \`wayfarer run\` wrote it, or --store FILE`
+        : "no such store; create rating tasks first with `wayfarer human create` (or give the store with --store)",
     );
-  return Store.open(path);
+  return Store.open(where.path);
 }
 
 /** ConfigError naming the experiments that do have rating tasks, when `experiment` has none. */
@@ -227,14 +251,17 @@ function requireRatingTasks(store: Store, storeName: string, experiment: string)
 }
 
 /** Prints inter-rater agreement per criterion. */
-export function runHumanAgreement(
+export async function runHumanAgreement(
   opts: { experiment: string; store?: string; json?: boolean },
   ctx: CliContext,
-): CriterionAgreement[] {
-  using store = openExistingStore(ctx, opts.store);
-  requireRatingTasks(store, opts.store ?? DEFAULT_STORE, opts.experiment);
-  const result = agreementByCriterion(ratingsAsJudgments(store, opts.experiment));
-  const attention = raterAttention(store, opts.experiment);
+): Promise<CriterionAgreement[]> {
+  const where = await locate(opts, ctx);
+  const experiment = where.experiment!;
+  const label = opts.store ?? where.path;
+  using store = openExistingStore(where, label);
+  requireRatingTasks(store, label, experiment);
+  const result = agreementByCriterion(ratingsAsJudgments(store, experiment));
+  const attention = raterAttention(store, experiment);
   if (opts.json) ctx.out(`${JSON.stringify(result, null, 2)}\n`);
   else {
     const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(3));
@@ -272,6 +299,9 @@ const int = (name: string) => (v: string) => {
   return n;
 };
 
+const EXPERIMENT_HELP = `experiment file (its name and store, as \`wayfarer run\` uses them), or an experiment name (store: --store, default ${DEFAULT_STORE} in this folder)`;
+const STORE_HELP = "store file; overrides the experiment file's store";
+
 export const humanCommand: CommandDefinition = {
   name: "human",
   register(program: Command, ctx: CliContext) {
@@ -279,7 +309,7 @@ export const humanCommand: CommandDefinition = {
     human
       .command("create")
       .description("Create blind, randomised rating tasks and print each rater's link")
-      .requiredOption("--experiment <name>", "experiment name")
+      .requiredOption("--experiment <file|name>", EXPERIMENT_HELP)
       .requiredOption("--raters <names>", "rater names (comma-separated or repeated)", list)
       .option(
         "--items <file>",
@@ -294,7 +324,7 @@ export const humanCommand: CommandDefinition = {
         "--gold <file>",
         "JSONL gold / attention items {question, answer, expected: {criterion: score}, tolerance? (default 1)}, given to every rater",
       )
-      .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
+      .option("--store <file>", STORE_HELP)
       .option("--base-url <url>", "server URL for the printed links (default http://127.0.0.1:8080)")
       .action(async (o: HumanCreateOptions) => {
         await runHumanCreate(o, ctx);
@@ -305,23 +335,23 @@ export const humanCommand: CommandDefinition = {
         "Export ratings as judgments JSONL (for `wayfarer meta --human`), pairwise choices as preference pairs " +
           "(for DPO), or pairwise choices with ties (for `wayfarer meta --human-pairwise`)",
       )
-      .requiredOption("--experiment <name>", "experiment name")
+      .requiredOption("--experiment <file|name>", EXPERIMENT_HELP)
       .requiredOption("--what <kind>", "judgments | preferences | choices")
       .requiredOption("--out <file>", "output JSONL")
-      .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
-      .action((o: { experiment: string; what: string; out: string; store?: string }) => {
+      .option("--store <file>", STORE_HELP)
+      .action(async (o: { experiment: string; what: string; out: string; store?: string }) => {
         if (!Object.hasOwn(EXPORTS, o.what))
           throw new ConfigError(`--what ${o.what}: use ${Object.keys(EXPORTS).join(", ")}`);
-        runHumanExport({ ...o, what: o.what as ExportKind }, ctx);
+        await runHumanExport({ ...o, what: o.what as ExportKind }, ctx);
       });
     human
       .command("agreement")
       .description("Inter-rater agreement per criterion (Krippendorff's alpha, Cohen's and Fleiss' kappa)")
-      .requiredOption("--experiment <name>", "experiment name")
-      .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
+      .requiredOption("--experiment <file|name>", EXPERIMENT_HELP)
+      .option("--store <file>", STORE_HELP)
       .option("--json", "print JSON")
-      .action((o: { experiment: string; store?: string; json?: boolean }) => {
-        runHumanAgreement(o, ctx);
+      .action(async (o: { experiment: string; store?: string; json?: boolean }) => {
+        await runHumanAgreement(o, ctx);
       });
   },
 };

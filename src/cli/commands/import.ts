@@ -74,12 +74,21 @@ export async function runImport(opts: ImportCommandOptions, ctx: CliContext): Pr
     ctx.err(`repaired ${report.warningCount} record(s):\n`);
     for (const s of report.warnings.slice(0, 20)) ctx.err(`  ${loc(s)}: ${s.reason}\n`);
   }
-  if (report.threads === 0 && report.skippedCount > 0)
-    throw new InputError(
-      { file: outFile },
-      "nothing was imported: every input record or file was skipped (reasons above); the file holds no threads",
-    );
+  if (report.threads === 0)
+    throw new InputError({ file: outFile }, `nothing was imported: ${emptyImportReason(report)}`);
   return report;
+}
+
+/**
+ * Why an import wrote no thread, in words: every record skipped, every thread of another subreddit, or
+ * inputs that hold no records at all (an empty file, a folder without files of a known format).
+ */
+export function emptyImportReason(report: ImportReport): string {
+  if (report.skippedCount > 0)
+    return "every input record or file was skipped (reasons above); the file holds no threads";
+  if (report.filtered.posts + report.filtered.comments > 0)
+    return `every thread was of another subreddit than --subreddits (${report.filtered.posts} post(s), ${report.filtered.comments} comment(s) left out); the file holds no threads`;
+  return `the input${report.files === 1 ? "" : "s"} (${report.files} file${report.files === 1 ? "" : "s"} read) hold no records; the file holds no threads`;
 }
 
 export const importCommand: CommandDefinition = {

@@ -15,14 +15,15 @@ import {
   readPairwiseVerdicts,
   renderPairwiseMetaMarkdown,
 } from "../../evaluation/meta/pairwise-verdicts.ts";
-import { buildTrustTable, renderTrustTableMarkdown } from "../../evaluation/meta/trust-table.ts";
+import { buildTrustTable, renderTrustTableMarkdown, type TrustTable } from "../../evaluation/meta/trust-table.ts";
+import { humanNotes } from "../../report/human-section.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
 /** Options of `wayfarer meta`. */
 export interface MetaCommandOptions {
   /** Human judgments JSONL (`{input_id, system_id, rater_id?, criterion, score}`). */
   human?: string;
-  /** Evaluator scores JSONL (`{input_id, system_id, evaluator, score}`). */
+  /** Evaluator scores JSONL (`{input_id, system_id, evaluator, score}`, or the evaluate stage's scores.jsonl). */
   scores?: string;
   /** Human pairwise choices JSONL (`{input_id, model_a, model_b, verdict: A|B|tie, rater_id?}`). */
   humanPairwise?: string;
@@ -124,10 +125,15 @@ export function runMeta(opts: MetaCommandOptions, ctx: CliContext): MetaCommandR
         `human "${h.criterion}": ${h.items} items, ${h.ratings} ratings, ${h.raters} raters, ${h.itemsWithTwoRatings} items with ≥ 2 ratings\n`,
       );
     ctx.out("\n");
+    let table: TrustTable | undefined;
     for (const method of ["kendall", "spearman", "pearson"] as const) {
-      ctx.out(renderTrustTableMarkdown(buildTrustTable(meta, { method })));
+      table = buildTrustTable(meta, { method });
+      ctx.out(renderTrustTableMarkdown({ ...table, notes: [] }));
       ctx.out("\n");
     }
+    // the notes are the same for the three tables: said once, grouped
+    for (const n of humanNotes([], meta, table ?? null)) ctx.out(`- ${n}\n`);
+    ctx.out("\n");
   }
   if (pairwise) {
     ctx.out(renderPairwiseMetaMarkdown(pairwise));
@@ -168,8 +174,14 @@ export const metaCommand: CommandDefinition = {
       .description(
         "Agreement of each automatic evaluator with human ratings (Pearson, Spearman, Kendall tau-b with bootstrap CIs) and with human pairwise choices (with and without ties)",
       )
-      .option("--human <file>", "human judgments JSONL: {input_id, system_id, rater_id?, criterion, score}")
-      .option("--scores <file>", "evaluator scores JSONL: {input_id, system_id, evaluator, score}")
+      .option(
+        "--human <file>",
+        "human judgments JSONL: {input_id, system_id, rater_id?, criterion, score} (what `wayfarer human export --what judgments` writes)",
+      )
+      .option(
+        "--scores <file>",
+        "evaluator scores JSONL: {input_id, system_id, evaluator, score}, or runs/<name>/evaluate/scores.jsonl as the evaluate stage writes it",
+      )
       .option(
         "--human-pairwise <file>",
         "human pairwise choices JSONL: {input_id, model_a, model_b, verdict: A|B|tie, rater_id?}",

@@ -4,6 +4,10 @@
  *
  * Human line:  {"input_id": "q1", "system_id": "dpo", "rater_id": "r1", "criterion": "helpfulness", "score": 4}
  * Score line:  {"input_id": "q1", "system_id": "dpo", "evaluator": "bleu", "score": 0.31}
+ * Wayfarer's own `evaluate/scores.jsonl` reads as scores without conversion: its names (`itemId`, `variant`,
+ * `value`) are aliases of input_id, system_id and score, and a row whose `status` is not "scored" (an
+ * evaluator error, or not applicable) is skipped and counted by its status. `wayfarer human export --what
+ * judgments` writes human lines exactly.
  * `input_id` / `system_id` / `rater_id` may be strings or numbers (numbers become strings).
  * Blank lines are ignored. A line that is not JSON or lacks a field is an error naming file:line and
  * the field, unless `skipInvalid` is set, in which case it is skipped and counted. `score: null`
@@ -69,12 +73,24 @@ const humanLine = z.object({
   criterion: z.string().min(1),
   score: z.number().finite().nullable(),
 });
-const scoreLine = z.object({
+const scoreFields = z.object({
   input_id: id,
   system_id: id,
   evaluator: z.string().min(1),
   score: z.number().finite().nullable(),
+  /** Only in Wayfarer's scores.jsonl: "scored", "error" or "not-applicable". */
+  status: z.string().optional(),
 });
+/** Wayfarer's evaluate/scores.jsonl names (itemId, variant, value) as aliases of the JSONL fields. */
+const SCORE_ALIASES: Record<string, string> = { itemId: "input_id", variant: "system_id", value: "score" };
+const scoreLine = z.preprocess((v: unknown) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
+  const o = { ...(v as Record<string, unknown>) };
+  for (const [alias, name] of Object.entries(SCORE_ALIASES)) if (!(name in o) && alias in o) o[name] = o[alias];
+  return o;
+}, scoreFields);
+/** Fields of a Wayfarer scores.jsonl row that meta has no use for (not reported as unread). */
+const SCORE_ROW_EXTRAS = ["reason", "signature"];
 
 /** `unreadFields` for a line format that reads exactly `fields`. */
 export const fieldsOutside =
@@ -177,8 +193,16 @@ export function parseMetricScores(file: string, text: string, options: ImportOpt
     scoreLine,
     (v) => ({ inputId: v.input_id, systemId: v.system_id, evaluator: v.evaluator, score: v.score as number }),
     options,
-    scoreIsNull,
-    fieldsOutside(Object.keys(scoreLine.shape)),
+    (v) =>
+      v.status !== undefined && v.status !== "scored"
+        ? `status ${v.status} (not measured)`
+        : v.score === null
+          ? "score is null"
+          : undefined,
+    (line) =>
+      "itemId" in line
+        ? fieldsOutside([...Object.keys(SCORE_ALIASES), "evaluator", "status", ...SCORE_ROW_EXTRAS])(line)
+        : fieldsOutside(Object.keys(scoreFields.shape))(line),
   );
 }
 

@@ -6,7 +6,8 @@ import type { Stage } from "../stage.ts";
 export const corpusStage: Stage = {
   id: "corpus",
   deps: ["import"],
-  version: 1,
+  // 2: subreddits too small to stratify are pooled (quick start: test was 0 of 0.1)
+  version: 2,
   settings: (exp) => exp.config.corpus,
   async run(ctx) {
     const bars: Partial<Record<"filter" | "split", ReturnType<typeof ctx.progress.bar>>> = {};
@@ -28,7 +29,7 @@ export const corpusStage: Stage = {
         if (done === total) bar.stop();
       },
     });
-    const notes: string[] = [];
+    const notes: string[] = [...(card.splitWarnings ?? [])];
     if (card.leakage.threadsInMoreThanOneSplit !== 0)
       notes.push(`LEAKAGE: ${card.leakage.threadsInMoreThanOneSplit} threads in two splits`);
     return {

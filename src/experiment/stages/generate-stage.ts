@@ -10,7 +10,7 @@ import { ConfigError } from "../../errors/config-error.ts";
 import { applyPostprocess } from "../../models/postprocess.ts";
 import { promptWithDocuments } from "../../models/rag-prompt.ts";
 import { createGenerator } from "../../models/registry.ts";
-import type { RetrievedDocument, Retriever } from "../../retrieval/types.ts";
+import type { RetrievedDocument, Retriever } from "../../retrieval/index.ts";
 import type { Stage } from "../stage.ts";
 
 /** One row of `generate/answers.jsonl`. */

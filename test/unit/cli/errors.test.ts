@@ -44,9 +44,8 @@ describe("wayfarer CLI errors", () => {
     const r = await run(["run", f, "--only", "import,corpus,datasets"]);
     expect(r.code).toBe(1);
     const last = r.stderr.trim().split("\n").at(-1)!;
-    expect(last).toBe(
-      `wayfarer: ${join(dir, "golden-missing.csv")}: golden set file not found (datasets.golden.file in ${f})`,
-    );
+    expect(last).toBe(`  ${f}:4 datasets.golden.file: ${join(dir, "golden-missing.csv")}: golden set file not found`);
+    expect(r.stderr).toMatch(/^wayfarer: a problem with the experiment's inputs, found before running any stage:$/m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -26,7 +26,7 @@ describe("readGoldenCsv", () => {
 
   it("reads the quick start's golden set and honours limit", async () => {
     const r = await readGoldenCsv(join(ROOT, "examples/quickstart/golden.csv"));
-    expect(r.items).toHaveLength(12);
+    expect(r.items).toHaveLength(16);
     expect(
       (await readGoldenCsv(join(ROOT, "examples/quickstart/golden.csv"), { limit: 3 })).items.map((i) => i.id),
     ).toEqual(["1", "2", "3"]);

@@ -82,8 +82,9 @@ describe("evaluator resources", () => {
     const exp = await loadExperiment(experiment("  evaluators: [bleu, perplexity, judge-single]"));
     const err = await runExperiment({ exp, progress: SILENT_PROGRESS, env: process.env }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toBe(
-      'evaluate.evaluators "judge-single" needs an LLM judge: set evaluate.judge.model to a key of models (a local GGUF or an OpenAI-compatible endpoint) (and 1 more:\n  evaluate.evaluators "perplexity" needs a reference LM: set evaluate.referenceLm.model to a key of models naming a local llama (GGUF) model)',
+    // preflight lists every problem of the experiment, one line each (this file's data folder and golden CSV too)
+    expect((err as Error).message).toContain(
+      ' evaluate.evaluators: evaluate.evaluators "judge-single" needs an LLM judge: set evaluate.judge.model to a key of models (a local GGUF or an OpenAI-compatible endpoint) (and 1 more:\n  evaluate.evaluators "perplexity" needs a reference LM: set evaluate.referenceLm.model to a key of models naming a local llama (GGUF) model)',
     );
     // nothing ran: not even the workspace (run folder, store) was created
     expect(existsSync(exp.runDir)).toBe(false);

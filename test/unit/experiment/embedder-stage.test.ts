@@ -92,7 +92,8 @@ describe("evaluate.embedder", () => {
   it.skipIf(!existsSync(join(defaultMiniLmDir(), "onnx", "model.onnx")))(
     "without the section, all-MiniLM-L6-v2 from the model cache",
     async () => {
-      const exp = await loadExperiment(write("default.yaml", config("")));
+      // its own name: a second file named "emb" would be refused (the run folder belongs to run.yaml)
+      const exp = await loadExperiment(write("default.yaml", config("").replace("name: emb", "name: emb-default")));
       writeStage(exp.runDir, "generate", { "answers.jsonl": answersJsonl() });
       writeStage(exp.runDir, "datasets");
       writeStage(exp.runDir, "train");
