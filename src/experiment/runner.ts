@@ -9,6 +9,7 @@ import { WayfarerError } from "../errors/wayfarer-error.ts";
 import { LlamaRuntime } from "../models/llama-generator.ts";
 import type { Retriever } from "../retrieval/index.ts";
 import { Store } from "../store/store.ts";
+import { experimentRetriever } from "./experiment-retriever.ts";
 import { preflight } from "./preflight.ts";
 import type { Progress } from "./progress.ts";
 import { STAGE_IDS, type Stage, type StageContext, type StageId, type StageManifest } from "./stage.ts";
@@ -66,6 +67,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
       .run(exp.config.name, configHash, new Date().toISOString()).lastInsertRowid,
   );
   let runtime: Promise<LlamaRuntime> | undefined;
+  const defaultRetriever = experimentRetriever(exp, env);
   const ctx: StageContext = {
     exp,
     store,
@@ -77,7 +79,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
     },
     env,
     ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.retriever ? { retriever: opts.retriever } : {}),
+    retriever: opts.retriever ?? defaultRetriever.open,
   };
   const outcomes: StageOutcome[] = [];
   let failed = true;
@@ -158,6 +160,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
     store.db
       .prepare("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?")
       .run(failed ? "failed" : "succeeded", new Date().toISOString(), runId);
+    await defaultRetriever.dispose();
     if (runtime) await (await runtime.catch(() => undefined))?.dispose();
   }
 }

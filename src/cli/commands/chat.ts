@@ -2,6 +2,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { loadExperiment } from "../../config/load.ts";
 import { ConfigError } from "../../errors/config-error.ts";
+import { experimentRetriever } from "../../experiment/experiment-retriever.ts";
 import type { ChatMessage } from "../../models/generator.ts";
 import { LlamaRuntime } from "../../models/llama-generator.ts";
 import type { Retriever } from "../../retrieval/index.ts";
@@ -19,6 +20,7 @@ export interface ChatCommandOptions {
 export interface ChatDeps {
   /** Lines typed by the user; default stdin. */
   input?: AsyncIterable<string>;
+  /** Opens the retrieval index for a RAG variant; default the experiment's (experiment-retriever.ts). */
   retriever?: () => Promise<Retriever>;
   /** Prompt printed before each question (default "> " on a terminal, nothing otherwise). */
   prompt?: string;
@@ -33,6 +35,7 @@ export async function runChat(opts: ChatCommandOptions, ctx: CliContext, deps: C
   const exp = await loadExperiment(opts.experiment, ctx.cwd);
   const name = opts.variant ?? exp.config.generate.variants[0]!.name;
   let runtime: Promise<LlamaRuntime> | undefined;
+  const index = deps.retriever ? undefined : experimentRetriever(exp, ctx.env);
   const chat = ChatService.fromExperiment(exp, {
     runtime: () => {
       runtime ??= LlamaRuntime.create({ gpu: ctx.env.WAYFARER_GPU === "auto" });
@@ -41,7 +44,7 @@ export async function runChat(opts: ChatCommandOptions, ctx: CliContext, deps: C
     env: ctx.env,
     sequences: 1,
     only: [name],
-    ...(deps.retriever ? { retriever: deps.retriever } : {}),
+    retriever: deps.retriever ?? index!.open,
   });
   const input = deps.input ?? createInterface({ input: process.stdin, terminal: false });
   const prompt = deps.prompt ?? (ctx.interactive ? "> " : "");
@@ -86,6 +89,7 @@ export async function runChat(opts: ChatCommandOptions, ctx: CliContext, deps: C
     }
   } finally {
     await chat.dispose();
+    await index?.dispose();
     if (runtime) await (await runtime.catch(() => undefined))?.dispose();
   }
   return answers;

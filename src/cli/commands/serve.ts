@@ -5,6 +5,7 @@ import { loadExperiment } from "../../config/load.ts";
 import { DEFAULT_STORE, resolveStoreLocation } from "../../config/store-location.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { InputError } from "../../errors/input-error.ts";
+import { experimentRetriever } from "../../experiment/experiment-retriever.ts";
 import { LlamaRuntime } from "../../models/llama-generator.ts";
 import type { Retriever } from "../../retrieval/index.ts";
 import { ChatService } from "../../server/chat-service.ts";
@@ -42,9 +43,9 @@ export interface ServeCommandOptions {
   maxPending?: number;
 }
 
-/** What `runServe` can be given besides flags (the lead wires the retrieval index here). */
+/** What `runServe` can be given besides flags. */
 export interface ServeDeps {
-  /** Opens the experiment's retrieval index, for variants with `retrieval`. */
+  /** Opens the retrieval index for variants with `retrieval`; default the experiment's (experiment-retriever.ts). */
   retriever?: () => Promise<Retriever>;
 }
 
@@ -77,6 +78,7 @@ export async function runServe(
   const store = Store.open(where.path);
   let runtime: Promise<LlamaRuntime> | undefined;
   let chat: ChatService | undefined;
+  const index = exp && !deps.retriever ? experimentRetriever(exp, ctx.env) : undefined;
   try {
     chat = exp
       ? ChatService.fromExperiment(exp, {
@@ -85,7 +87,7 @@ export async function runServe(
             return runtime;
           },
           env: ctx.env,
-          ...(deps.retriever ? { retriever: deps.retriever } : {}),
+          ...(deps.retriever ? { retriever: deps.retriever } : index ? { retriever: index.open } : {}),
           ...(opts.sequences ? { sequences: opts.sequences } : {}),
           ...(opts.maxPending ? { maxPending: opts.maxPending } : {}),
           ...(opts.variant?.length ? { only: opts.variant } : {}),
@@ -113,6 +115,7 @@ export async function runServe(
     await server.dispose();
   } finally {
     await chat?.dispose();
+    await index?.dispose();
     if (runtime) await (await runtime.catch(() => undefined))?.dispose();
     store.dispose();
   }
