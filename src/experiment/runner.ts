@@ -7,7 +7,9 @@ import { readJson, writeJson } from "../datasets/jsonl.ts";
 import { ConfigError } from "../errors/config-error.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import { LlamaRuntime } from "../models/llama-generator.ts";
+import type { Retriever } from "../retrieval/index.ts";
 import { Store } from "../store/store.ts";
+import { experimentRetriever } from "./experiment-retriever.ts";
 import { preflight } from "./preflight.ts";
 import type { Progress } from "./progress.ts";
 import { STAGE_IDS, type Stage, type StageContext, type StageId, type StageManifest } from "./stage.ts";
@@ -23,6 +25,8 @@ export interface RunExperimentOptions {
   force?: boolean;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Opens the experiment's retrieval index (for RAG variants); see `StageContext.retriever`. */
+  retriever?: () => Promise<Retriever>;
 }
 
 /** Per stage: what happened and how long it took. */
@@ -63,6 +67,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
       .run(exp.config.name, configHash, new Date().toISOString()).lastInsertRowid,
   );
   let runtime: Promise<LlamaRuntime> | undefined;
+  const defaultRetriever = experimentRetriever(exp, env);
   const ctx: StageContext = {
     exp,
     store,
@@ -74,6 +79,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
     },
     env,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    retriever: opts.retriever ?? defaultRetriever.open,
   };
   const outcomes: StageOutcome[] = [];
   let failed = true;
@@ -154,6 +160,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
     store.db
       .prepare("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?")
       .run(failed ? "failed" : "succeeded", new Date().toISOString(), runId);
+    await defaultRetriever.dispose();
     if (runtime) await (await runtime.catch(() => undefined))?.dispose();
   }
 }

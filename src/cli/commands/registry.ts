@@ -1,4 +1,5 @@
 import type { CommandDefinition } from "../context.ts";
+import { chatCommand } from "./chat.ts";
 import { collectCommand } from "./collect.ts";
 import { corpusCommand } from "./corpus.ts";
 import { goldenCommand } from "./golden.ts";
@@ -27,4 +28,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   metaCommand,
   raftCommand,
   serveCommand,
+  chatCommand,
 ];
