@@ -8,7 +8,9 @@ import { CollectOptionsSchema } from "./collect.ts";
 import { CorpusOptionsSchema } from "./corpus.ts";
 import { datasetsRecipeIssues, GoldenBuildSchema, PreferencesSchema, SynthesisSchema } from "./datasets-recipes.ts";
 import { ImportOptionsSchema } from "./import.ts";
+import { PostprocessSchema } from "./postprocess.ts";
 import { RaftDatasetSchema } from "./raft.ts";
+import { RetrievalSchema } from "./rag.ts";
 import { RetrievalConfigSchema } from "./retrieval.ts";
 import { SelectionsSchema, studyIssues } from "./study.ts";
 
@@ -160,6 +162,8 @@ export const VariantSchema = z
     name: Name.describe("Shown in the report; must be unique."),
     model: Name.describe("A key of `models`."),
     adapter: Name.optional().describe("Name of a trained adapter (train.adapters) applied to the model."),
+    retrieval: RetrievalSchema.optional().describe("RAG: retrieve documents for each question (src/config/rag.ts)."),
+    postprocess: PostprocessSchema.optional().describe("This variant's post-processing rules (default: generate's)."),
   })
   .strict();
 
@@ -174,6 +178,9 @@ export const GenerateSchema = z
       .boolean()
       .default(true)
       .describe("When maxTokens cut the answer, drop the unfinished last sentence (nothing else is changed)."),
+    postprocess: PostprocessSchema.optional().describe(
+      "Post-processing rules for every variant (src/config/postprocess.ts); default: [trim-unfinished-sentence] when trimUnfinishedSentence, else none.",
+    ),
   })
   .strict();
 

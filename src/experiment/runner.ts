@@ -1,7 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import type { LoadedExperiment } from "../config/load.ts";
 import { ConfigError } from "../errors/config-error.ts";
+import type { Retriever } from "../retrieval/index.ts";
 import { Store } from "../store/store.ts";
+import { experimentRetriever } from "./experiment-retriever.ts";
 import { buildGraph, stageOfArtifact } from "./graph/build.ts";
 import type { ArtifactGraph } from "./graph/graph.ts";
 import { type ArtifactOutcome, type RunEvent, runGraph } from "./graph/run-graph.ts";
@@ -26,6 +28,8 @@ export interface RunExperimentOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
+  /** Opens the experiment's retrieval index (for RAG variants); see `StageContext.retriever`. */
+  retriever?: () => Promise<Retriever>;
 }
 
 /** Per stage of the older pipeline: what happened to its artifacts, how long they took. */
@@ -102,16 +106,24 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
   await preflight(exp, stages as readonly StageId[], opts.env ?? process.env);
   await mkdir(exp.runDir, { recursive: true });
   using store = Store.open(exp.storePath);
-  const outcomes = await runGraph({
-    exp,
-    graph,
-    store,
-    progress: opts.progress,
-    ...(only ? { only } : {}),
-    ...(force ? { force } : {}),
-    ...(opts.env ? { env: opts.env } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-  });
+  const env = opts.env ?? process.env;
+  const defaultRetriever = experimentRetriever(exp, env);
+  let outcomes: ArtifactOutcome[];
+  try {
+    outcomes = await runGraph({
+      retriever: opts.retriever ?? defaultRetriever.open,
+      exp,
+      graph,
+      store,
+      progress: opts.progress,
+      ...(only ? { only } : {}),
+      ...(force ? { force } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    });
+  } finally {
+    await defaultRetriever.dispose();
+  }
   return groupByStage(graph, outcomes);
 }

@@ -1,5 +1,6 @@
 import type { LoadedExperiment } from "../config/load.ts";
 import type { LlamaRuntime } from "../models/llama-generator.ts";
+import type { Retriever } from "../retrieval/index.ts";
 import type { Store } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
 
@@ -26,6 +27,11 @@ export interface StageContext {
   runtime(): Promise<LlamaRuntime>;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /**
+   * The experiment's retrieval index, opened on first use; needed by variants with `retrieval` (RAG).
+   * Undefined when no index is wired (such a variant fails with a ConfigError).
+   */
+  retriever?: () => Promise<Retriever>;
 }
 
 /** What a stage reports back; `outputs` (relative to its folder) are hashed for the stages after it. */

@@ -27,6 +27,16 @@ export interface GenerateOptions {
   /** Sampling seed; only matters when temperature > 0. */
   seed?: number;
   /**
+   * Nucleus sampling (OpenAI's `top_p`): sample only from the smallest set of tokens whose probabilities add up
+   * to `topP`. Range (0, 1]; 1 or undefined = off. No effect when temperature is 0.
+   */
+  topP?: number;
+  /**
+   * Stop sequences (OpenAI's `stop`, at most 4): generation ends before the first occurrence of any of them, and
+   * the returned text does not contain it (finishReason "stop"). Empty strings are ignored.
+   */
+  stop?: string[];
+  /**
    * Constrain the output to this JSON schema: a grammar for local models, `response_format`
    * json_schema for OpenAI-compatible endpoints. When the provider cannot, it says so in `warnings`.
    */
@@ -56,6 +66,34 @@ export interface GenerateResult {
   logprobs?: TokenLogprob[][];
 }
 
+/** Token counts of one call (OpenAI's `usage`). */
+export interface GenerateUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * One part of a streamed answer (after vercel/ai's `LanguageModelV2StreamPart`): first `stream-start` with the
+ * warnings, then `text-delta`s whose concatenation is exactly the text `doGenerate` returns for the same options
+ * (at temperature 0), then one `finish`. A failure errors the stream (the iterator throws); cancelling the stream
+ * (`stream.cancel()`, or `break` out of `for await`) stops the generation and frees its sequence.
+ */
+export type GenerateStreamPart =
+  | { type: "stream-start"; warnings: string[] }
+  | { type: "text-delta"; delta: string }
+  | {
+      type: "finish";
+      finishReason: GenerateResult["finishReason"];
+      usage: GenerateUsage;
+      /** Wall-clock seconds from the call to the last token. */
+      latencySeconds: number;
+    };
+
+/** What `doStream` returns (vercel/ai's `doStream` shape). */
+export interface GenerateStreamResult {
+  stream: ReadableStream<GenerateStreamPart>;
+}
+
 export interface GeneratorV1 {
   readonly specificationVersion: "v1";
   /** "llama" | "openai-compatible". */
@@ -63,5 +101,11 @@ export interface GeneratorV1 {
   /** What produced the text, for signatures: file name + adapter, or the endpoint's model id. */
   readonly modelId: string;
   doGenerate(options: GenerateOptions): Promise<GenerateResult>;
+  /**
+   * The same call, streamed. Resolves once the request is accepted (for an endpoint: the HTTP status is 2xx);
+   * errors before that reject the promise, later ones error the stream. `jsonSchema` and `topLogprobs` may be
+   * unsupported while streaming (reported in `stream-start` warnings).
+   */
+  doStream(options: GenerateOptions): Promise<GenerateStreamResult>;
   dispose(): Promise<void>;
 }

@@ -1,5 +1,12 @@
 import { WayfarerError } from "../errors/wayfarer-error.ts";
-import type { GenerateOptions, GenerateResult, GeneratorV1, TokenLogprob } from "./generator.ts";
+import type {
+  GenerateOptions,
+  GenerateResult,
+  GenerateStreamPart,
+  GenerateStreamResult,
+  GeneratorV1,
+  TokenLogprob,
+} from "./generator.ts";
 
 /** Options of an OpenAI-compatible chat-completions generator (OpenAI, vLLM, TGI, Ollama, llama.cpp server). */
 export interface OpenAICompatibleOptions {
@@ -55,18 +62,26 @@ export class OpenAICompatibleGenerator implements GeneratorV1 {
     this.modelId = options.model;
   }
 
-  async doGenerate(options: GenerateOptions): Promise<GenerateResult> {
-    const o = this.#options;
-    const body: Record<string, unknown> = {
-      model: o.model,
+  /** The request body of a chat completion (without `stream`). */
+  #body(options: GenerateOptions): Record<string, unknown> {
+    const stop = (options.stop ?? []).filter((s) => s.length > 0);
+    return {
+      model: this.#options.model,
       messages: options.messages,
       max_tokens: options.maxTokens,
       temperature: options.temperature,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.topP !== undefined && options.topP < 1 ? { top_p: options.topP } : {}),
+      ...(stop.length > 0 ? { stop } : {}),
       ...(options.repeatPenalty && options.repeatPenalty.penalty !== 1
         ? { frequency_penalty: options.repeatPenalty.penalty - 1 }
         : {}),
     };
+  }
+
+  async doGenerate(options: GenerateOptions): Promise<GenerateResult> {
+    const o = this.#options;
+    const body = this.#body(options);
     if (options.jsonSchema && (o.structuredOutputs ?? true)) {
       body.response_format = {
         type: "json_schema",
@@ -107,7 +122,125 @@ export class OpenAICompatibleGenerator implements GeneratorV1 {
     return postOpenAICompatible<ChatCompletionResponse>(this.#options, "chat/completions", body, signal);
   }
 
+  /**
+   * `stream: true` with `stream_options.include_usage`; parses the server-sent events (`data: {chunk}` lines,
+   * `data: [DONE]`). Retries like `doGenerate` until the endpoint answers 2xx; an `error` object inside the
+   * stream, or a stream that ends without a finish reason, errors the stream with an APICallError.
+   */
+  async doStream(options: GenerateOptions): Promise<GenerateStreamResult> {
+    const o = this.#options;
+    const warnings: string[] = [];
+    if (options.jsonSchema) warnings.push("jsonSchema is not applied while streaming");
+    if (options.topLogprobs) warnings.push("topLogprobs is not supported while streaming");
+    const cancel = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
+    const started = performance.now();
+    const { response, url } = await fetchOpenAICompatible(
+      o,
+      "chat/completions",
+      { ...this.#body(options), stream: true, stream_options: { include_usage: true } },
+      signal,
+    );
+    const body = response.body;
+    if (!body) throw new APICallError(`${url}: HTTP ${response.status} without a body`, response.status, false);
+    const lines = body.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter());
+    const reader = lines.getReader();
+    let finishReason: GenerateResult["finishReason"] | undefined;
+    let usage = { promptTokens: 0, completionTokens: 0 };
+    let done = false;
+    const stream = new ReadableStream<GenerateStreamPart>({
+      start: (controller) => controller.enqueue({ type: "stream-start", warnings }),
+      pull: async (controller) => {
+        try {
+          for (;;) {
+            const next = done ? { done: true as const, value: undefined } : await reader.read();
+            if (next.done) {
+              if (finishReason === undefined)
+                throw new APICallError(`${url}: the event stream ended without a finish reason`, response.status, true);
+              controller.enqueue({
+                type: "finish",
+                finishReason,
+                usage,
+                latencySeconds: (performance.now() - started) / 1000,
+              });
+              controller.close();
+              return;
+            }
+            const line = next.value;
+            if (!line.startsWith("data:")) continue;
+            const data = line.slice(5).trim();
+            if (data === "[DONE]") {
+              done = true;
+              continue;
+            }
+            let chunk: ChatCompletionChunk;
+            try {
+              chunk = JSON.parse(data) as ChatCompletionChunk;
+            } catch {
+              throw new APICallError(
+                `${url}: event is not JSON: ${redactKey(data.slice(0, 200), o.apiKey)}`,
+                200,
+                false,
+              );
+            }
+            if (chunk.error)
+              throw new APICallError(
+                `${url}: error in the event stream: ${redactKey(String(chunk.error.message), o.apiKey)}`,
+                200,
+                false,
+              );
+            if (chunk.usage)
+              usage = {
+                promptTokens: chunk.usage.prompt_tokens ?? 0,
+                completionTokens: chunk.usage.completion_tokens ?? 0,
+              };
+            const choice = chunk.choices?.[0];
+            if (choice?.finish_reason) finishReason = choice.finish_reason === "length" ? "length" : "stop";
+            const delta = choice?.delta?.content;
+            if (typeof delta === "string" && delta.length > 0) {
+              controller.enqueue({ type: "text-delta", delta });
+              return;
+            }
+          }
+        } catch (error) {
+          cancel.abort(error);
+          throw signal.aborted && options.signal?.aborted ? options.signal.reason : error;
+        }
+      },
+      cancel: async (reason) => {
+        cancel.abort(reason);
+        await reader.cancel(reason).catch(() => undefined);
+      },
+    });
+    return { stream };
+  }
+
   async dispose(): Promise<void> {}
+}
+
+interface ChatCompletionChunk {
+  choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: { message?: string };
+}
+
+/** Splits a text stream into lines (LF or CRLF), the last one flushed without its newline. */
+function lineSplitter(): TransformStream<string, string> {
+  let buffer = "";
+  return new TransformStream<string, string>({
+    transform(chunk, controller) {
+      buffer += chunk;
+      let i = buffer.indexOf("\n");
+      while (i !== -1) {
+        controller.enqueue(buffer.slice(0, i).replace(/\r$/, ""));
+        buffer = buffer.slice(i + 1);
+        i = buffer.indexOf("\n");
+      }
+    },
+    flush(controller) {
+      if (buffer.length > 0) controller.enqueue(buffer);
+    },
+  });
 }
 
 /** `text` with every occurrence of `key` replaced: some servers echo the bearer key in their error replies. */
@@ -128,6 +261,34 @@ export async function postOpenAICompatible<T extends { error?: { message?: strin
   body: unknown,
   signal?: AbortSignal,
 ): Promise<T> {
+  const { response, url } = await fetchOpenAICompatible(o, path, body, signal);
+  const text = await response.text();
+  let json: T | undefined;
+  try {
+    json = JSON.parse(text) as T;
+  } catch {
+    json = undefined;
+  }
+  if (json && !json.error) return json;
+  const detail = redactKey(String(json?.error?.message ?? text.slice(0, 200)), o.apiKey);
+  throw new APICallError(
+    `${url}: HTTP ${response.status}${json?.error ? " (error body)" : ""}: ${detail}`,
+    response.status,
+    false,
+  );
+}
+
+/**
+ * POST `body` as JSON and return the 2xx response with its body unread (the retry loop of
+ * {@link postOpenAICompatible}). The timeout (`timeoutMs`) covers reading the body too.
+ * @throws APICallError for a non-2xx status (after retries) or a network error; `signal.reason` when aborted.
+ */
+export async function fetchOpenAICompatible(
+  o: OpenAICompatibleOptions,
+  path: string,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<{ response: Response; url: string }> {
   const doFetch = o.fetch ?? fetch;
   const sleep = o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const maxRetries = o.maxRetries ?? 4;
@@ -147,14 +308,14 @@ export async function postOpenAICompatible<T extends { error?: { message?: strin
           ? AbortSignal.any([signal, AbortSignal.timeout(o.timeoutMs ?? 120_000)])
           : AbortSignal.timeout(o.timeoutMs ?? 120_000),
       });
+      if (response.ok) return { response, url };
       const text = await response.text();
-      let json: T | undefined;
+      let json: { error?: { message?: string } } | undefined;
       try {
-        json = JSON.parse(text) as T;
+        json = JSON.parse(text) as { error?: { message?: string } };
       } catch {
         json = undefined;
       }
-      if (response.ok && json && !json.error) return json;
       const status = response.status;
       const detail = redactKey(String(json?.error?.message ?? text.slice(0, 200)), o.apiKey);
       error = new APICallError(
@@ -167,7 +328,12 @@ export async function postOpenAICompatible<T extends { error?: { message?: strin
     } catch (cause) {
       if (signal?.aborted) throw cause;
       if (cause instanceof APICallError) throw cause;
-      error = new APICallError(`${url}: ${redactKey(String((cause as Error)?.message), o.apiKey)}`, null, true);
+      const reason = (cause as Error)?.cause instanceof Error ? ` (${((cause as Error).cause as Error).message})` : "";
+      error = new APICallError(
+        `${url}: ${redactKey(String((cause as Error)?.message) + reason, o.apiKey)}`,
+        null,
+        true,
+      );
     }
     if (!error.isRetryable || attempt >= maxRetries) throw error;
     await sleep(retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt));

@@ -16,6 +16,8 @@ export interface CreateGeneratorOptions {
   env: NodeJS.ProcessEnv;
   /** GGUF LoRA adapter for local models. */
   adapterPath?: string;
+  /** Parallel sequences of a local model's context (calls decoded in one batch). Default 1. */
+  sequences?: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function createGenerator(
         contextSize: model.contextSize,
         ...(model.threads ? { threads: model.threads } : {}),
         ...(o.adapterPath ? { adapterPath: o.adapterPath } : {}),
+        ...(o.sequences ? { sequences: o.sequences } : {}),
       });
     }
     case "openai-compatible": {

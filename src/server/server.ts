@@ -1,6 +1,6 @@
 /**
- * `wayfarer serve`: one node:http server. Today it carries the rater UI; the chat page, the report
- * and the OpenAI-compatible API join it later (add routes in `#route`).
+ * `wayfarer serve`: one HTTP server (hono on node:http) for the rater UI and, with an experiment, the chat page
+ * and the OpenAI-compatible API (`openai-api.ts`, under `/v1`).
  *
  * Rater routes (the token in the path is the rater's personal link):
  * - `GET  /r/<token>`                 the rater (or admin) page
@@ -9,10 +9,15 @@
  * - `GET  /static/rater.js|rater.css`
  * An unknown token and another rater's assignment both answer 404 (nothing leaks about either).
  * POSTs need a same-origin `Origin` and the session's CSRF token (see csrf.ts).
+ *
+ * Chat routes (with `chat`): `GET /chat` the chat page, `GET /static/chat.js|chat.css`, and `/v1/*`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { ConfigError } from "../errors/config-error.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
 import {
   AssignmentNotFoundError,
@@ -26,8 +31,11 @@ import {
   tasksForRater,
 } from "../evaluation/human/tasks.ts";
 import type { Store } from "../store/store.ts";
+import type { ChatService } from "./chat-service.ts";
+import { CHAT_CSS, CHAT_JS, chatPage } from "./chat-ui.ts";
 import { checkCsrf, csrfToken, loadServerSecret } from "./csrf.ts";
 import { GOLDEN_JS, goldenReviewResponse } from "./golden-review.ts";
+import { openaiApi } from "./openai-api.ts";
 import { RATER_CSS, RATER_JS, raterPage } from "./rater-ui.ts";
 
 /** Options of {@link WayfarerServer.create}. */
@@ -41,6 +49,13 @@ export interface WayfarerServerOptions {
   signal?: AbortSignal;
   /** Clock, for tests. */
   now?: () => Date;
+  /** The chat models (an experiment's variants): adds the chat page and the OpenAI-compatible `/v1` API. */
+  chat?: ChatService;
+  /**
+   * Bearer key the `/v1` API requires (read by the caller from the environment). Required when `chat` is set
+   * and `host` is not a loopback address.
+   */
+  apiKey?: string;
   /** Golden drafts file to review at `/r/<token>/golden` (src/server/golden-review.ts); absent = no such page. */
   goldenFile?: string;
 }
@@ -71,40 +86,45 @@ class HttpError extends Error {
   }
 }
 
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+type Env = { Bindings: HttpBindings };
+
 /** The HTTP server. Create with `await WayfarerServer.create(...)`; stop with `dispose()`. */
 export class WayfarerServer {
   readonly #server: Server;
-  readonly #store: Store;
-  readonly #secret: string;
-  readonly #now: () => Date;
-  #goldenFile: string | undefined;
   #disposed = false;
 
-  private constructor(server: Server, store: Store, secret: string, now: () => Date) {
+  private constructor(server: Server) {
     this.#server = server;
-    this.#store = store;
-    this.#secret = secret;
-    this.#now = now;
   }
 
-  /** Starts listening; resolves once the port is bound. */
+  /**
+   * Starts listening; resolves once the port is bound.
+   * @throws ConfigError when the chat API would be reachable beyond loopback without an API key;
+   *   WayfarerError when the port cannot be bound.
+   */
   static async create(options: WayfarerServerOptions): Promise<WayfarerServer> {
+    const host = options.host ?? "127.0.0.1";
+    if (options.chat && !options.apiKey && !isLoopback(host))
+      throw new ConfigError(
+        `serve --host ${host}: the chat API would be reachable from the network without a key; set WAYFARER_API_KEY (clients send it as a Bearer token) or bind 127.0.0.1`,
+      );
     const secret = loadServerSecret(options.store);
-    const server = createServer();
-    const instance = new WayfarerServer(server, options.store, secret, options.now ?? (() => new Date()));
-    instance.#goldenFile = options.goldenFile;
-    server.on("request", (req, res) => instance.#handle(req, res));
+    const app = buildApp({ ...options, secret, now: options.now ?? (() => new Date()) });
+    const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) =>
         reject(
-          new WayfarerError(
-            `cannot listen on ${options.host ?? "127.0.0.1"}:${options.port ?? 8080} (${e.code ?? e.message})`,
-            { cause: e },
-          ),
+          new WayfarerError(`cannot listen on ${host}:${options.port ?? 8080} (${e.code ?? e.message})`, { cause: e }),
         ),
       );
-      server.listen(options.port ?? 8080, options.host ?? "127.0.0.1", () => resolve());
+      server.listen(options.port ?? 8080, host, () => resolve());
     });
+    const instance = new WayfarerServer(server);
     options.signal?.addEventListener("abort", () => void instance.dispose(), { once: true });
     return instance;
   }
@@ -133,119 +153,129 @@ export class WayfarerServer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
 
-  #handle(req: IncomingMessage, res: ServerResponse): void {
-    this.#route(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) return send(res, error.status, { error: error.message });
-      if (error instanceof AssignmentNotFoundError) return send(res, 404, { error: "not found" });
-      if (WayfarerError.isInstance(error)) return send(res, 400, { error: error.message });
-      send(res, 500, { error: "internal error" });
-    });
-  }
-
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const parts = url.pathname.split("/").filter(Boolean);
-    const method = req.method ?? "GET";
-    if (method === "GET" && url.pathname === "/static/rater.js")
-      return sendText(res, 200, RATER_JS, "text/javascript; charset=utf-8");
-    if (method === "GET" && url.pathname === "/static/rater.css")
-      return sendText(res, 200, RATER_CSS, "text/css; charset=utf-8");
-    if (this.#goldenFile && url.pathname === "/static/golden.js")
-      return sendText(res, 200, GOLDEN_JS, "text/javascript; charset=utf-8");
-    const golden = parts[0] === "r" && parts[2] === "golden" && parts.length === 3 ? parts[1] : undefined;
-    const goldenApi = parts[0] === "api" && parts[1] === "r" && parts[3] === "golden" && parts.length === 4;
-    if (this.#goldenFile && (golden || goldenApi)) {
-      const token = golden ?? parts[2]!;
-      const rater = this.#auth(token);
+/** The routes: rater UI always; chat page and `/v1` with `chat`. */
+function buildApp(o: WayfarerServerOptions & { secret: string; now: () => Date }): Hono<Env> {
+  const app = new Hono<Env>();
+  const { store, secret } = o;
+  const auth = (token: string): RaterIdentity => {
+    const rater = findRater(store, token);
+    if (!rater) throw new HttpError(404, "not found");
+    return rater;
+  };
+  if (o.chat) app.route("/v1", openaiApi({ chat: o.chat, ...(o.apiKey ? { apiKey: o.apiKey } : {}), now: o.now }));
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return json(c, error.status, { error: error.message });
+    if (error instanceof AssignmentNotFoundError) return json(c, 404, { error: "not found" });
+    if (WayfarerError.isInstance(error)) return json(c, 400, { error: error.message });
+    return json(c, 500, { error: "internal error" });
+  });
+  app.notFound((c) => json(c, 404, { error: "not found" }));
+  app.get("/static/rater.js", (c) => text(c, 200, RATER_JS, "text/javascript; charset=utf-8"));
+  app.get("/static/rater.css", (c) => text(c, 200, RATER_CSS, "text/css; charset=utf-8"));
+  app.get("/r/:token", (c) => {
+    const token = c.req.param("token");
+    const rater = auth(token);
+    return text(
+      c,
+      200,
+      raterPage({ csrf: csrfToken(secret, hashToken(token)), name: rater.name }),
+      "text/html; charset=utf-8",
+    );
+  });
+  app.get("/api/r/:token/tasks", (c) => {
+    const rater = auth(c.req.param("token"));
+    const body =
+      rater.role === "admin"
+        ? { rater: { name: rater.name, role: rater.role }, tasks: [], all: allAssignments(store, rater) }
+        : { rater: { name: rater.name, role: rater.role }, tasks: tasksForRater(store, rater) };
+    return json(c, 200, body);
+  });
+  app.post("/api/r/:token/ratings", async (c) => {
+    const token = c.req.param("token");
+    const rater = auth(token);
+    const problem = checkCsrf(c.env.incoming as IncomingMessage, secret, hashToken(token));
+    if (problem) throw new HttpError(403, `forbidden: ${problem}`);
+    if (!String(c.req.header("content-type") ?? "").startsWith("application/json"))
+      throw new HttpError(415, "send JSON");
+    const parsed = submissionSchema.safeParse(await readJson(c));
+    if (!parsed.success)
+      throw new HttpError(400, `invalid submission: ${parsed.error.issues[0]?.message ?? "bad body"}`);
+    const s = parsed.data;
+    const task = submitRating(
+      store,
+      rater,
+      {
+        assignmentId: s.assignmentId,
+        ...(s.scores ? { scores: s.scores } : {}),
+        ...(s.choice ? { choice: s.choice } : {}),
+      },
+      o.now,
+    );
+    return json(c, 200, { task });
+  });
+  if (o.goldenFile) {
+    const goldenFile = o.goldenFile;
+    app.get("/static/golden.js", (c) => text(c, 200, GOLDEN_JS, "text/javascript; charset=utf-8"));
+    const golden = (what: "page" | "api") => async (c: Context<Env>) => {
+      const token = c.req.param("token")!;
+      const rater = auth(token);
+      const method = c.req.method;
       if (method === "POST") {
-        const problem = checkCsrf(req, this.#secret, hashToken(token));
+        const problem = checkCsrf(c.env.incoming as IncomingMessage, secret, hashToken(token));
         if (problem) throw new HttpError(403, `forbidden: ${problem}`);
       }
       const r = await goldenReviewResponse({
-        file: this.#goldenFile,
-        what: golden ? "page" : "api",
+        file: goldenFile,
+        what,
         method,
         reviewer: rater.name,
-        csrf: csrfToken(this.#secret, hashToken(token)),
-        ...(method === "POST" ? { body: await readJson(req) } : {}),
+        csrf: csrfToken(secret, hashToken(token)),
+        ...(method === "POST" ? { body: await readJson(c) } : {}),
       });
-      return sendText(res, r.status, r.body, r.type);
-    }
-    if (method === "GET" && parts[0] === "r" && parts.length === 2) {
-      const rater = this.#auth(parts[1]!);
-      return sendText(
-        res,
-        200,
-        raterPage({ csrf: csrfToken(this.#secret, hashToken(parts[1]!)), name: rater.name }),
-        "text/html; charset=utf-8",
-      );
-    }
-    if (parts[0] === "api" && parts[1] === "r" && parts.length === 4) {
-      const token = parts[2]!;
-      const rater = this.#auth(token);
-      if (method === "GET" && parts[3] === "tasks") {
-        const body =
-          rater.role === "admin"
-            ? { rater: { name: rater.name, role: rater.role }, tasks: [], all: allAssignments(this.#store, rater) }
-            : { rater: { name: rater.name, role: rater.role }, tasks: tasksForRater(this.#store, rater) };
-        return send(res, 200, body);
-      }
-      if (method === "POST" && parts[3] === "ratings") {
-        const problem = checkCsrf(req, this.#secret, hashToken(token));
-        if (problem) throw new HttpError(403, `forbidden: ${problem}`);
-        if (!String(req.headers["content-type"] ?? "").startsWith("application/json"))
-          throw new HttpError(415, "send JSON");
-        const parsed = submissionSchema.safeParse(await readJson(req));
-        if (!parsed.success)
-          throw new HttpError(400, `invalid submission: ${parsed.error.issues[0]?.message ?? "bad body"}`);
-        const s = parsed.data;
-        const task = submitRating(
-          this.#store,
-          rater,
-          {
-            assignmentId: s.assignmentId,
-            ...(s.scores ? { scores: s.scores } : {}),
-            ...(s.choice ? { choice: s.choice } : {}),
-          },
-          this.#now,
-        );
-        return send(res, 200, { task });
-      }
-      throw new HttpError(405, "method not allowed");
-    }
-    if (method === "GET" && url.pathname === "/")
-      return sendText(res, 200, "Wayfarer server. Raters: open your personal link.", "text/plain; charset=utf-8");
-    throw new HttpError(404, "not found");
+      return text(c, r.status, r.body, r.type);
+    };
+    app.all("/r/:token/golden", golden("page"));
+    app.all("/api/r/:token/golden", golden("api"));
   }
-
-  #auth(token: string): RaterIdentity {
-    const rater = findRater(this.#store, token);
-    if (!rater) throw new HttpError(404, "not found");
-    return rater;
+  app.all("/api/r/:token/:what", (c) => {
+    auth(c.req.param("token"));
+    throw new HttpError(405, "method not allowed");
+  });
+  if (o.chat) {
+    app.get("/chat", (c) => text(c, 200, chatPage(), "text/html; charset=utf-8"));
+    app.get("/static/chat.js", (c) => text(c, 200, CHAT_JS, "text/javascript; charset=utf-8"));
+    app.get("/static/chat.css", (c) => text(c, 200, CHAT_CSS, "text/css; charset=utf-8"));
   }
+  app.get("/", (c) =>
+    text(
+      c,
+      200,
+      o.chat
+        ? "Wayfarer server. Chat: /chat · OpenAI-compatible API: /v1 · Raters: open your personal link."
+        : "Wayfarer server. Raters: open your personal link.",
+      "text/plain; charset=utf-8",
+    ),
+  );
+  return app;
 }
 
-function sendText(res: ServerResponse, status: number, body: string, type: string): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, "content-type": type, "content-length": Buffer.byteLength(body) });
-  res.end(body);
+function text(c: Context, status: number, body: string, type: string): Response {
+  return c.body(body, status as 200, { ...SECURITY_HEADERS, "content-type": type });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return void res.end();
-  sendText(res, status, JSON.stringify(body), "application/json; charset=utf-8");
+function json(c: Context, status: number, body: unknown): Response {
+  return text(c, status, JSON.stringify(body), "application/json; charset=utf-8");
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, "body too large");
-    chunks.push(chunk as Buffer);
-  }
+async function readJson(c: Context): Promise<unknown> {
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_BODY) throw new HttpError(413, "body too large");
+  const buffer = await c.req.arrayBuffer();
+  if (buffer.byteLength > MAX_BODY) throw new HttpError(413, "body too large");
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(Buffer.from(buffer).toString("utf8"));
   } catch {
     throw new HttpError(400, "body is not JSON");
   }

@@ -34,6 +34,11 @@ export interface ArtifactContext {
   runtime(): Promise<LlamaRuntime>;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /**
+   * Opens the experiment's retrieval index (src/retrieval's Retriever) for RAG variants; typed
+   * loosely here so the foundation layer does not import a stage. Undefined when none is wired.
+   */
+  retriever?: () => Promise<unknown>;
 }
 
 /** What `run` reports back. `outputs` are paths relative to the artifact's folder; they are hashed. */

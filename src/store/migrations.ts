@@ -208,4 +208,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // RAG answers (generate stage, variant.retrieval): the retrieved documents the answer was generated from,
+    // a JSON array of {id, text, title?, score, source}; NULL for answers generated without retrieval.
+    name: "generations-contexts",
+    sql: `
+      ALTER TABLE generations ADD COLUMN contexts_json TEXT;
+    `,
+  },
 ];

@@ -18,6 +18,12 @@ export interface AnswerRecord {
   completionTokens: number;
   finishReason: string;
   modelId: string;
+  /** RAG variants: the retrieved documents' texts, in the order they were put in the prompt. */
+  contexts?: string[];
+  /** RAG variants: the retrieved documents without their text (src/retrieval's RetrievedDocument: id, title, score, source). */
+  sources?: Array<Record<string, unknown>>;
+  /** Post-processing rules that changed this answer. */
+  postprocessed?: string[];
 }
 
 /** One row of `evaluate/scores.jsonl`. */

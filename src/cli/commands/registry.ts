@@ -1,4 +1,5 @@
 import type { CommandDefinition } from "../context.ts";
+import { chatCommand } from "./chat.ts";
 import { collectCommand } from "./collect.ts";
 import { compareCommand } from "./compare.ts";
 import { corpusCommand } from "./corpus.ts";
@@ -31,4 +32,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   metaCommand,
   raftCommand,
   serveCommand,
+  chatCommand,
 ];

@@ -84,6 +84,7 @@ export function stageArtifact(stage: Stage, o: FromStage): Artifact {
         runtime: ctx.runtime,
         env: ctx.env,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.retriever ? { retriever: ctx.retriever as NonNullable<StageContext["retriever"]> } : {}),
       };
       const r = await stage.run(sctx);
       const result: ArtifactResult = {

@@ -110,6 +110,8 @@ export interface RunGraphOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
+  /** Opens the experiment's retrieval index for RAG variants (passed to the artifacts). */
+  retriever?: () => Promise<unknown>;
 }
 
 /** What happened to one artifact. */
@@ -288,6 +290,7 @@ async function runOne(
     runtime,
     env: opts.env,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.retriever ? { retriever: opts.retriever } : {}),
   };
   try {
     const r = await a.run(ctx);

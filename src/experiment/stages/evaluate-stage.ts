@@ -147,7 +147,13 @@ export const evaluateStage: Stage = {
     const items: EvaluationItem[] = answers.map((a) => ({
       variant: a.variant,
       itemId: a.itemId,
-      input: { question: a.question, answer: a.answer, references: [a.reference] },
+      // contexts: the documents a RAG variant answered from (Ragas faithfulness / context precision / recall)
+      input: {
+        question: a.question,
+        answer: a.answer,
+        references: [a.reference],
+        ...(a.contexts ? { contexts: a.contexts } : {}),
+      },
     }));
     const total = items.length * requests.length;
     const bar = ctx.progress.bar("evaluate", total);

@@ -2,15 +2,39 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stableHash } from "../../config/load.ts";
+import { postprocessRulesOf } from "../../config/postprocess.ts";
+import { documentFormatOf } from "../../config/rag.ts";
 import type { GoldenItem } from "../../datasets/golden.ts";
 import { readJsonlAll, writeJsonl } from "../../datasets/jsonl.ts";
-import { trimUnfinishedSentence } from "../../models/postprocess.ts";
+import { ConfigError } from "../../errors/config-error.ts";
+import { applyPostprocess } from "../../models/postprocess.ts";
+import { promptWithDocuments } from "../../models/rag-prompt.ts";
 import { createGenerator } from "../../models/registry.ts";
-import type { AnswerRecord } from "../../store/records.ts";
-import { generationCache } from "../../store/runs.ts";
+import type { RetrievedDocument, Retriever } from "../../retrieval/index.ts";
 import type { Stage } from "../stage.ts";
 
-export type { AnswerRecord } from "../../store/records.ts";
+/** One row of `generate/answers.jsonl`. */
+export interface AnswerRecord {
+  variant: string;
+  itemId: string;
+  question: string;
+  /** The answer after post-processing (what evaluators see). */
+  answer: string;
+  /** The model's text before post-processing. */
+  rawAnswer: string;
+  reference: string;
+  latencySeconds: number;
+  promptTokens: number;
+  completionTokens: number;
+  finishReason: string;
+  modelId: string;
+  /** RAG variants: the retrieved documents' texts, in the order they were put in the prompt. */
+  contexts?: string[];
+  /** RAG variants: the retrieved documents (id, title, score, source thread and comments). */
+  sources?: Array<Omit<RetrievedDocument, "text">>;
+  /** Post-processing rules that changed this answer. */
+  postprocessed?: string[];
+}
 
 /**
  * generate: every variant answers every golden question. Each answer is stored in the workspace
@@ -20,7 +44,7 @@ export type { AnswerRecord } from "../../store/records.ts";
 export const generateStage: Stage = {
   id: "generate",
   deps: ["datasets", "train"],
-  version: 1,
+  version: 2,
   settings: (exp) => ({
     generate: exp.config.generate,
     systemPrompt: exp.config.systemPrompt,
@@ -33,9 +57,26 @@ export const generateStage: Stage = {
     const golden = await readJsonlAll<GoldenItem>(join(ctx.dir("datasets"), "golden.jsonl"));
     const records: AnswerRecord[] = [];
     const counts: Record<string, number> = { questions: golden.length };
-    const cache = generationCache(ctx.store);
+    const find = ctx.store.db.prepare(
+      "SELECT answer, finish_reason, model_id, latency_s, prompt_tokens, completion_tokens FROM generations WHERE experiment = ? AND variant = ? AND item_id = ? AND settings_hash = ?",
+    );
+    const insert = ctx.store.db.prepare(
+      "INSERT OR REPLACE INTO generations (experiment, variant, item_id, question, answer, finish_reason, model_id, latency_s, prompt_tokens, completion_tokens, settings_hash, created_at, contexts_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    let retriever: Promise<Retriever> | undefined;
+    const openRetriever = (variant: string): Promise<Retriever> => {
+      if (!ctx.retriever)
+        throw new ConfigError(
+          `generate.variants "${variant}": retrieval is set but this run has no retrieval index (build it in the datasets stage)`,
+        );
+      retriever ??= ctx.retriever();
+      return retriever;
+    };
     for (const variant of g.variants) {
       const model = config.models[variant.model]!;
+      const rules = postprocessRulesOf(g, variant);
+      const adapterMethod = config.train.adapters.find((a) => a.name === variant.adapter)?.method as string | undefined;
+      const docFormat = variant.retrieval ? documentFormatOf(variant.retrieval, adapterMethod) : undefined;
       const adapterPath = variant.adapter ? join(ctx.dir("train"), variant.adapter, "adapter.gguf") : undefined;
       const adapterSha = adapterPath
         ? createHash("sha256")
@@ -48,6 +89,7 @@ export const generateStage: Stage = {
         g: { ...g, variants: undefined },
         system: config.systemPrompt,
         seed: g.seed ?? config.seed,
+        retrieval: variant.retrieval ? { ...variant.retrieval, format: docFormat } : null,
       });
       let generator: Awaited<ReturnType<typeof createGenerator>> | undefined;
       const bar = ctx.progress.bar(`generate ${variant.name}`, golden.length);
@@ -55,8 +97,28 @@ export const generateStage: Stage = {
       let cut = 0;
       try {
         for (const [i, item] of golden.entries()) {
-          const settingsHash = stableHash({ baseHash, question: item.question });
-          const cached = cache.find(config.name, variant.name, item.id, settingsHash);
+          let documents: RetrievedDocument[] | undefined;
+          if (variant.retrieval) {
+            documents = await (await openRetriever(variant.name)).search(item.question, {
+              k: variant.retrieval.k,
+              mode: variant.retrieval.mode,
+            });
+          }
+          const settingsHash = stableHash({
+            baseHash,
+            question: item.question,
+            ...(documents ? { documents: documents.map((d) => [d.id, d.text]) } : {}),
+          });
+          const cached = find.get(config.name, variant.name, item.id, settingsHash) as
+            | {
+                answer: string;
+                finish_reason: string;
+                model_id: string;
+                latency_s: number;
+                prompt_tokens: number;
+                completion_tokens: number;
+              }
+            | undefined;
           let raw: {
             text: string;
             latencySeconds: number;
@@ -84,7 +146,10 @@ export const generateStage: Stage = {
             const r = await generator.doGenerate({
               messages: [
                 { role: "system", content: config.systemPrompt },
-                { role: "user", content: item.question },
+                {
+                  role: "user",
+                  content: documents ? promptWithDocuments(item.question, documents, docFormat!) : item.question,
+                },
               ],
               maxTokens: g.maxTokens,
               temperature: g.temperature,
@@ -93,30 +158,31 @@ export const generateStage: Stage = {
               ...(ctx.signal ? { signal: ctx.signal } : {}),
             });
             raw = { ...r, modelId: generator.modelId };
-            cache.insert({
-              experiment: config.name,
-              variant: variant.name,
-              itemId: item.id,
-              question: item.question,
-              answer: r.text,
-              finishReason: r.finishReason,
-              modelId: generator.modelId,
-              latencySeconds: r.latencySeconds,
-              promptTokens: r.promptTokens,
-              completionTokens: r.completionTokens,
+            insert.run(
+              config.name,
+              variant.name,
+              item.id,
+              item.question,
+              r.text,
+              r.finishReason,
+              generator.modelId,
+              r.latencySeconds,
+              r.promptTokens,
+              r.completionTokens,
               settingsHash,
-            });
+              new Date().toISOString(),
+              documents ? JSON.stringify(documents) : null,
+            );
           }
-          const answer =
-            raw.finishReason === "length" && g.trimUnfinishedSentence
-              ? trimUnfinishedSentence(raw.text)
-              : raw.text.trim();
+          const processed = applyPostprocess(raw.text, raw.finishReason, rules);
+          for (const rule of processed.applied)
+            counts[`${variant.name}.postprocess.${rule}`] = (counts[`${variant.name}.postprocess.${rule}`] ?? 0) + 1;
           if (raw.finishReason === "length") cut++;
           records.push({
             variant: variant.name,
             itemId: item.id,
             question: item.question,
-            answer,
+            answer: processed.text,
             rawAnswer: raw.text,
             reference: item.answer,
             latencySeconds: raw.latencySeconds,
@@ -124,6 +190,13 @@ export const generateStage: Stage = {
             completionTokens: raw.completionTokens,
             finishReason: raw.finishReason,
             modelId: raw.modelId,
+            ...(documents
+              ? {
+                  contexts: documents.map((d) => d.text),
+                  sources: documents.map(({ text: _text, ...rest }) => rest),
+                }
+              : {}),
+            ...(processed.applied.length > 0 ? { postprocessed: processed.applied } : {}),
           });
           bar.update(i + 1);
         }
