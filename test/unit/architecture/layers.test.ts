@@ -30,7 +30,8 @@ const LAYER: Record<string, number> = {
 const EXCEPTIONS: Record<string, string> = {
   "config/load.ts -> evaluation/registry.ts": "evaluator option checks report with the file's line numbers",
   "models/ -> evaluation/": "embedders share the evaluation's encoder",
-  "models/rag-prompt.ts -> retrieval/index.ts": "the RAG prompt formats retrieved documents (their type could move to models/)",
+  "models/rag-prompt.ts -> retrieval/index.ts":
+    "the RAG prompt formats retrieved documents (their type could move to models/)",
 };
 
 function files(dir: string): string[] {
