@@ -12,6 +12,7 @@ import { PostprocessSchema } from "./postprocess.ts";
 import { RaftDatasetSchema } from "./raft.ts";
 import { RetrievalSchema } from "./rag.ts";
 import { RetrievalConfigSchema } from "./retrieval.ts";
+import { SelectionsSchema, studyIssues } from "./study.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const Name = z.string().regex(NAME, "use letters, digits, '.', '_' or '-' (no spaces)");
@@ -137,6 +138,9 @@ export const AdapterSchema = z
     method: z.enum(["sft"]).default("sft").describe("Training method (sft = LoRA/QLoRA supervised fine-tuning)."),
     base: Name.describe("A key of `models` (provider llama): the base model to train."),
     dataset: z.enum(["sft"]).default("sft").describe("Which dataset of the datasets stage to train on."),
+    from: Name.optional().describe(
+      "Starting point: another adapter's name, or a selection rule (selections) whose pick it starts from.",
+    ),
     quantization: z
       .enum(["none", "nf4"])
       .default("none")
@@ -276,9 +280,11 @@ export const ExperimentSchema = z
       .prefault({}),
     generate: GenerateSchema,
     evaluate: EvaluateSchema.prefault({}),
+    selections: SelectionsSchema,
   })
   .strict()
   .superRefine((x, ctx) => {
+    for (const issue of studyIssues(x)) ctx.addIssue({ code: "custom", ...issue });
     const model = (name: string, path: (string | number)[], wantLlama: boolean) => {
       const m = x.models[name];
       if (!m) {

@@ -39,7 +39,7 @@ export function stableHash(value: unknown): string {
 /**
  * Reads, validates and resolves an experiment file. Errors name the file and line:
  * `InputError` when the file is missing or not YAML; `ConfigError` `file:line field "a.b": problem`
- * when a setting is invalid (the first problem; the rest are listed after it).
+ * when a setting is invalid (every problem, one a line).
  */
 export async function loadExperiment(path: string, cwd = process.cwd()): Promise<LoadedExperiment> {
   const file = resolve(cwd, path);
@@ -83,7 +83,7 @@ export async function loadExperiment(path: string, cwd = process.cwd()): Promise
       return `${file}${line ? `:${line}` : ""} field "${path.join(".") || "(root)"}": ${issue.message}`;
     });
     throw new ConfigError(
-      lines.length === 1 ? lines[0]! : `${lines[0]} (and ${lines.length - 1} more:\n  ${lines.slice(1).join("\n  ")})`,
+      lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join("\n  ")}`,
     );
   }
   const config = resolvePaths(parsed.data!, dirname(file));

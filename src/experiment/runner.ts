@@ -1,173 +1,129 @@
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import { type LoadedExperiment, stableHash } from "../config/load.ts";
-import { readJson, writeJson } from "../datasets/jsonl.ts";
+import type { LoadedExperiment } from "../config/load.ts";
 import { ConfigError } from "../errors/config-error.ts";
-import { WayfarerError } from "../errors/wayfarer-error.ts";
-import { LlamaRuntime } from "../models/llama-generator.ts";
 import type { Retriever } from "../retrieval/index.ts";
 import { Store } from "../store/store.ts";
 import { experimentRetriever } from "./experiment-retriever.ts";
+import { buildGraph, stageOfArtifact } from "./graph/build.ts";
+import type { ArtifactGraph } from "./graph/graph.ts";
+import { type ArtifactOutcome, type RunEvent, runGraph } from "./graph/run-graph.ts";
 import { preflight } from "./preflight.ts";
 import type { Progress } from "./progress.ts";
-import { STAGE_IDS, type Stage, type StageContext, type StageId, type StageManifest } from "./stage.ts";
-import { STAGES } from "./stages.ts";
+import { STAGE_IDS, type StageId } from "./stage.ts";
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
   exp: LoadedExperiment;
   progress: Progress;
-  /** Run only these stages (their inputs must exist); default: all, in pipeline order. */
-  only?: readonly StageId[];
-  /** Rerun stages even when their inputs and settings are unchanged. */
+  /**
+   * Run only these artifacts: ids (`adapter:sft`), kinds (`answers`), globs (`scores:*`) or stage
+   * names of the older pipeline (`train`, `generate`, `evaluate`, `report`). What is not selected is
+   * used as it is on disk. Default: everything, reusing what is unchanged.
+   */
+  only?: readonly string[];
+  /** Rerun these artifacts (same patterns as `only`) and everything that reads them, changed or not. */
+  from?: readonly string[];
+  /** Rerun every selected artifact even when unchanged. */
   force?: boolean;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
   /** Opens the experiment's retrieval index (for RAG variants); see `StageContext.retriever`. */
   retriever?: () => Promise<Retriever>;
 }
 
-/** Per stage: what happened and how long it took. */
+/** Per stage of the older pipeline: what happened to its artifacts, how long they took. */
 export interface StageOutcome {
-  stage: StageId;
+  stage: string;
+  /** ran when any of its artifacts ran; skipped when all were reused. */
   status: "ran" | "skipped";
   seconds: number;
+  /** Counts of its artifacts: an artifact `kind:name`'s count `k` as `name.k`; the stage's own aggregate's as `k`. */
   counts: Record<string, number>;
+  artifacts: ArtifactOutcome[];
 }
 
-async function hashFiles(dir: string, files: readonly string[]): Promise<string> {
-  const h = createHash("sha256");
-  for (const f of [...files].sort()) {
-    h.update(`${f}\0`);
-    for await (const chunk of createReadStream(join(dir, f))) h.update(chunk as Buffer);
+/** Groups artifact outcomes by stage (in first-appearance order), leaving out unselected ones. */
+export function groupByStage(graph: ArtifactGraph, outcomes: readonly ArtifactOutcome[]): StageOutcome[] {
+  const out = new Map<string, StageOutcome>();
+  for (const o of outcomes) {
+    if (o.status === "not-selected") continue;
+    const stage = stageOfArtifact(graph.byId.get(o.id)!);
+    const g = out.get(stage) ?? { stage, status: "skipped", seconds: 0, counts: {}, artifacts: [] };
+    g.artifacts.push(o);
+    if (o.status === "ran") g.status = "ran";
+    g.seconds += o.seconds;
+    const prefix = o.id === stage ? "" : `${o.id.includes(":") ? o.id.slice(o.id.indexOf(":") + 1) : o.id}.`;
+    for (const [k, v] of Object.entries(o.counts)) g.counts[`${prefix}${k}`] = v;
+    out.set(stage, g);
   }
-  return h.digest("hex");
+  return [...out.values()];
 }
 
 /**
- * Runs the experiment's stages in order. A stage is skipped when its manifest records the same
- * input hash (its settings + the output hashes of the stages it reads); otherwise it runs and
- * writes a new manifest. Every run and stage outcome is recorded in the workspace store.
- * A killed run resumes: finished stages are skipped, and generate/evaluate/train resume inside.
+ * Resolves `--only`/`--from` patterns against the experiment's graph before anything runs.
+ * ConfigError `--only x: ...` naming the flag, what matched nothing, the artifacts and the stages.
  */
-export async function runExperiment(opts: RunExperimentOptions): Promise<StageOutcome[]> {
-  const { exp, progress } = opts;
-  const env = opts.env ?? process.env;
-  const byId = new Map<StageId, Stage>(STAGES.map((s) => [s.id, s]));
-  const selected = opts.only ? STAGE_IDS.filter((id) => opts.only!.includes(id)) : STAGE_IDS;
-  await preflight(exp, selected, env); // inputs (incl. checkEvaluateStage) checked, run folder claimed (preflight.ts)
-  await mkdir(exp.runDir, { recursive: true });
-  using store = Store.open(exp.storePath);
-  const configHash = stableHash(exp.config);
-  const runId = Number(
-    store.db
-      .prepare("INSERT INTO runs (experiment, config_hash, started_at, status) VALUES (?, ?, ?, 'running')")
-      .run(exp.config.name, configHash, new Date().toISOString()).lastInsertRowid,
-  );
-  let runtime: Promise<LlamaRuntime> | undefined;
-  const defaultRetriever = experimentRetriever(exp, env);
-  const ctx: StageContext = {
-    exp,
-    store,
-    progress,
-    dir: (stage) => join(exp.runDir, stage),
-    runtime: () => {
-      runtime ??= LlamaRuntime.create({ gpu: env.WAYFARER_GPU === "auto" });
-      return runtime;
-    },
-    env,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    retriever: opts.retriever ?? defaultRetriever.open,
-  };
-  const outcomes: StageOutcome[] = [];
-  let failed = true;
-  try {
-    for (const id of selected) {
-      const stage = byId.get(id)!;
-      const depHashes: Record<string, string> = {};
-      for (const dep of stage.deps) {
-        const file = join(ctx.dir(dep), "manifest.json");
-        if (!existsSync(file)) {
-          throw new ConfigError(
-            `stage "${id}" needs the output of "${dep}" (${file} is missing); run \`wayfarer ${dep} ${exp.file}\` or \`wayfarer run\` first`,
-          );
-        }
-        depHashes[dep] = (await readJson<StageManifest>(file)).outputHash;
-      }
-      const inputHash = stableHash({
-        stage: id,
-        version: stage.version,
-        settings: stage.settings(exp),
-        deps: depHashes,
-      });
-      const manifestFile = join(ctx.dir(id), "manifest.json");
-      const previous = existsSync(manifestFile) ? await readJson<StageManifest>(manifestFile) : undefined;
-      const startedAt = new Date();
-      const stageRow = store.db
-        .prepare(
-          "INSERT INTO stage_runs (run_id, stage, input_hash, status, started_at) VALUES (?, ?, ?, 'running', ?)",
-        )
-        .run(runId, id, inputHash, startedAt.toISOString()).lastInsertRowid;
-      const finish = (status: string, counts: Record<string, number> | null, message: string | null) =>
-        store.db
-          .prepare(
-            "UPDATE stage_runs SET status = ?, finished_at = ?, duration_s = ?, counts_json = ?, message = ? WHERE id = ?",
-          )
-          .run(
-            status,
-            new Date().toISOString(),
-            (Date.now() - startedAt.getTime()) / 1000,
-            counts ? JSON.stringify(counts) : null,
-            message,
-            stageRow,
-          );
-      if (!opts.force && !stage.alwaysRun && previous?.inputHash === inputHash) {
-        finish("skipped", previous.counts, "inputs and settings unchanged");
-        progress.log(`[${id}] unchanged, skipped (${summarize(previous.counts)})`);
-        outcomes.push({ stage: id, status: "skipped", seconds: 0, counts: previous.counts });
-        continue;
-      }
-      progress.log(`[${id}] running`);
-      await mkdir(ctx.dir(id), { recursive: true });
+export function checkSelection(
+  exp: LoadedExperiment,
+  flags: { only?: readonly string[]; from?: readonly string[] },
+): void {
+  const graph = buildGraph(exp);
+  for (const [flag, patterns] of [
+    ["--only", flags.only],
+    ["--from", flags.from],
+  ] as const) {
+    if (!patterns) continue;
+    for (const p of patterns) {
       try {
-        const result = await stage.run(ctx);
-        const seconds = (Date.now() - startedAt.getTime()) / 1000;
-        const manifest: StageManifest = {
-          stage: id,
-          inputHash,
-          outputHash: await hashFiles(ctx.dir(id), result.outputs),
-          counts: result.counts,
-          outputs: result.outputs,
-          notes: result.notes ?? [],
-          startedAt: startedAt.toISOString(),
-          durationSeconds: seconds,
-        };
-        await writeJson(manifestFile, manifest);
-        finish("succeeded", result.counts, null);
-        for (const note of result.notes ?? []) progress.log(`  note: ${note}`);
-        progress.log(`[${id}] done in ${seconds.toFixed(1)}s (${summarize(result.counts)})`);
-        outcomes.push({ stage: id, status: "ran", seconds, counts: result.counts });
-      } catch (error) {
-        finish("failed", null, WayfarerError.isInstance(error) ? error.message : String(error));
-        throw error;
+        graph.select([p], stageOfArtifact);
+      } catch {
+        const stages = [...new Set(graph.order.map(stageOfArtifact))];
+        throw new ConfigError(
+          `${flag} ${patterns.join(",")}: "${p}" names no artifact, kind or stage of this experiment; artifacts: ${graph.order.map((a) => a.id).join(", ")}; stages: ${stages.join(", ")}`,
+        );
       }
     }
-    failed = false;
-    return outcomes;
-  } finally {
-    store.db
-      .prepare("UPDATE runs SET status = ?, finished_at = ? WHERE id = ?")
-      .run(failed ? "failed" : "succeeded", new Date().toISOString(), runId);
-    await defaultRetriever.dispose();
-    if (runtime) await (await runtime.catch(() => undefined))?.dispose();
   }
 }
 
-function summarize(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .slice(0, 6)
-    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
-    .join(", ");
+/**
+ * Runs the experiment's artifact graph (src/experiment/graph/): unchanged artifacts are reused, the
+ * rest run in topological order; a killed run resumes. Registered kinds (the report, recipes) join
+ * the graph — import `src/report/artifact.ts` for the report. Every run and artifact outcome is
+ * recorded in the workspace store. Returns the outcomes grouped by stage.
+ */
+export async function runExperiment(opts: RunExperimentOptions): Promise<StageOutcome[]> {
+  const { exp } = opts;
+  const graph = buildGraph(exp);
+  const only = opts.only ? graph.select(opts.only, stageOfArtifact) : undefined;
+  const force = opts.force ? "all" : opts.from ? graph.downstream(graph.select(opts.from, stageOfArtifact)) : undefined;
+  // every input the selected artifacts read is checked (one problem a line, with its line in the file)
+  // and the run folder claimed, before anything runs (preflight.ts)
+  const stages = only
+    ? STAGE_IDS.filter((st) => graph.order.some((a) => only.has(a.id) && stageOfArtifact(a) === st))
+    : STAGE_IDS;
+  await preflight(exp, stages as readonly StageId[], opts.env ?? process.env);
+  await mkdir(exp.runDir, { recursive: true });
+  using store = Store.open(exp.storePath);
+  const env = opts.env ?? process.env;
+  const defaultRetriever = experimentRetriever(exp, env);
+  let outcomes: ArtifactOutcome[];
+  try {
+    outcomes = await runGraph({
+      retriever: opts.retriever ?? defaultRetriever.open,
+      exp,
+      graph,
+      store,
+      progress: opts.progress,
+      ...(only ? { only } : {}),
+      ...(force ? { force } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    });
+  } finally {
+    await defaultRetriever.dispose();
+  }
+  return groupByStage(graph, outcomes);
 }

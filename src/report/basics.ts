@@ -7,8 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EVALUATORS, isEvaluatorId } from "../evaluation/registry.ts";
-import type { AnswerRecord } from "../experiment/stages/generate-stage.ts";
-import type { TrainSummary } from "../experiment/stages/train-stage.ts";
+import type { AnswerRecord, TrainSummary } from "../store/records.ts";
 import { PROJECT_ROOT } from "../training/python.ts";
 
 /** Scale and direction of one evaluator's values, from its descriptor. */

@@ -9,7 +9,7 @@ import {
   renderTrustTableMarkdown,
   type TrustTable,
 } from "../evaluation/meta/trust-table.ts";
-import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
+import type { ScoreRecord } from "../store/records.ts";
 import type { Store } from "../store/store.ts";
 
 /** The human-evaluation part of the report: rater agreement and the evaluator-trust table. */

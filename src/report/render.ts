@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { epochMeans } from "../experiment/stages/train-stage.ts";
+import { epochMeans } from "../store/records.ts";
 import { basicsMarkdown, flagsHtml, provenanceHtml, scaleText } from "./basics.ts";
 import { trustTableHtml } from "./human-section.ts";
 import type { LeaderboardCell, ReportData } from "./report-data.ts";

@@ -3,13 +3,16 @@ import { join } from "node:path";
 import type { LoadedExperiment } from "../config/load.ts";
 import { readJson, readJsonlAll } from "../datasets/jsonl.ts";
 import { type PairSummaryRow, type PairVerdictRecord, summarisePairVerdicts } from "../evaluation/pairwise-engine.ts";
-import { STAGE_IDS, type StageId, type StageManifest } from "../experiment/stage.ts";
-import type { ScoreRecord } from "../experiment/stages/evaluate-stage.ts";
-import type { AnswerRecord } from "../experiment/stages/generate-stage.ts";
-import type { TrainSummary } from "../experiment/stages/train-stage.ts";
+import type { ArtifactManifest } from "../store/artifacts.ts";
+import type { AnswerRecord, ScoreRecord, TrainSummary } from "../store/records.ts";
 import type { Store } from "../store/store.ts";
 import { collectProvenance, type MetricScale, metricScale, type Provenance, reportFlags } from "./basics.ts";
 import { buildHumanSection, type HumanSection } from "./human-section.ts";
+
+/** The stage folders whose manifests the report lists (the artifact graph writes one in each). */
+const STAGE_IDS = ["collect", "import", "corpus", "datasets", "train", "generate", "evaluate", "report"] as const;
+type StageId = (typeof STAGE_IDS)[number];
+type StageManifest = ArtifactManifest;
 
 /** Pairwise judge results (evaluate.pairwise): win/tie/loss per variant pair, from evaluate/pairwise.jsonl. */
 export interface PairwiseSection {

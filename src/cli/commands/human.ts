@@ -19,6 +19,7 @@ import {
   raterAttention,
   ratingsAsJudgments,
 } from "../../evaluation/human/tasks.ts";
+import { latestGenerations, ratingTaskExperiments } from "../../store/runs.ts";
 import { Store } from "../../store/store.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
@@ -117,11 +118,7 @@ export async function runHumanCreate(opts: HumanCreateOptions, ctx: CliContext):
     }
     items = readItems(opts.items, text);
   } else {
-    items = store.db
-      .prepare(
-        "SELECT variant, item_id, question, answer FROM generations WHERE experiment = ? AND id IN (SELECT MAX(id) FROM generations WHERE experiment = ? GROUP BY variant, item_id) ORDER BY item_id, variant",
-      )
-      .all(experiment, experiment) as RatingItemInput[];
+    items = latestGenerations(store, experiment) as RatingItemInput[];
     if (items.length === 0)
       throw new ConfigError(
         `experiment "${experiment}" has no generations in the store ${where.path}; run \`wayfarer run ${where.experimentFile ?? "<experiment.yaml>"}\` first, give the experiment file with --experiment, or pass --items FILE`,
@@ -238,13 +235,8 @@ function openExistingStore(where: StoreLocation, label: string): Store {
 
 /** ConfigError naming the experiments that do have rating tasks, when `experiment` has none. */
 function requireRatingTasks(store: Store, storeName: string, experiment: string): void {
-  const has = store.db.prepare("SELECT 1 FROM rating_tasks WHERE experiment = ? LIMIT 1").get(experiment);
+  const { has, known } = ratingTaskExperiments(store, experiment);
   if (has) return;
-  const known = (
-    store.db.prepare("SELECT DISTINCT experiment FROM rating_tasks ORDER BY experiment").all() as {
-      experiment: string;
-    }[]
-  ).map((r) => r.experiment);
   throw new ConfigError(
     `--experiment ${experiment}: no rating tasks for this experiment in ${storeName} (experiments with rating tasks: ${known.join(", ") || "none"})`,
   );

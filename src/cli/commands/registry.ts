@@ -1,6 +1,7 @@
 import type { CommandDefinition } from "../context.ts";
 import { chatCommand } from "./chat.ts";
 import { collectCommand } from "./collect.ts";
+import { compareCommand } from "./compare.ts";
 import { corpusCommand } from "./corpus.ts";
 import { goldenCommand } from "./golden.ts";
 import { humanCommand } from "./human.ts";
@@ -10,10 +11,13 @@ import { raftCommand } from "./raft.ts";
 import { runCommand, stageCommand } from "./run.ts";
 import { scoreCommand } from "./score.ts";
 import { serveCommand } from "./serve.ts";
+import { statusCommand } from "./status.ts";
 
 /** Every CLI command, in help order. Add one import and one entry per command file. */
 export const COMMANDS: readonly CommandDefinition[] = [
   runCommand,
+  statusCommand,
+  compareCommand,
   collectCommand,
   importCommand,
   corpusCommand,

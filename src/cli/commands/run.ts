@@ -1,16 +1,20 @@
 import type { Command } from "commander";
 import { loadExperiment } from "../../config/load.ts";
-import { ConfigError } from "../../errors/config-error.ts";
 import { createProgress } from "../../experiment/progress.ts";
-import { runExperiment, type StageOutcome } from "../../experiment/runner.ts";
+import { checkSelection, runExperiment, type StageOutcome } from "../../experiment/runner.ts";
 import { STAGE_IDS, type StageId } from "../../experiment/stage.ts";
+import "../../report/artifact.ts"; // registers the report artifact kind
 import type { CliContext, CommandDefinition } from "../context.ts";
 
 /** Options of `wayfarer run` (and of the single-stage commands). */
 export interface RunCommandOptions {
   experiment: string;
-  /** Comma-separated stage ids to run (their inputs must exist). */
+  /** Comma-separated artifacts to run: ids (adapter:sft), kinds (answers), globs (scores:*) or stages (train). */
   only?: string;
+  /** Comma-separated artifacts to rerun together with everything downstream of them. */
+  from?: string;
+  /** Print one JSON event a line on stdout (artifact started/reused/done/failed). */
+  events?: boolean;
   force?: boolean;
   json?: boolean;
 }
@@ -18,13 +22,16 @@ export interface RunCommandOptions {
 /** Loads the experiment, runs its stages and prints a per-stage timing table. */
 export async function runRun(opts: RunCommandOptions, ctx: CliContext): Promise<StageOutcome[]> {
   const exp = await loadExperiment(opts.experiment, ctx.cwd);
-  let only: StageId[] | undefined;
-  if (opts.only) {
-    only = opts.only.split(",").map((s) => s.trim()) as StageId[];
-    const bad = only.filter((s) => !STAGE_IDS.includes(s));
-    if (bad.length)
-      throw new ConfigError(`--only ${opts.only}: unknown stage(s) ${bad.join(", ")}; stages: ${STAGE_IDS.join(", ")}`);
-  }
+  const list = (s: string | undefined) =>
+    s
+      ? s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : undefined;
+  const only = list(opts.only);
+  const from = list(opts.from);
+  checkSelection(exp, { ...(only ? { only } : {}), ...(from ? { from } : {}) });
   const progress = createProgress(ctx.err, ctx.interactive);
   progress.log(`wayfarer: experiment "${exp.config.name}" from ${exp.file} -> ${exp.runDir}`);
   const started = performance.now();
@@ -34,17 +41,23 @@ export async function runRun(opts: RunCommandOptions, ctx: CliContext): Promise<
     force: opts.force ?? false,
     env: ctx.env,
     ...(only ? { only } : {}),
+    ...(from ? { from } : {}),
+    ...(opts.events ? { onEvent: (e: unknown) => ctx.out(`${JSON.stringify(e)}\n`) } : {}),
   });
   const total = (performance.now() - started) / 1000;
-  if (opts.json) {
+  if (opts.events) {
+    // the events were the output
+  } else if (opts.json) {
     ctx.out(
       `${JSON.stringify({ experiment: exp.config.name, runDir: exp.runDir, seconds: total, stages: outcomes }, null, 2)}\n`,
     );
   } else {
-    ctx.out(`\nstage      status    seconds\n`);
+    const width = Math.max(10, ...outcomes.flatMap((o) => o.artifacts.map((a) => a.id.length)));
+    ctx.out(`\n${"artifact".padEnd(width)} status    seconds\n`);
     for (const o of outcomes)
-      ctx.out(`${o.stage.padEnd(10)} ${o.status.padEnd(9)} ${o.seconds.toFixed(1).padStart(7)}\n`);
-    ctx.out(`total                ${total.toFixed(1).padStart(7)}\n`);
+      for (const a of o.artifacts)
+        ctx.out(`${a.id.padEnd(width)} ${a.status.padEnd(9)} ${a.seconds.toFixed(1).padStart(7)}\n`);
+    ctx.out(`${"total".padEnd(width)}           ${total.toFixed(1).padStart(7)}\n`);
     if (outcomes.some((o) => o.stage === "report")) ctx.out(`report: ${exp.runDir}/report/report.html\n`);
   }
   return outcomes;
@@ -56,12 +69,17 @@ export const runCommand: CommandDefinition = {
     program
       .command("run")
       .description(
-        "Run an experiment end to end (import, corpus, datasets, train, generate, evaluate, report); unchanged stages are skipped",
+        "Run an experiment's artifact graph (datasets, adapters, each variant's answers and scores, selections, meta, report); unchanged artifacts are reused, a killed run resumes",
       )
       .argument("<experiment>", "experiment YAML file")
-      .option("--only <stages>", `comma-separated stages to run: ${STAGE_IDS.join(",")}`)
-      .option("--force", "rerun stages even when their inputs and settings are unchanged")
+      .option(
+        "--only <artifacts>",
+        `comma-separated artifacts to run (ids like adapter:sft, kinds like answers, globs like scores:*, or stages: ${STAGE_IDS.join(",")}); the rest is used as it is`,
+      )
+      .option("--from <artifacts>", "rerun these artifacts and everything that reads them, changed or not")
+      .option("--force", "rerun every selected artifact even when its inputs and settings are unchanged")
       .option("--json", "print the outcome as JSON")
+      .option("--events", "print one JSON event a line on stdout while running (for machines)")
       .action(async (experiment: string, opts: Omit<RunCommandOptions, "experiment">) => {
         await runRun({ ...opts, experiment }, ctx);
       });

@@ -20,19 +20,12 @@ import {
   type ResourceHints,
 } from "../../evaluation/resources.ts";
 import { createGenerator } from "../../models/registry.ts";
+import type { ScoreRecord } from "../../store/records.ts";
+import { latestScore } from "../../store/runs.ts";
 import type { Stage } from "../stage.ts";
 import type { AnswerRecord } from "./generate-stage.ts";
 
-/** One row of `evaluate/scores.jsonl`. */
-export interface ScoreRecord {
-  variant: string;
-  itemId: string;
-  evaluator: string;
-  status: "scored" | "error" | "not-applicable";
-  value: number | null;
-  reason: string | null;
-  signature: string;
-}
+export type { ScoreRecord } from "../../store/records.ts";
 
 /** The evaluator requests of an experiment; ConfigError naming the unknown id and the known ones. */
 export function evaluatorRequests(config: Experiment): EvaluatorRequest[] {
@@ -180,22 +173,12 @@ export const evaluateStage: Stage = {
       bar.stop();
       await resources.dispose();
     }
-    const select = ctx.store.db.prepare(
-      "SELECT status, value, reason, signature FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ? ORDER BY id DESC LIMIT 1",
-    );
+    const select = latestScore(ctx.store);
     const rows: ScoreRecord[] = [];
     for (const r of requests) {
       const sig = EVALUATORS[r.id].configSignature(context, r.options);
       for (const item of items) {
-        const row = select.get(
-          config.name,
-          item.variant,
-          item.itemId,
-          r.id,
-          cacheKey(r.id, sig, inputHash(item.input)),
-        ) as
-          | { status: ScoreRecord["status"]; value: number | null; reason: string | null; signature: string }
-          | undefined;
+        const row = select(config.name, item.variant, item.itemId, r.id, cacheKey(r.id, sig, inputHash(item.input)));
         if (!row)
           throw new Error(`evaluate: no score row for ${item.variant}/${item.itemId}/${r.id} after the engine ran`);
         rows.push({ variant: item.variant, itemId: item.itemId, evaluator: r.id, ...row });
@@ -243,7 +226,7 @@ export const evaluateStage: Stage = {
 };
 
 /** Runs `evaluate.pairwise` and writes `pairwise.jsonl` and `pairwise-summary.json`. */
-async function runPairwise(
+export async function runPairwise(
   ctx: Parameters<Stage["run"]>[0],
   config: Experiment,
   answers: readonly AnswerRecord[],

@@ -4,47 +4,11 @@ import { basename, join } from "node:path";
 import { stableHash } from "../../config/load.ts";
 import { writeJson } from "../../datasets/jsonl.ts";
 import { resolveGgufPath, wayfarerHome } from "../../models/model-cache.ts";
+import { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
 import { runTrainerCommand, type TrainerEvent } from "../../training/python.ts";
 import type { Stage, StageContext } from "../stage.ts";
 
-/** A point of the training loss curve (from the trainer's progress events). */
-export interface LossPoint {
-  step: number;
-  loss: number;
-  epoch?: number;
-}
-
-/** `train/<adapter>/summary.json`: what ran and how it went, for the report. */
-export interface TrainSummary {
-  adapter: string;
-  method: string;
-  base: string;
-  steps: number;
-  seconds: number;
-  trainLossFirst: number | null;
-  trainLossLast: number | null;
-  evalLossFirst: number | null;
-  evalLossLast: number | null;
-  trainExamples: number;
-  /** Mean training loss per epoch (1-based epoch -> mean of the logged step losses in it): the trend per-step noise hides. */
-  epochMeanLoss: { epoch: number; loss: number; steps: number }[];
-  losses: LossPoint[];
-  evalLosses: LossPoint[];
-  spec: unknown;
-}
-
-/** Mean logged loss per epoch (epoch = ceil of the trainer's fractional epoch; 1 when absent). */
-export function epochMeans(losses: readonly LossPoint[]): { epoch: number; loss: number; steps: number }[] {
-  const by = new Map<number, { sum: number; n: number }>();
-  for (const l of losses) {
-    const e = Math.max(1, Math.ceil((l.epoch ?? 1) - 1e-9));
-    const b = by.get(e) ?? { sum: 0, n: 0 };
-    b.sum += l.loss;
-    b.n++;
-    by.set(e, b);
-  }
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, b]) => ({ epoch, loss: b.sum / b.n, steps: b.n }));
-}
+export { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
 
 /** Turns a GGUF base into a trainable Hugging Face folder once, in the model cache. */
 async function prepareBase(ctx: StageContext, gguf: string): Promise<string> {

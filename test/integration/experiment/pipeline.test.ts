@@ -12,15 +12,17 @@ import { readJsonlAll } from "../../../src/datasets/jsonl.ts";
 import { sentenceBleu } from "../../../src/evaluation/metrics/bleu.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment, type StageOutcome } from "../../../src/experiment/runner.ts";
+import "../../../src/report/artifact.ts";
 import type { ScoreRecord } from "../../../src/experiment/stages/evaluate-stage.ts";
 import type { AnswerRecord } from "../../../src/experiment/stages/generate-stage.ts";
 import type { TrainSummary } from "../../../src/experiment/stages/train-stage.ts";
 import type { ReportData } from "../../../src/report/report-data.ts";
+import type { StudyData } from "../../../src/report/study-data.ts";
 import { Store } from "../../../src/store/store.ts";
 import { HAS_SMOLLM2, HAS_VENV, ROOT } from "../../helpers/paths.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wf-pipeline-"));
-const yaml = (maxTokens: number) => `name: tiny
+const yaml = (maxTokens: number, judgeTokens = 96, lr = "1.0e-3") => `name: tiny
 seed: 7
 workspace: ws
 import:
@@ -33,16 +35,21 @@ train:
   adapters:
     - name: tuned
       base: smol
-      training: { max_steps: 3, batch_size: 2, max_seq_length: 128, learning_rate: 1.0e-3, warmup_ratio: 0 }
+      training: { max_steps: 3, batch_size: 2, max_seq_length: 128, learning_rate: ${lr}, warmup_ratio: 0 }
 generate:
   variants: [{ name: base, model: smol }, { name: tuned, model: smol, adapter: tuned }]
   maxTokens: ${maxTokens}
 evaluate:
-  evaluators: [bleu, rougeL, { id: judge-single, options: { maxTokens: 96, maxExplanationChars: 80 } }]
+  evaluators: [bleu, rougeL, { id: judge-single, options: { maxTokens: ${judgeTokens}, maxExplanationChars: 80 } }]
   judge: { model: smol }
 `;
 const file = join(dir, "tiny.yaml");
 const status = (o: StageOutcome[]) => Object.fromEntries(o.map((s) => [s.stage, s.status]));
+const ran = (o: StageOutcome[]) =>
+  o
+    .flatMap((s) => s.artifacts)
+    .filter((a) => a.status === "ran")
+    .map((a) => a.id);
 
 describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scripts/setup.sh)", () => {
   let first: StageOutcome[];
@@ -62,8 +69,25 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
       "evaluate:ran",
       "report:ran",
     ]);
+    expect(ran(first)).toEqual([
+      "collect",
+      "import",
+      "corpus",
+      "datasets",
+      "adapter:tuned",
+      "answers:base",
+      "answers:tuned",
+      "generate",
+      "scores:base",
+      "scores:tuned",
+      "evaluate",
+      "meta",
+      "report",
+    ]);
     const exp = await loadExperiment(file);
-    const report = JSON.parse(readFileSync(join(exp.runDir, "report", "report.json"), "utf8")) as ReportData;
+    const report = JSON.parse(readFileSync(join(exp.runDir, "report", "report.json"), "utf8")) as ReportData & {
+      study: StudyData;
+    };
     expect(report.variants.map((v) => v.name)).toEqual(["base", "tuned"]);
     expect(report.examples).toHaveLength(2);
     for (const v of ["base", "tuned"]) {
@@ -76,6 +100,8 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
     expect(html).toContain("<h2>Leaderboard</h2>");
     expect(html).toContain("No human ratings yet");
     expect(html).not.toContain("<script");
+    expect(html).toContain('id="study-findings"');
+    expect(report.study.stats!.cells.base!.bleu!.n).toBe(2);
   });
 
   it("trained the adapter for the configured steps and recorded the loss", async () => {
@@ -134,8 +160,15 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
     expect(gens.n).toBe(4);
   });
 
-  it("skips unchanged stages on rerun, and reruns only what a changed setting affects", async () => {
+  it("reruns nothing when nothing changed, and only what a changed setting affects", async () => {
+    const gens = () => {
+      using store = Store.open(join(dir, "ws", "wayfarer.sqlite"));
+      return (store.db.prepare("SELECT COUNT(*) AS n FROM generations").get() as { n: number }).n;
+    };
+    const g0 = gens();
+    const t = performance.now();
     const again = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
+    expect(ran(again)).toEqual([]);
     expect(status(again)).toEqual({
       collect: "skipped",
       import: "skipped",
@@ -144,11 +177,34 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
       train: "skipped",
       generate: "skipped",
       evaluate: "skipped",
-      report: "ran",
+      report: "skipped",
     });
-    writeFileSync(file, yaml(16));
+    expect((performance.now() - t) / 1000).toBeLessThan(10);
+    expect(gens()).toBe(g0);
+    // the judge's settings: only scoring, meta and report
+    writeFileSync(file, yaml(24, 80));
+    const judged = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
+    expect(ran(judged)).toEqual(["scores:base", "scores:tuned", "evaluate", "meta", "report"]);
+    expect(gens()).toBe(g0);
+    // one adapter's settings: that adapter, its variant's answers and scores, then the gathering artifacts
+    writeFileSync(file, yaml(24, 80, "2.0e-3"));
+    const retrained = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
+    expect(ran(retrained)).toEqual([
+      "adapter:tuned",
+      "answers:tuned",
+      "generate",
+      "scores:tuned",
+      "evaluate",
+      "meta",
+      "report",
+    ]);
+    // the generation settings: every variant's answers, not the adapter
+    writeFileSync(file, yaml(16, 80, "2.0e-3"));
     const changed = await runExperiment({ exp: await loadExperiment(file), progress: SILENT_PROGRESS });
-    expect(status(changed)).toMatchObject({ import: "skipped", train: "skipped", generate: "ran", evaluate: "ran" });
+    expect(ran(changed)).not.toContain("adapter:tuned");
+    expect(ran(changed)).toEqual(
+      expect.arrayContaining(["answers:base", "answers:tuned", "scores:base", "scores:tuned"]),
+    );
     const exp = await loadExperiment(file);
     const answers = await readJsonlAll<AnswerRecord>(join(exp.runDir, "generate", "answers.jsonl"));
     for (const a of answers) expect(a.completionTokens).toBeLessThanOrEqual(16 + 2);

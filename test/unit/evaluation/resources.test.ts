@@ -122,11 +122,12 @@ describe("evaluator resources", () => {
     async () => {
       const exp = await loadExperiment(experiment("  evaluators: [perplexity]\n  referenceLm: { model: m }"));
       expect(() => checkEvaluateStage(exp.config, process.env)).not.toThrow();
-      // two answers (perplexity under a 135M model takes about a second per answer on a busy CPU)
+      // one answer per variant (perplexity under a 135M model takes about a second per answer on a busy CPU);
+      // the graph scores each configured variant, so each needs its answers
       const two = answersJsonl()
         .trim()
         .split("\n")
-        .filter((l) => (JSON.parse(l) as { itemId: string }).itemId === "q1" && !l.includes('"variant":"short"'));
+        .filter((l) => (JSON.parse(l) as { itemId: string }).itemId === "q1");
       writeStage(exp.runDir, "generate", { "answers.jsonl": `${two.join("\n")}\n` });
       writeStage(exp.runDir, "datasets");
       writeStage(exp.runDir, "train");
@@ -137,7 +138,7 @@ describe("evaluator resources", () => {
         .map(
           (l) => JSON.parse(l) as { variant: string; itemId: string; status: string; value: number; signature: string },
         );
-      expect(rows.map((r) => `${r.variant}/${r.itemId}`)).toEqual(["base/q1", "tuned/q1"]);
+      expect(rows.map((r) => `${r.variant}/${r.itemId}`)).toEqual(["base/q1", "tuned/q1", "short/q1"]);
       expect(rows.every((r) => r.status === "scored" && r.value > 1)).toBe(true);
       expect(rows[0]!.signature).toContain(".gguf");
       // the same value as the perplexity evaluator on a reference LM built by hand

@@ -13,6 +13,7 @@ import { cosine } from "../../../src/evaluation/metrics/embedding.ts";
 import { defaultMiniLmDir } from "../../../src/evaluation/metrics/support/minilm.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
+import "../../../src/report/artifact.ts";
 import { evaluateStage } from "../../../src/experiment/stages/evaluate-stage.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../evaluation/judge/fake-openai-server.ts";
 import { answersJsonl, TEXT, writeStage } from "./stage-fixtures.ts";

@@ -12,6 +12,7 @@ import { loadExperiment, stableHash } from "../../../src/config/load.ts";
 import { ConfigError } from "../../../src/errors/config-error.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
+import "../../../src/report/artifact.ts";
 import type { StageManifest } from "../../../src/experiment/stage.ts";
 import { evaluateStage } from "../../../src/experiment/stages/evaluate-stage.ts";
 import type { ReportData } from "../../../src/report/report-data.ts";

@@ -25,11 +25,24 @@ export const TEXT: Record<string, Record<string, string>> = {
   short: { q1: "RER", q2: "Mar", q3: "Go", q4: "Tram 29." },
 };
 
-export function writeStage(runDir: string, stage: string, files: Record<string, string> = {}) {
+/**
+ * Writes a stage folder with a manifest. For `generate` with an answers.jsonl, also the per-variant
+ * answer artifacts the graph reads (`generate/variants/<v>/`, artifact `answers:<v>`).
+ */
+export function writeStage(runDir: string, stage: string, files: Record<string, string> = {}, artifactId = stage) {
+  if (stage === "generate" && files["answers.jsonl"]) {
+    const byVariant = new Map<string, string[]>();
+    for (const line of files["answers.jsonl"].trim().split("\n")) {
+      const v = (JSON.parse(line) as AnswerRecord).variant;
+      byVariant.set(v, [...(byVariant.get(v) ?? []), line]);
+    }
+    for (const [v, lines] of byVariant)
+      writeStage(runDir, `generate/variants/${v}`, { "answers.jsonl": `${lines.join("\n")}\n` }, `answers:${v}`);
+  }
   mkdirSync(join(runDir, stage), { recursive: true });
   for (const [f, text] of Object.entries(files)) writeFileSync(join(runDir, stage, f), text);
   const m: StageManifest = {
-    stage: stage as StageManifest["stage"],
+    stage: artifactId as StageManifest["stage"],
     inputHash: "x",
     outputHash: `fixed-${stage}`,
     counts: {},

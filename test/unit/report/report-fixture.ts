@@ -4,13 +4,14 @@
  * examples, the real evaluate stage (BLEU, ROUGE-L), rating tasks rated by two raters on two criteria,
  * then the real report stage. Returns the run folder.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadExperiment } from "../../../src/config/load.ts";
 import { createRatingTasks, findRater, submitRating, tasksForRater } from "../../../src/evaluation/human/tasks.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
+import "../../../src/report/artifact.ts";
 import type { AnswerRecord } from "../../../src/experiment/stages/generate-stage.ts";
 import { Store } from "../../../src/store/store.ts";
 import { answersJsonl, writeStage } from "../experiment/stage-fixtures.ts";
@@ -45,8 +46,7 @@ export async function ratedReport(): Promise<{ runDir: string }> {
     .map((a) => (a.variant === "short" && a.itemId !== "q4" ? { ...a, finishReason: "length" } : a));
   writeStage(exp.runDir, "generate", { "answers.jsonl": `${answers.map((a) => JSON.stringify(a)).join("\n")}\n` });
   writeStage(exp.runDir, "datasets");
-  writeStage(exp.runDir, "train");
-  mkdirSync(join(exp.runDir, "train", "sft"), { recursive: true });
+  writeStage(exp.runDir, "train/sft", {}, "adapter:sft");
   writeFileSync(
     join(exp.runDir, "train", "sft", "summary.json"),
     JSON.stringify({
