@@ -2,8 +2,11 @@ import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { stableHash } from "../../config/load.ts";
+import { CHAT_METHODS } from "../../config/training.ts";
 import { writeJson } from "../../datasets/jsonl.ts";
 import { resolveGgufPath, wayfarerHome } from "../../models/model-cache.ts";
+import { accelerateConfig, accelerateLaunchPrefix } from "../../training/accelerate.ts";
+import { buildJobSpec, jobData, jobInputHashes, trainOrder } from "../../training/jobs.ts";
 import { runTrainerCommand, type TrainerEvent } from "../../training/python.ts";
 import type { Stage, StageContext } from "../stage.ts";
 
@@ -17,6 +20,9 @@ export interface LossPoint {
 /** `train/<adapter>/summary.json`: what ran and how it went, for the report. */
 export interface TrainSummary {
   adapter: string;
+  /** The training method (sft, raft, reward, dpo, rlhf). */
+  trainingMethod: string;
+  /** What ran underneath: lora or qlora. */
   method: string;
   base: string;
   steps: number;
@@ -30,6 +36,12 @@ export interface TrainSummary {
   epochMeanLoss: { epoch: number; loss: number; steps: number }[];
   losses: LossPoint[];
   evalLosses: LossPoint[];
+  /** Per logging step, the method's other metrics under TRL's names (rewards/margins, accuracy, reward, kl...). */
+  metrics: { step: number; metrics: Record<string, unknown> }[];
+  /** rlhf: sampled completions with their reward-model scores (null = not scored). */
+  samples: unknown[];
+  /** The trainer's `done` event (eval accuracy/margin, DPO metrics, RL rewards...). */
+  done: TrainerEvent;
   spec: unknown;
 }
 
@@ -54,15 +66,23 @@ async function prepareBase(ctx: StageContext, gguf: string): Promise<string> {
   return out;
 }
 
+/** Folder of a job's trained adapter (the served one for dpo/rlhf: start + delta). */
+function adapterDirOf(trainDir: string, name: string): string {
+  return join(trainDir, name, "trainer", "adapter");
+}
+
 /**
- * train: one LoRA adapter per `train.adapters` entry through the Python trainer (TRL SFTTrainer),
- * exported to GGUF LoRA (`train/<adapter>/adapter.gguf`) for node-llama-cpp. An interrupted job
- * resumes from its last checkpoint; a job whose spec changed starts over.
+ * train: one adapter per `train.adapters` entry through the Python trainer (TRL: SFT, RAFT,
+ * reward model, DPO, GRPO/RLOO), in dependency order (`from`, `rewardModel` first). Chat adapters
+ * are exported to GGUF LoRA (`train/<adapter>/adapter.gguf`) for node-llama-cpp; a reward model is
+ * not. Every job's data files are checked before any model loads. A job whose settings or input
+ * *contents* (data, start adapter, reward model) changed starts over; an interrupted one resumes
+ * from its last checkpoint.
  */
 export const trainStage: Stage = {
   id: "train",
   deps: ["datasets"],
-  version: 1,
+  version: 2,
   settings: (exp) => ({
     adapters: exp.config.train.adapters,
     bases: exp.config.train.adapters.map((a) => exp.config.models[a.base]),
@@ -73,64 +93,93 @@ export const trainStage: Stage = {
     const outputs: string[] = [];
     const notes: string[] = [];
     const counts: Record<string, number> = { adapters: config.train.adapters.length };
-    for (const adapter of config.train.adapters) {
+    const trainDir = ctx.dir("train");
+    const order = trainOrder(config.train.adapters);
+    // every job's data must exist before the first model loads
+    const data = new Map(order.map((a) => [a.name, jobData(a, ctx.dir("datasets"), ctx.exp.file)]));
+    for (const adapter of order) {
       const model = config.models[adapter.base]!;
       if (model.provider !== "llama") throw new Error("unreachable: validated in the schema");
       const gguf = resolveGgufPath(model.path, ctx.env);
       const hfDir = await prepareBase(ctx, gguf);
-      const dir = join(ctx.dir("train"), adapter.name);
-      const datasets = ctx.dir("datasets");
-      const validation = join(datasets, "sft", "validation.jsonl");
-      const hasValidation = existsSync(validation) && (await readFile(validation, "utf8")).trim() !== "";
-      const spec = {
-        base_model_dir: hfDir,
-        train_file: join(datasets, "sft", "train.jsonl"),
-        eval_file: hasValidation ? validation : null,
-        output_dir: join(dir, "trainer"),
-        lora: adapter.lora,
-        quantization: adapter.quantization,
-        training: { ...adapter.training, seed: config.seed },
-        threads: null,
-      };
-      const specHash = stableHash(spec);
-      const specFile = join(dir, "job.json");
-      if (existsSync(specFile) && stableHash(JSON.parse(await readFile(specFile, "utf8"))) !== specHash) {
-        ctx.progress.log(`  ${adapter.name}: settings changed, discarding old checkpoints`);
+      const dir = join(trainDir, adapter.name);
+      const deps = { from: undefined as string | undefined, rewardModel: undefined as string | undefined };
+      if (adapter.method === "dpo" || adapter.method === "rlhf") deps.from = adapter.from;
+      if (adapter.method === "rlhf") deps.rewardModel = adapter.rewardModel;
+      const spec = buildJobSpec(adapter, {
+        baseModelDir: hfDir,
+        data: data.get(adapter.name)!,
+        outputDir: join(dir, "trainer"),
+        ...(deps.from ? { startAdapterDir: adapterDirOf(trainDir, deps.from) } : {}),
+        ...(deps.rewardModel ? { rewardModelDir: adapterDirOf(trainDir, deps.rewardModel) } : {}),
+        seed: config.seed,
+      });
+      // the job's identity is its settings + the CONTENT of its inputs (not their paths)
+      const jobHash = stableHash({ spec, inputs: await jobInputHashes(spec) });
+      const hashFile = join(dir, "job.hash");
+      if (existsSync(hashFile) && (await readFile(hashFile, "utf8")).trim() !== jobHash) {
+        ctx.progress.log(`  ${adapter.name}: data or settings changed, discarding old checkpoints`);
         await rm(dir, { recursive: true, force: true });
       }
+      const specFile = join(dir, "job.json");
       await writeJson(specFile, spec);
+      await writeFile(hashFile, `${jobHash}\n`);
+      let launch: string[] | undefined;
+      if (adapter.launcher === "accelerate") {
+        const accFile = join(dir, "accelerate.json");
+        await writeJson(accFile, accelerateConfig(adapter.accelerate, adapter.training));
+        launch = accelerateLaunchPrefix(accFile);
+      }
       const losses: LossPoint[] = [];
       const evalLosses: LossPoint[] = [];
+      const metrics: { step: number; metrics: Record<string, unknown> }[] = [];
+      const samples: unknown[] = [];
       let start: TrainerEvent | undefined;
       let bar: ReturnType<typeof ctx.progress.bar> | undefined;
       const done = await runTrainerCommand({
-        args: ["sft", "--spec", specFile],
+        args: [adapter.method, "--spec", specFile],
+        ...(launch ? { launch } : {}),
         env: ctx.env,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         onEvent: (e) => {
           if (e.event === "start") {
             start = e;
             ctx.progress.log(
-              `  ${adapter.name}: ${String(e.method)} on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}`,
+              `  ${adapter.name}: ${adapter.method} (${String(e.method)}) on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}`,
             );
           } else if (e.event === "progress" && typeof e.step === "number") {
             bar ??= ctx.progress.bar(`train ${adapter.name}`, Number(e.total_steps) || 0);
             if (typeof e.loss === "number")
               losses.push({ step: e.step, loss: e.loss, ...(typeof e.epoch === "number" ? { epoch: e.epoch } : {}) });
+            if (e.metrics && typeof e.metrics === "object")
+              metrics.push({ step: e.step, metrics: e.metrics as Record<string, unknown> });
             bar.update(e.step, typeof e.loss === "number" ? `loss ${e.loss.toFixed(3)}` : "");
           } else if (e.event === "eval" && typeof e.eval_loss === "number") {
             evalLosses.push({ step: Number(e.step), loss: e.eval_loss });
+          } else if (e.event === "samples" && Array.isArray(e.samples)) {
+            samples.push(...e.samples.map((x) => ({ step: e.step, ...(x as object) })));
           }
         },
       });
       bar?.stop();
-      const adapterGguf = join(dir, "adapter.gguf");
-      await runTrainerCommand({
-        args: ["export-gguf", "--adapter", String(done.adapter_dir), "--base-gguf", gguf, "--out", adapterGguf],
-        env: ctx.env,
-      });
+      const chat = CHAT_METHODS.includes(adapter.method);
+      if (chat) {
+        await runTrainerCommand({
+          args: [
+            "export-gguf",
+            "--adapter",
+            String(done.adapter_dir),
+            "--base-gguf",
+            gguf,
+            "--out",
+            join(dir, "adapter.gguf"),
+          ],
+          env: ctx.env,
+        });
+      }
       const summary: TrainSummary = {
         adapter: adapter.name,
+        trainingMethod: adapter.method,
         method: String(done.method ?? start?.method ?? "lora"),
         base: adapter.base,
         steps: Number(done.steps),
@@ -143,19 +192,34 @@ export const trainStage: Stage = {
         epochMeanLoss: epochMeans(losses),
         losses,
         evalLosses,
+        metrics,
+        samples,
+        done,
         spec,
       };
       await writeJson(join(dir, "summary.json"), summary);
       await writeFile(join(dir, "loss.csv"), `step,loss\n${losses.map((l) => `${l.step},${l.loss}`).join("\n")}\n`);
-      outputs.push(`${adapter.name}/adapter.gguf`);
+      outputs.push(chat ? `${adapter.name}/adapter.gguf` : `${adapter.name}/summary.json`);
       counts[`${adapter.name}.steps`] = summary.steps;
       if (summary.trainLossFirst !== null) counts[`${adapter.name}.lossFirst`] = summary.trainLossFirst;
       if (summary.trainLossLast !== null) counts[`${adapter.name}.lossLast`] = summary.trainLossLast;
       const em = summary.epochMeanLoss;
       notes.push(
-        `${adapter.name}: ${summary.method}, ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}`,
+        `${adapter.name}: ${adapter.method} (${summary.method}), ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}${methodNote(done)}`,
       );
     }
     return { counts, outputs, notes };
   },
 };
+
+/** The method's headline numbers for the report line (reward accuracy, DPO margins, RL reward). */
+function methodNote(done: TrainerEvent): string {
+  const f = (v: unknown) => (typeof v === "number" ? v.toFixed(3) : "n/a");
+  if ("eval_accuracy" in done) return `, held-out accuracy ${f(done.eval_accuracy)}, margin ${f(done.eval_margin)}`;
+  const last = done.dpo_metrics_last as Record<string, unknown> | null | undefined;
+  if (last)
+    return `, rewards/margins ${f(last["rewards/margins"])}, rewards/accuracies ${f(last["rewards/accuracies"])}`;
+  if ("reward_last" in done)
+    return `, mean reward ${f(done.reward_first)} -> ${f(done.reward_last)}, kl ${f(done.kl_last)}`;
+  return "";
+}
