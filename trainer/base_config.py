@@ -179,9 +179,7 @@ def _drop_nulls(value: Any, root: dict[str, Any], node: dict[str, Any]) -> Any:
         if v is None and prop is not None:
             p = _resolve(prop, root)
             if not any(a.get("type") == "null" for a in p.get("anyOf", [])):
-                if k in node.get("required", []):
-                    out[k] = v  # a required field given as null: let validation name it
-                continue
+                continue  # a required one is then reported as missing
         out[k] = _drop_nulls(v, root, prop) if prop is not None else v
     return out
 
