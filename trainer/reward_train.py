@@ -71,7 +71,9 @@ def run_reward(spec: RewardJobSpec, reporter: ProgressReporter) -> dict[str, Any
     def final_eval(tr) -> dict[str, Any]:
         if not has_eval:
             return {"eval_accuracy": None, "eval_margin": None}
-        m = tr.evaluate()
+        logged = [h for h in tr.state.log_history if "eval_accuracy" in h]
+        # the Trainer evaluates at the last step when it falls on an eval step; else evaluate now
+        m = logged[-1] if logged and logged[-1].get("step") == tr.state.global_step else tr.evaluate()
         return {"eval_accuracy": m.get("eval_accuracy"), "eval_margin": m.get("eval_margin"),
                 "eval_loss_final": m.get("eval_loss")}
 

@@ -74,9 +74,25 @@ export function accelerateConfig(
 }
 
 /**
- * Python arguments (after the interpreter) that run `trainer <args>` under `accelerate launch`
- * with `configFile`; pass them as the launch prefix of `runTrainerCommand`.
+ * Python arguments (after the interpreter) that run `trainer <args>` in every process; pass them as
+ * the launch prefix of `runTrainerCommand`. GPUs: `accelerate launch --config_file <configFile>`.
+ * CPU data parallel (`cpu: true`, strategy ddp): `torch.distributed.run` (torchrun, gloo backend):
+ * Accelerate 1.15 starts several CPU processes only through mpirun, and for GPUs it hands over to
+ * torch.distributed.run itself, so the processes see the same environment either way.
  */
-export function accelerateLaunchPrefix(configFile: string): string[] {
+export function accelerateLaunchPrefix(a: AccelerateConfig, configFile: string): string[] {
+  if (a.cpu) {
+    return [
+      "-m",
+      "torch.distributed.run",
+      `--nproc_per_node=${Math.max(1, Math.floor(a.num_processes / a.num_machines))}`,
+      `--nnodes=${a.num_machines}`,
+      `--node_rank=${a.machine_rank}`,
+      `--master_addr=${a.main_process_ip}`,
+      `--master_port=${a.main_process_port}`,
+      "-m",
+      "trainer",
+    ];
+  }
   return ["-m", "accelerate.commands.launch", "--config_file", configFile, "-m", "trainer"];
 }

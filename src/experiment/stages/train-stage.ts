@@ -128,7 +128,7 @@ export const trainStage: Stage = {
       if (adapter.launcher === "accelerate") {
         const accFile = join(dir, "accelerate.json");
         await writeJson(accFile, accelerateConfig(adapter.accelerate, adapter.training));
-        launch = accelerateLaunchPrefix(accFile);
+        launch = accelerateLaunchPrefix(adapter.accelerate, accFile);
       }
       const losses: LossPoint[] = [];
       const evalLosses: LossPoint[] = [];

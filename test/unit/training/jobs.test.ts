@@ -127,7 +127,18 @@ describe("accelerate launcher", () => {
       use_cpu: true,
       num_processes: 2,
     });
-    expect(accelerateLaunchPrefix("/x/acc.json")).toEqual([
+    expect(accelerateLaunchPrefix(c.accelerate, "/x/acc.json")).toEqual([
+      "-m",
+      "torch.distributed.run",
+      "--nproc_per_node=2",
+      "--nnodes=1",
+      "--node_rank=0",
+      "--master_addr=127.0.0.1",
+      "--master_port=29500",
+      "-m",
+      "trainer",
+    ]);
+    expect(accelerateLaunchPrefix(f.accelerate, "/x/acc.json")).toEqual([
       "-m",
       "accelerate.commands.launch",
       "--config_file",
