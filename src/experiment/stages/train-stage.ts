@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { stableHash } from "../../config/load.ts";
-import { CHAT_METHODS } from "../../config/training.ts";
+import { CHAT_METHODS, type JobSpec } from "../../config/training.ts";
 import { writeJson } from "../../datasets/jsonl.ts";
 import { resolveGgufPath, wayfarerHome } from "../../models/model-cache.ts";
 import { accelerateConfig, accelerateLaunchPrefix } from "../../training/accelerate.ts";
@@ -97,23 +97,31 @@ export const trainStage: Stage = {
     const order = trainOrder(config.train.adapters);
     // every job's data must exist before the first model loads
     const data = new Map(order.map((a) => [a.name, jobData(a, ctx.dir("datasets"), ctx.exp.file)]));
+    const specs = new Map<string, { spec: JobSpec; gguf: string }>();
     for (const adapter of order) {
       const model = config.models[adapter.base]!;
       if (model.provider !== "llama") throw new Error("unreachable: validated in the schema");
       const gguf = resolveGgufPath(model.path, ctx.env);
       const hfDir = await prepareBase(ctx, gguf);
-      const dir = join(trainDir, adapter.name);
-      const deps = { from: undefined as string | undefined, rewardModel: undefined as string | undefined };
-      if (adapter.method === "dpo" || adapter.method === "rlhf") deps.from = adapter.from;
-      if (adapter.method === "rlhf") deps.rewardModel = adapter.rewardModel;
+      const from = adapter.method === "dpo" || adapter.method === "rlhf" ? adapter.from : undefined;
+      const rewardModel = adapter.method === "rlhf" ? adapter.rewardModel : undefined;
       const spec = buildJobSpec(adapter, {
         baseModelDir: hfDir,
         data: data.get(adapter.name)!,
-        outputDir: join(dir, "trainer"),
-        ...(deps.from ? { startAdapterDir: adapterDirOf(trainDir, deps.from) } : {}),
-        ...(deps.rewardModel ? { rewardModelDir: adapterDirOf(trainDir, deps.rewardModel) } : {}),
+        outputDir: join(trainDir, adapter.name, "trainer"),
+        ...(from ? { startAdapterDir: adapterDirOf(trainDir, from) } : {}),
+        ...(rewardModel ? { rewardModelDir: adapterDirOf(trainDir, rewardModel) } : {}),
         seed: config.seed,
       });
+      // the trainer checks the spec and the data format of every job before the first one trains
+      const checkFile = join(trainDir, ".checks", `${adapter.name}.json`);
+      await writeJson(checkFile, spec);
+      await runTrainerCommand({ args: [adapter.method, "--spec", checkFile, "--check-only"], env: ctx.env });
+      specs.set(adapter.name, { spec, gguf });
+    }
+    for (const adapter of order) {
+      const { spec, gguf } = specs.get(adapter.name)!;
+      const dir = join(trainDir, adapter.name);
       // the job's identity is its settings + the CONTENT of its inputs (not their paths)
       const jobHash = stableHash({ spec, inputs: await jobInputHashes(spec) });
       const hashFile = join(dir, "job.hash");
