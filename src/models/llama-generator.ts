@@ -9,6 +9,7 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
+import { servingChatWrapper, toChatHistory } from "./chat-template.ts";
 import type { GenerateOptions, GenerateResult, GeneratorV1 } from "./generator.ts";
 
 /** Options of a local GGUF generator. */
@@ -95,7 +96,7 @@ export class LlamaRuntime {
 }
 
 /**
- * A GGUF model (+ LoRA) behind `GeneratorV1`. Uses the chat template embedded in the GGUF.
+ * A GGUF model (+ LoRA) behind `GeneratorV1`. Formats chats with the trainer's template (`servingChatWrapper`).
  * Calls are serialized (one sequence); log-probabilities are not supported (reported in warnings).
  */
 export class LlamaGenerator implements GeneratorV1 {
@@ -130,14 +131,11 @@ export class LlamaGenerator implements GeneratorV1 {
     if (last?.role !== "user") throw new WayfarerError("generate: the last message must be from the user");
     const warnings: string[] = [];
     if (options.topLogprobs) warnings.push("topLogprobs is not supported by the llama provider; no log-probabilities");
-    const history: ChatHistoryItem[] = [];
-    for (const m of options.messages.slice(0, -1)) {
-      if (m.role === "system") history.push({ type: "system", text: m.content });
-      else if (m.role === "user") history.push({ type: "user", text: m.content });
-      else history.push({ type: "model", response: [m.content] });
-    }
+    const history: ChatHistoryItem[] = toChatHistory(options.messages.slice(0, -1));
     const sequence = this.#context.getSequence();
-    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+    // the trainer's chat template, byte for byte (src/models/chat-template.ts)
+    const chatWrapper = servingChatWrapper(this.#model).wrapper;
+    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper });
     try {
       session.setChatHistory(history);
       const grammar = options.jsonSchema
