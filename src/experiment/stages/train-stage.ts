@@ -98,11 +98,13 @@ export const trainStage: Stage = {
     // every job's data must exist before the first model loads
     const data = new Map(order.map((a) => [a.name, jobData(a, ctx.dir("datasets"), ctx.exp.file)]));
     const specs = new Map<string, { spec: JobSpec; gguf: string }>();
+    const prepared = new Map<string, string>();
     for (const adapter of order) {
       const model = config.models[adapter.base]!;
       if (model.provider !== "llama") throw new Error("unreachable: validated in the schema");
       const gguf = resolveGgufPath(model.path, ctx.env);
-      const hfDir = await prepareBase(ctx, gguf);
+      const hfDir = prepared.get(gguf) ?? (await prepareBase(ctx, gguf));
+      prepared.set(gguf, hfDir);
       const from = adapter.method === "dpo" || adapter.method === "rlhf" ? adapter.from : undefined;
       const rewardModel = adapter.method === "rlhf" ? adapter.rewardModel : undefined;
       const spec = buildJobSpec(adapter, {
