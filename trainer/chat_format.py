@@ -15,7 +15,7 @@ DPO and reward trainers call it for conversational data); what node-llama-cpp se
   builds the conversational form and refuses texts that carry their own end-of-turn.
 
 CLI (used by the TypeScript parity test): ``python -m trainer.chat_format --base-model-dir DIR
---messages-file FILE`` prints one JSON line (see :func:`describe`).
+--conversations-file FILE [--texts-file FILE]`` prints one JSON line (see :func:`main`).
 """
 
 from __future__ import annotations
@@ -152,25 +152,22 @@ def preference_token_ids(tokenizer, example: dict) -> dict:
     return out
 
 
-def describe(base_model_dir: str, messages: list[dict[str, str]], answer: str | None = None) -> dict:
-    """Everything the TypeScript parity test compares, for one conversation.
+def describe(tokenizer, messages: list[dict[str, str]], answer: str | None = None) -> dict:
+    """Everything the TypeScript parity test compares, for one conversation (ending with a user turn).
 
     Returns:
         ``{"prompt_text", "prompt_ids", "eot_token", "eot_id", "bos_token", "eos_label": end_of_turn_label(...)
         or None when no ``answer``}``.
     """
-    from .base_model import load_tokenizer
-
-    tok = load_tokenizer(base_model_dir)
     messages = _check_messages(messages, "messages")
-    eot, eot_id = end_of_turn(tok)
+    eot, eot_id = end_of_turn(tokenizer)
     return {
-        "prompt_text": render_prompt(tok, messages),
-        "prompt_ids": _tokenize_chat(tok, messages, True),
+        "prompt_text": render_prompt(tokenizer, messages),
+        "prompt_ids": _tokenize_chat(tokenizer, messages, True),
         "eot_token": eot,
         "eot_id": eot_id,
-        "bos_token": tok.bos_token,
-        "eos_label": end_of_turn_label(tok, messages, answer) if answer is not None else None,
+        "bos_token": tokenizer.bos_token,
+        "eos_label": end_of_turn_label(tokenizer, messages, answer) if answer is not None else None,
     }
 
 
@@ -178,13 +175,24 @@ def main(argv: list[str] | None = None) -> int:
     """CLI; one JSON line on stdout (``describe``), or one error line on stderr and exit 1."""
     p = argparse.ArgumentParser(prog="python -m trainer.chat_format", description=__doc__.splitlines()[0])
     p.add_argument("--base-model-dir", required=True)
-    p.add_argument("--messages-file", required=True,
-                   help='JSON file: {"messages": [...], "answer": optional assistant text}')
+    p.add_argument("--conversations-file", required=True,
+                   help='JSON file: [{"messages": [...], "answer": optional assistant text}, ...]; '
+                        'prints {"conversations": [describe(...) per item], "tokenized": {text: ids} for "texts"}')
+    p.add_argument("--texts-file", default=None, help="optional JSON list of plain texts to tokenize (no specials added)")
     args = p.parse_args(argv)
     try:
-        with open(args.messages_file, encoding="utf-8") as f:
+        from .base_model import load_tokenizer
+
+        tok = load_tokenizer(args.base_model_dir)
+        with open(args.conversations_file, encoding="utf-8") as f:
             spec = json.load(f)
-        result = describe(args.base_model_dir, spec.get("messages"), spec.get("answer"))
+        if not isinstance(spec, list):
+            raise ValueError(f"{args.conversations_file}: expected a JSON list of conversations")
+        result = {"conversations": [describe(tok, c.get("messages"), c.get("answer")) for c in spec], "tokenized": {}}
+        if args.texts_file:
+            with open(args.texts_file, encoding="utf-8") as f:
+                texts = json.load(f)
+            result["tokenized"] = {t: tok(t, add_special_tokens=False)["input_ids"] for t in texts}
     except (TrainerError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
