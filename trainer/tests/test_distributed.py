@@ -35,12 +35,12 @@ def _events(stdout: str) -> list[dict]:
 def test_two_process_gloo_run_matches_single_process(base_dir, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
     one = subprocess.run([sys.executable, "-m", "trainer", "sft", "--spec", _spec(tmp_path, base_dir, "one", 4)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+                         cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
     assert one.returncode == 0, one.stderr[-3000:]
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
                           "--master_addr=127.0.0.1", "--master_port=29533", "-m", "trainer", "sft", "--spec",
                           _spec(tmp_path, base_dir, "two", 2)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
+                         cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
     assert two.returncode == 0, two.stderr[-3000:]
     e1, e2 = _events(one.stdout), _events(two.stdout)
     # only rank 0 reports: one start and one done

@@ -27,7 +27,7 @@ def _run(work, method, **spec):
     spec["output_dir"] = str(work / method)
     p = work / f"{method}.json"
     p.write_text(json.dumps(spec))
-    code, events, stderr = run_trainer(method, "--spec", str(p))
+    code, events, stderr = run_trainer(method, "--spec", str(p), timeout=3600)
     assert code == 0, stderr[-4000:]
     assert events[0]["event"] == "start" and events[-1]["event"] == "done"
     return events

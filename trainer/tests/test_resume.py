@@ -37,7 +37,7 @@ def test_kill_9_resumes_then_changed_data_starts_fresh(base_dir, tmp_path):
     proc.wait()
     assert not (out / "adapter").exists()
 
-    code, events, stderr = run_trainer("sft", "--spec", str(spec))
+    code, events, stderr = run_trainer("sft", "--spec", str(spec), timeout=3600)
     assert code == 0, stderr[-3000:]
     start, done = events[0], events[-1]
     resumed_at = int(start["resume_from"].rsplit("-", 1)[1])
@@ -48,7 +48,7 @@ def test_kill_9_resumes_then_changed_data_starts_fresh(base_dir, tmp_path):
     # same path, new content: a fresh run of all 6 steps, not a 0-step "resume" of the old adapter
     rows = data.read_text().splitlines()
     data.write_text("\n".join(rows[:4]) + "\n")
-    code, events, stderr = run_trainer("sft", "--spec", str(spec))
+    code, events, stderr = run_trainer("sft", "--spec", str(spec), timeout=3600)
     assert code == 0, stderr[-3000:]
     start, done = events[0], events[-1]
     assert start["resume_from"] is None and "data or settings changed" in start["resume_note"]
