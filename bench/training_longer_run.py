@@ -29,7 +29,8 @@ def run(method, spec, work):
     proc = subprocess.run([sys.executable, "-m", "trainer", method, "--spec", p], cwd=ROOT, capture_output=True, text=True)
     events = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
     if proc.returncode != 0:
-        sys.exit(f"{method} failed: {events[-1] if events else ''}\n{proc.stderr[-3000:]}")
+        print(f"{method} failed: {events[-1] if events else ''}\n{proc.stderr[-3000:]}", file=sys.stderr)
+        return events + [{"event": "failed", "message": events[-1].get("message") if events else proc.stderr[-500:]}]
     print(f"{method}: {time.time() - t0:.0f} s", file=sys.stderr)
     return events
 
@@ -74,6 +75,9 @@ def main():
              "eval every 5 steps, early stopping patience 3.\n"]
     for m, ev in out.items():
         d = ev[-1]
+        if d["event"] == "failed":
+            lines.append(f"## {m}\n\n- FAILED: {d['message']}\n")
+            continue
         lines.append(f"## {m}\n")
         lines.append(f"- {d['steps']} steps in {d['seconds']:.0f} s ({d.get('method')}); stopped early: {d.get('stopped_early')}")
         lines.append(f"- train loss by step: {curve(ev)}")
