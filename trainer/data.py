@@ -4,8 +4,9 @@ Formats (one JSON object per line; blank lines are skipped):
 
 - ``chat`` (sft): ``{"messages": [...]}`` (the last message is the assistant turn: it becomes the
   completion, everything before it the prompt) or ``{"prompt": [...], "completion": [...]}``.
-- ``prompt_completion`` (raft): ``{"prompt", "completion"}`` as strings or as message lists; also
-  ``{"messages": [...]}``. Loss is on the completion only.
+- ``prompt_completion`` (raft): ``{"messages": [...]}`` when present (the datasets stage writes RAFT
+  records with both forms; the chat form carries the system turn used at serving time), else
+  ``{"prompt", "completion"}`` as strings or as message lists. Loss is on the completion only.
 - ``preference`` (reward, dpo): ``{"prompt", "chosen", "rejected"}`` (explicit prompt), strings or
   message lists.
 - ``prompt_only`` (rlhf): ``{"prompt"}``, a string or a message list.
@@ -92,7 +93,7 @@ def parse_example(row: Any, fmt: DataFormat) -> dict[str, Any]:
         raise ValueError("each line must be a JSON object")
     keys = set(row)
     if fmt == "chat" or fmt == "prompt_completion":
-        if "messages" in row and (fmt == "chat" or "prompt" not in row):
+        if "messages" in row:  # RAFT records carry both forms: the chat one has the system turn served too
             return messages_to_prompt_completion(row["messages"])
         if {"prompt", "completion"} <= keys:
             if fmt == "chat" and not isinstance(row["prompt"], list):
