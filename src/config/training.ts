@@ -309,7 +309,7 @@ export const DEFAULT_DATASET: Record<TrainMethod, string> = {
   raft: "raft",
   reward: "preferences",
   dpo: "preferences",
-  rlhf: "prompts",
+  rlhf: "preferences", // prompt-only: the prompts of the preference pairs (their answers are ignored)
 };
 
 export const AccelerateSchema = z
@@ -336,7 +336,7 @@ const adapterCommon = {
     .min(1)
     .optional()
     .describe(
-      "A datasets-stage folder (sft, raft, preferences, prompts; default by method) or a .jsonl file (relative to the experiment file; a sibling <name>.validation.jsonl is the eval set).",
+      "A datasets-stage folder (sft, raft, preferences; default by method: sft, raft, preferences for reward/dpo/rlhf) or a .jsonl file (relative to the experiment file; a sibling <name>.validation.jsonl is the eval set).",
     ),
   quantization: QuantizationSchema,
   training: TrainingSchema.prefault({}),

@@ -54,7 +54,7 @@ export interface JobData {
 
 /**
  * Where a job's data is: `dataset` names a datasets-stage folder (`<datasetsDir>/<name>/train.jsonl`
- * and `validation.jsonl`; default by method: sft, raft, preferences, prompts) or a `.jsonl` file
+ * and `validation.jsonl`; default by method: sft, raft, preferences) or a `.jsonl` file
  * (relative to the experiment file's folder), whose sibling `<stem>.validation.jsonl` is the eval set.
  *
  * @throws ConfigError when the train file does not exist (before any model loads).
@@ -83,7 +83,7 @@ export const DATA_FORMATS: Record<TrainAdapterConfig["method"], string> = {
   raft: "prompt/completion lines",
   reward: "prompt/chosen/rejected lines",
   dpo: "prompt/chosen/rejected lines",
-  rlhf: "prompt-only lines",
+  rlhf: "prompt-only lines (any line with a prompt, e.g. preference pairs)",
 };
 
 /** Paths a job spec needs besides the adapter's own settings. */
