@@ -91,6 +91,25 @@ def end_of_turn_label(tokenizer, prompt: list[dict[str, str]], completion: str, 
     }
 
 
+def strip_answer(text: str) -> str:
+    """A message text as it should be trained and served: surrounding whitespace removed.
+
+    Why: with ChatML (SmolLM2) every turn header ends in ``"\n"``, and a text starting with whitespace
+    merges with it into another token (``"\n  "``). For a completion, the trained ids then no longer start
+    with the prompt the server sends (TRL only warns "Mismatch between tokenized prompt and the start of
+    tokenized prompt+completion"); for any message, node-llama-cpp (which tokenizes each message apart from
+    the template text) gets other ids than PyTorch for the same bytes. Gemma's template trims user and
+    model turns itself; the server side strips too (``normalizeMessageText`` in src/models/chat-template.ts).
+    """
+    return text.strip()
+
+
+def normalize_messages(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Every message's content through :func:`strip_answer` (new dicts; role kept). The data loaders of the
+    chat methods should apply this to prompts and completions before TRL sees them."""
+    return [{**m, "content": strip_answer(m["content"])} for m in messages]
+
+
 def _check_messages(messages: Any, where: str) -> list[dict[str, str]]:
     if not isinstance(messages, list) or not messages:
         raise ValueError(f"{where} must be a non-empty list of messages")
@@ -105,9 +124,9 @@ def _check_messages(messages: Any, where: str) -> list[dict[str, str]]:
 def preference_example(tokenizer, prompt: list[dict[str, str]], chosen: str, rejected: str) -> dict:
     """A conversational preference example whose chosen and rejected each end with exactly one end-of-turn.
 
-    Returns ``{"prompt": [...], "chosen": [{"role": "assistant", ...}], "rejected": [...]}`` — the
-    format TRL's DPO and reward trainers pass through the chat template, which adds the single
-    end-of-turn. Texts are checked, not repaired: a chosen/rejected text containing the end-of-turn
+    Returns ``{"prompt": [...], "chosen": [{"role": "assistant", ...}], "rejected": [...]}`` (texts through
+    :func:`normalize_messages` / :func:`strip_answer`) — the format TRL's DPO and reward trainers pass
+    through the chat template, which adds the single end-of-turn. Texts are checked, not repaired: a chosen/rejected text containing the end-of-turn
     token (or the template's other special markers) would end with two, or end early.
 
     Raises:
@@ -127,9 +146,9 @@ def preference_example(tokenizer, prompt: list[dict[str, str]], chosen: str, rej
                 "adds exactly one end-of-turn)"
             )
     return {
-        "prompt": prompt,
-        "chosen": [{"role": "assistant", "content": chosen}],
-        "rejected": [{"role": "assistant", "content": rejected}],
+        "prompt": normalize_messages(prompt),
+        "chosen": [{"role": "assistant", "content": strip_answer(chosen)}],
+        "rejected": [{"role": "assistant", "content": strip_answer(rejected)}],
     }
 
 
@@ -153,13 +172,16 @@ def preference_token_ids(tokenizer, example: dict) -> dict:
 
 
 def describe(tokenizer, messages: list[dict[str, str]], answer: str | None = None) -> dict:
-    """Everything the TypeScript parity test compares, for one conversation (ending with a user turn).
+    """Everything the TypeScript parity test compares, for one conversation (ending with a user turn), after
+    :func:`normalize_messages` (what the data loaders should do, and what the server does).
 
     Returns:
         ``{"prompt_text", "prompt_ids", "eot_token", "eot_id", "bos_token", "eos_label": end_of_turn_label(...)
         or None when no ``answer``}``.
     """
-    messages = _check_messages(messages, "messages")
+    messages = normalize_messages(_check_messages(messages, "messages"))
+    if answer is not None:
+        answer = strip_answer(answer)
     eot, eot_id = end_of_turn(tokenizer)
     return {
         "prompt_text": render_prompt(tokenizer, messages),

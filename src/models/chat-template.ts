@@ -112,14 +112,26 @@ class TemplateTrimmingJinjaChatWrapper extends JinjaTemplateChatWrapper {
 }
 
 /**
- * Wayfarer messages -> node-llama-cpp chat history (system / user / model items, in order). The
- * generator passes the last user message to `prompt()` separately; `renderChatPrompt` appends it here.
+ * A message text as both sides format it: surrounding whitespace removed (`trainer/chat_format.py`
+ * `normalize_messages` does the same to training data). Why: node-llama-cpp tokenizes a message apart from
+ * the template text around it, PyTorch tokenizes the whole string, so leading whitespace after the template's
+ * "\n" becomes different tokens ("\n" + "  " vs "\n  " in SmolLM2's BPE) even when the bytes are equal.
+ */
+export function normalizeMessageText(text: string): string {
+  return text.trim();
+}
+
+/**
+ * Wayfarer messages -> node-llama-cpp chat history (system / user / model items, in order, texts through
+ * `normalizeMessageText`). The generator passes the last user message to `prompt()` separately (normalized
+ * the same way); `renderChatPrompt` appends it here.
  */
 export function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
   return messages.map((m): ChatHistoryItem => {
-    if (m.role === "system") return { type: "system", text: m.content };
-    if (m.role === "user") return { type: "user", text: m.content };
-    return { type: "model", response: [m.content] };
+    const text = normalizeMessageText(m.content);
+    if (m.role === "system") return { type: "system", text };
+    if (m.role === "user") return { type: "user", text };
+    return { type: "model", response: [text] };
   });
 }
 

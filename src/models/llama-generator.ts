@@ -9,7 +9,7 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
-import { servingChatWrapper, toChatHistory } from "./chat-template.ts";
+import { normalizeMessageText, servingChatWrapper, toChatHistory } from "./chat-template.ts";
 import type { GenerateOptions, GenerateResult, GeneratorV1 } from "./generator.ts";
 
 /** Options of a local GGUF generator. */
@@ -143,7 +143,7 @@ export class LlamaGenerator implements GeneratorV1 {
         : undefined;
       const inputBefore = sequence.tokenMeter.usedInputTokens;
       const started = performance.now();
-      const meta = await session.promptWithMeta(last.content, {
+      const meta = await session.promptWithMeta(normalizeMessageText(last.content), {
         maxTokens: options.maxTokens,
         temperature: options.temperature,
         ...(options.seed !== undefined ? { seed: options.seed } : {}),

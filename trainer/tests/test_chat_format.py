@@ -12,7 +12,13 @@ import re
 
 import pytest
 
-from trainer.chat_format import end_of_turn, end_of_turn_label, preference_example, preference_token_ids
+from trainer.chat_format import (
+    end_of_turn,
+    end_of_turn_label,
+    preference_example,
+    preference_token_ids,
+    strip_answer,
+)
 
 from .conftest import CACHE
 
@@ -160,3 +166,11 @@ def test_preference_example_refuses_answers_with_their_own_end_of_turn(smol_tok)
         preference_example(smol_tok, [*PROMPT, {"role": "assistant", "content": "x"}], "a", "b")
     with pytest.raises(ValueError, match="rejected must be a non-empty string"):
         preference_example(smol_tok, PROMPT, "Spring.", "  ")
+
+
+def test_leading_whitespace_in_an_answer_breaks_the_prompt_prefix_unless_stripped(smol_tok, gemma_tok):
+    raw = "  Pick the cafe near the cathedral. \n"
+    # ChatML: "\n" of the generation prompt + "  " merge into one token: trained ids != served prompt + answer
+    assert end_of_turn_label(smol_tok, PROMPT, raw)["prompt_is_prefix"] is False
+    assert end_of_turn_label(smol_tok, PROMPT, strip_answer(raw))["prompt_is_prefix"] is True
+    assert end_of_turn_label(gemma_tok, PROMPT, raw)["prompt_is_prefix"] is True  # Gemma's template trims turns

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlama, type Llama, LlamaChatSession, LlamaLogLevel, type LlamaModel, type Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderChatPrompt, servingChatWrapper } from "../../../src/models/chat-template.ts";
+import { renderChatPrompt, servingChatWrapper, toChatHistory } from "../../../src/models/chat-template.ts";
 import type { ChatMessage } from "../../../src/models/generator.ts";
 import { LlamaRuntime } from "../../../src/models/llama-generator.ts";
 
@@ -57,6 +57,8 @@ const CONVERSATIONS: { messages: ChatMessage[]; answer: string }[] = [
       { role: "system", content: "Answer in one sentence.\nCite no sources." },
       { role: "user", content: "  Café or 日本の宿 in São Paulo? 🎒\n\nBudget: $1,299.99  \n" },
     ],
+    // both sides strip message texts (normalizeMessageText / normalize_messages): ChatML would otherwise merge
+    // leading whitespace with the turn header's "\n" (see trainer/tests/test_chat_format.py)
     answer: "  Pick the café near Sé. \n",
   },
   {
@@ -188,13 +190,30 @@ describe.each(BASES)("chat format train/serve parity: $label", (base) => {
       }
     });
 
-    it("LlamaGenerator evaluates exactly the rendered prompt", async () => {
+    it("a chat session with the serving wrapper evaluates exactly the rendered prompt", async () => {
+      const messages = CONVERSATIONS[2]?.messages as ChatMessage[];
+      const context = await model.createContext({ contextSize: 512, threads: 2 });
+      try {
+        const sequence = context.getSequence();
+        const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: servingChatWrapper(model).wrapper });
+        session.setChatHistory(toChatHistory(messages.slice(0, -1)));
+        await session.prompt(messages.at(-1)?.content as string, { maxTokens: 1, temperature: 0 });
+        // the sampled token is not evaluated yet: the context holds the prompt, token for token
+        expect(Array.from(sequence.contextTokens)).toEqual(py.conversations[2]?.prompt_ids);
+      } finally {
+        await context.dispose();
+      }
+    });
+
+    it("LlamaGenerator serves with that wrapper", async () => {
       const runtime = await LlamaRuntime.create();
       try {
         const generator = await runtime.createGenerator({ modelPath: base.gguf, contextSize: 512, threads: 2 });
         const messages = CONVERSATIONS[2]?.messages as ChatMessage[];
         const result = await generator.doGenerate({ messages, maxTokens: 1, temperature: 0 });
-        expect(result.promptTokens).toBe(renderChatPrompt(model, messages).tokens.length);
+        // node-llama-cpp's token meter counts the last prompt token with the first sampled one (measured: the
+        // context holds all n prompt tokens, usedInputTokens grows by n - 1); another template differs by more
+        expect(result.promptTokens).toBe(renderChatPrompt(model, messages).tokens.length - 1);
         await generator.dispose();
       } finally {
         await runtime.dispose();
