@@ -75,7 +75,7 @@ const CONVERSATIONS: { messages: ChatMessage[]; answer: string }[] = [
 const TEXTS = [
   "Lisbon in spring: 18–24°C, ~30% cheaper than July.   Tram 28 before 9am!",
   "naïve Zürich — 日本語のテキスト, 한국어, русский 🎉🇵🇹\tand tabs",
-  "<b>Bold</b> & code `print(\"hi\")` https://example.com/a?b=c#d\n\n\nThree newlines; 12345678901234567890",
+  '<b>Bold</b> & code `print("hi")` https://example.com/a?b=c#d\n\n\nThree newlines; 12345678901234567890',
 ];
 
 interface Described {
@@ -195,7 +195,10 @@ describe.each(BASES)("chat format train/serve parity: $label", (base) => {
       const context = await model.createContext({ contextSize: 512, threads: 2 });
       try {
         const sequence = context.getSequence();
-        const session = new LlamaChatSession({ contextSequence: sequence, chatWrapper: servingChatWrapper(model).wrapper });
+        const session = new LlamaChatSession({
+          contextSequence: sequence,
+          chatWrapper: servingChatWrapper(model).wrapper,
+        });
         session.setChatHistory(toChatHistory(messages.slice(0, -1)));
         await session.prompt(messages.at(-1)?.content as string, { maxTokens: 1, temperature: 0 });
         // the sampled token is not evaluated yet: the context holds the prompt, token for token

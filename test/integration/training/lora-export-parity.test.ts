@@ -214,7 +214,10 @@ describe.each(BASES)("PEFT LoRA -> GGUF export matches PyTorch in node-llama-cpp
     });
 
     it("exported LoRA matches PEFT within the base's own noise (F32 GGUF), and really changes the model", async () => {
-      const diff = maxAbsDiff(await llamaLogprobs(f32Model, { f32Cache: true, lora: fx.exports.lora.out }), fx.torch.lora);
+      const diff = maxAbsDiff(
+        await llamaLogprobs(f32Model, { f32Cache: true, lora: fx.exports.lora.out }),
+        fx.torch.lora,
+      );
       const effect = maxAbsDiff(fx.torch.lora, fx.torch.base);
       console.info(
         `[lora-export-parity] ${base.label}: adapter diff (F32) = ${diff.toExponential(2)} nats vs noise ${noise.f32.toExponential(2)}; ` +
