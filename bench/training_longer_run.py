@@ -55,19 +55,28 @@ def main():
     common = {"base_model_dir": args.base_dir, "lora": lora, "threads": args.threads}
     f = lambda name: os.path.join(FIX, name)  # noqa: E731
     out = {}
+    report = lambda: write_report(out, n)  # noqa: E731
     out["sft"] = run("sft", {**common, "train_file": f("sft.jsonl"), "eval_file": f("sft.validation.jsonl"), "training": tr}, args.work)
+    report()
     out["raft"] = run("raft", {**common, "train_file": f("raft.jsonl"), "eval_file": f("raft.validation.jsonl"),
                                "training": {**tr, "max_seq_length": 192}}, args.work)
+    report()
     out["reward"] = run("reward", {**common, "train_file": f("preferences.jsonl"), "eval_file": f("preferences.validation.jsonl"),
                                    "training": {**tr, "learning_rate": 2e-4}}, args.work)
     sft_adapter = out["sft"][-1]["adapter_dir"]
+    report()
     out["dpo"] = run("dpo", {**common, "train_file": f("preferences.jsonl"), "eval_file": f("preferences.validation.jsonl"),
                              "start_adapter_dir": sft_adapter, "lora": {"r": 16, "alpha": 16, "dropout": 0.05},
                              "dpo": {"beta": 0.1}, "training": {**tr, "learning_rate": 2e-4}}, args.work)
+    report()
     out["rlhf"] = run("rlhf", {**common, "train_file": f("prompts.jsonl"), "start_adapter_dir": sft_adapter,
                                "reward_model_dir": out["reward"][-1]["adapter_dir"],
                                "rlhf": {"num_generations": 2, "max_completion_length": 32, "beta": 0.05, "log_completions": 1},
                                "training": {**tr, "max_steps": max(10, n // 2), "learning_rate": 1e-4}}, args.work)
+    report()
+
+
+def write_report(out, n):
     lines = [f"# Longer training run: every method on SmolLM2-135M (CPU)\n",
              f"`.venv/bin/python bench/training_longer_run.py --steps {n}`, {time.strftime('%Y-%m-%d %H:%M')} UTC, "
              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Data: test/fixtures/training "
@@ -107,6 +116,7 @@ def main():
     with open(os.path.join(ROOT, "bench", "results", "training-longer-run.md"), "w") as fh:
         fh.write(md)
     print(md)
+
 
 
 if __name__ == "__main__":
