@@ -6,6 +6,7 @@
  * >= 1 comment, the first 20 comments of each thread kept.
  */
 import { z } from "zod";
+import { FocusSchema } from "./datasets-recipes.ts";
 
 const TextSchema = z
   .object({
@@ -257,6 +258,7 @@ export const CorpusOptionsSchema = z
     dedup: DedupSchema.prefault({}),
     language: LanguageSchema.prefault({}),
     split: SplitSchema.prefault({}),
+    focus: FocusSchema.optional(),
   })
   .superRefine((o, ctx) => {
     if (o.removal.botPattern !== "") {

@@ -6,7 +6,10 @@
 import { z } from "zod";
 import { CollectOptionsSchema } from "./collect.ts";
 import { CorpusOptionsSchema } from "./corpus.ts";
+import { datasetsRecipeIssues, GoldenBuildSchema, PreferencesSchema, SynthesisSchema } from "./datasets-recipes.ts";
 import { ImportOptionsSchema } from "./import.ts";
+import { RaftDatasetSchema } from "./raft.ts";
+import { RetrievalConfigSchema } from "./retrieval.ts";
 import { checkTrainAdapters, TrainAdapterSchema } from "./training.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -53,11 +56,12 @@ export type ModelConfig = z.output<typeof ModelSchema>;
 export const SftDatasetSchema = z
   .object({
     target: z
-      .enum(["top-comment"])
+      .enum(["top-comment", "synthesis"])
       .default("top-comment")
       .describe(
-        "What the assistant turn is: top-comment = the best-scored top-level comment (a teacher-LLM synthesis, as the seed study did, comes later).",
+        "What the assistant turn is: top-comment = the best-scored top-level comment; synthesis = a teacher model's summary of the top comments, filtered by question-answer similarity (as the seed study did; settings in `synthesis`).",
       ),
+    synthesis: SynthesisSchema.prefault({}).describe("Teacher synthesis settings (used when target is synthesis)."),
     minTargetChars: z.number().int().min(1).default(40).describe("Skip threads whose target is shorter than this."),
     maxTargetChars: z.number().int().min(1).default(1200).describe("Skip threads whose target is longer than this."),
     minTargetScore: z.number().int().default(1).describe("Skip threads whose target comment scored below this."),
@@ -77,9 +81,12 @@ export const GoldenDatasetSchema = z
       .string()
       .min(1)
       .describe(
-        "CSV with columns Index, Notes, Golden Question, Golden Answer (the seed study's golden_answers.csv shape).",
+        "CSV with columns Index, Notes, Golden Question, Golden Answer (the seed study's golden_answers.csv shape), or a reviewed golden .jsonl (accepted and edited items are used).",
       ),
     limit: z.number().int().min(1).nullable().default(null).describe("Use only the first N questions."),
+    build: GoldenBuildSchema.optional().describe(
+      "Also draft golden items from held-out threads with a teacher (golden-drafts/drafts.jsonl, reviewed: false); review them with `wayfarer golden review` and use the reviewed .jsonl as `file`.",
+    ),
   })
   .strict();
 
@@ -87,6 +94,12 @@ export const DatasetsSchema = z
   .object({
     sft: SftDatasetSchema.prefault({}).describe("Supervised fine-tuning set in chat `messages` form."),
     golden: GoldenDatasetSchema.describe("The golden questions and answers used by generate and evaluate."),
+    preferences: PreferencesSchema.optional().describe(
+      "Preference pairs (prompt/chosen/rejected) for DPO and reward models, with a separability report.",
+    ),
+    raft: RaftDatasetSchema.optional().describe(
+      "RAFT set (gorilla raft.py fields + messages + prompt/completion): teacher questions and chain-of-thought answers per retrieval document, the oracle with probability P and k distractors.",
+    ),
   })
   .strict();
 
@@ -179,6 +192,13 @@ export const EvaluateSchema = z
       .describe(
         "Sentence encoder for embedding-cosine and Ragas answer relevancy / answer correctness; default all-MiniLM-L6-v2 from the model cache (installed by setup).",
       ),
+    referenceLm: z
+      .object({
+        model: Name.describe("A key of `models`: a llama (GGUF) model whose log-probabilities score answers."),
+      })
+      .strict()
+      .optional()
+      .describe("Reference language model of the perplexity evaluator; required when perplexity is listed."),
     concurrency: z.number().int().min(1).default(1).describe("Evaluator calls in flight at once."),
     pairwise: PairwiseSchema.optional().describe(
       "MT-Bench pairwise comparisons by an LLM judge, each in both orders (a win only when both orders agree, otherwise a tie); the report shows win/tie/loss per variant pair.",
@@ -201,6 +221,9 @@ export const ExperimentSchema = z
     ),
     import: ImportOptionsSchema.prefault({ inputs: [] }),
     corpus: CorpusOptionsSchema.prefault({}),
+    retrieval: RetrievalConfigSchema.prefault({}).describe(
+      "The retrieval index (chunking, BM25, dense, hybrid) shared by RAFT distractors, RAG and Ragas contexts.",
+    ),
     datasets: DatasetsSchema,
     models: z.record(Name, ModelSchema).describe("Named models: bases to train and serve, and judges."),
     train: z
@@ -273,8 +296,10 @@ export const ExperimentSchema = z
           });
       }
     });
+    for (const issue of datasetsRecipeIssues(x.datasets, x.models)) ctx.addIssue({ code: "custom", ...issue });
     if (x.evaluate.judge) model(x.evaluate.judge.model, ["evaluate", "judge", "model"], false);
     if (x.evaluate.embedder) model(x.evaluate.embedder.model, ["evaluate", "embedder", "model"], false);
+    if (x.evaluate.referenceLm) model(x.evaluate.referenceLm.model, ["evaluate", "referenceLm", "model"], false);
     const pw = x.evaluate.pairwise;
     if (pw) {
       const at = ["evaluate", "pairwise"];

@@ -41,6 +41,8 @@ export interface CorpusCard {
     permutations: number;
     bands: number;
   };
+  /** `corpus.focus` and the kept threads by why they matched (dropped ones: the `focus` filter). */
+  focus?: { place: string; aliases: string[]; subreddits: string[]; keptBySubreddit: number; keptByMention: number };
   /** Language filter settings and the languages of dropped texts (counts are the *-language filters). */
   language?: {
     library: string;
@@ -116,6 +118,13 @@ export function renderCardMarkdown(card: CorpusCard): string {
     L.push(
       "",
       `Language filter: ${g.library}; keep [${g.keep.join(", ")}]; posts ${g.posts ? "on" : "off"}, comments ${g.comments ? "on" : "off"}; texts under ${g.minChars} letters not judged. Dropped by detected language: ${dropped}.`,
+    );
+  }
+  if (card.focus) {
+    const f = card.focus;
+    L.push(
+      "",
+      `Focus: ${f.place} (aliases: ${f.aliases.join(", ") || "none"}; subreddits: ${f.subreddits.join(", ") || "none"}). Kept ${f.keptBySubreddit} threads from those subreddits and ${f.keptByMention} that mention the place in title or body; dropped ones: the focus filter above.`,
     );
   }
   L.push("", "## Splits (by thread, stratified by subreddit)", "", "| split | threads | comments |", "|---|---:|---:|");

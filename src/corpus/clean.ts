@@ -28,6 +28,7 @@ import { readThreadsJsonl } from "../reddit/import.ts";
 import type { Comment, Thread } from "../reddit/thread.ts";
 import { type CorpusCard, renderCardMarkdown } from "./card.ts";
 import { DigestSet } from "./digest-set.ts";
+import { compileFocus, type FocusMatcher } from "./focus.ts";
 import { LANGUAGE_ID_LIBRARY, LanguageFilter } from "./language.ts";
 import { NearDuplicateIndex, type NearDuplicateOptions } from "./near-dup.ts";
 import { evaluatePii, type LabelledSnippet, type PiiType, scrubPii } from "./pii.ts";
@@ -77,6 +78,9 @@ interface BuildState {
   language: LanguageFilter | null;
   /** Languages detected in dropped texts, for the card. */
   droppedLanguages: Record<string, number>;
+  /** `corpus.focus` compiled, and kept threads by why they matched (src/corpus/focus.ts). */
+  focus: FocusMatcher | null;
+  focusKept: { subreddit: number; mention: number };
 }
 
 /** Cleans text, then scrubs PII when enabled (counting replacements). */
@@ -109,6 +113,14 @@ function declareFilters(f: FilterCounter, o: CorpusOptions): void {
   );
   f.declare("post-score", "thread", "post score below minimum", on(q.minScore !== null));
   f.declare("empty-post", "thread", "title empty after cleaning");
+  f.declare(
+    "focus",
+    "thread",
+    o.focus
+      ? `not about ${o.focus.place}: subreddit not in [${o.focus.subreddits.join(", ")}] and no mention of ${[o.focus.place, ...o.focus.aliases].join(" / ")} in title or body`
+      : "corpus.focus (off)",
+    on(o.focus !== undefined),
+  );
   f.declare("post-language", "thread", `post ${lang}`, on(l.posts));
   f.declare(
     "duplicate-post-text",
@@ -256,6 +268,8 @@ function cleanThread(thread: Thread, st: BuildState): Thread | null {
   const title = cleanAndScrub(p.title, st);
   const selftext = cleanAndScrub(p.selftext, st);
   if (!f.pass("empty-post", title.length > 0)) return null;
+  const focusMatch = st.focus?.match(p.subreddit, title, selftext) ?? null;
+  if (st.focus && !f.pass("focus", focusMatch !== null)) return null;
   const postText = selftext ? `${title}\n${selftext}` : title;
   if (st.opts.language.posts && !f.pass("post-language", languageKeeps(postText, st))) return null;
   // Like comments, a post joins the dedup memory only once its thread is known to be kept.
@@ -274,6 +288,7 @@ function cleanThread(thread: Thread, st: BuildState): Thread | null {
     return null;
   }
   if (postDigest) st.seenPostText.add(postDigest);
+  if (focusMatch) st.focusKept[focusMatch]++;
   st.nearPosts?.check(postText);
   for (const d of digests) st.seenCommentText.add(d);
   const out: Thread = { post: { ...p, title, selftext }, comments, source: thread.source };
@@ -376,6 +391,8 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
         ? new LanguageFilter({ keep: o.language.keep, minChars: o.language.minChars })
         : null,
     droppedLanguages: {},
+    focus: o.focus ? compileFocus(o.focus) : null,
+    focusKept: { subreddit: 0, mention: 0 },
   };
   declareFilters(st.filters, o);
   // A missing or unreadable input is reported before any output folder or file is made.
@@ -503,6 +520,8 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
     },
     options: o,
   };
+  if (o.focus)
+    card.focus = { ...o.focus, keptBySubreddit: st.focusKept.subreddit, keptByMention: st.focusKept.mention };
   if (o.pii.enabled || opts.piiLabelledSet) {
     let quality: NonNullable<CorpusCard["pii"]>["types"] = [];
     let snippets = 0;

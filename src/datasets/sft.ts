@@ -9,7 +9,14 @@ export interface SftMessage {
 /** One SFT example: `messages` plus provenance (thread fullname, target comment fullname and score). */
 export interface SftExample {
   messages: SftMessage[];
-  meta: { thread: string; subreddit: string; target: string; targetScore: number };
+  meta: {
+    thread: string;
+    subreddit: string;
+    target: string;
+    targetScore: number;
+    /** Synthesis targets: cosine similarity of question and answer embeddings (MiniLM). */
+    similarity?: number;
+  };
 }
 
 /** Settings of {@link sftExampleFromThread} (see `SftDatasetSchema` for meanings and defaults). */

@@ -6,8 +6,9 @@
  *   A rerun reuses rows with the same key (scored and not-applicable always; error rows are retried
  *   unless `retryErrors: false`), so a killed run resumes where it stopped and an unchanged rerun
  *   makes no calls. Changing an option, the judge model or the answer changes the key.
- * - Concurrency: at most `concurrency` evaluator calls in flight (default 4).
- * - Rate limits: the OpenAI-compatible generator already retries 429/5xx with backoff (honouring
+ * - Scheduling: work-pool.ts's `runCachedWork`, shared with pairwise judging and the datasets teacher.
+ *   Concurrency: at most `concurrency` evaluator calls in flight (default 4).
+ *   Rate limits: the OpenAI-compatible generator already retries 429/5xx with backoff (honouring
  *   Retry-After). If a call still fails with a retryable error (`isRetryable: true`) the engine waits
  *   and retries it up to `maxRetries` more times, with every worker paused during the wait, then
  *   records `status: "error"` (retried by the next run).
@@ -18,6 +19,7 @@ import { ConfigError } from "../errors/config-error.ts";
 import type { Store } from "../store/store.ts";
 import { EVALUATORS, type EvaluatorContext, type EvaluatorId } from "./registry.ts";
 import type { EvaluationCost, EvaluationInput, EvaluationResult } from "./types.ts";
+import { runCachedWork, type WorkPoolOptions } from "./work-pool.ts";
 
 /** One answer to evaluate. `(variant, itemId)` is unique within an experiment. */
 export interface EvaluationItem {
@@ -32,23 +34,16 @@ export interface EvaluatorRequest {
   options?: Record<string, unknown>;
 }
 
-/** What every engine run takes besides its work items: the store, the context and how to schedule calls. */
-export interface EngineRunOptions {
+/**
+ * What every engine run takes besides its work items: the store, the context and how to schedule calls
+ * (concurrency, retries, sleep, signal, onProgress: see {@link WorkPoolOptions}).
+ */
+export interface EngineRunOptions extends WorkPoolOptions {
   store: Store;
   experiment: string;
   context: EvaluatorContext;
-  /** Calls in flight at once, >= 1. Default 4. */
-  concurrency?: number;
   /** Recompute rows that ended in `status: "error"` last time. Default true. */
   retryErrors?: boolean;
-  /** Extra attempts after a thrown retryable error (APICallError.isRetryable), >= 0. Default 2. */
-  maxRetries?: number;
-  /** Waits between those attempts; injected in tests. Default setTimeout (2 s, 4 s, ... capped at 60 s). */
-  sleep?: (ms: number) => Promise<void>;
-  /** Stops scheduling new calls; finished rows are kept; the promise rejects with the abort reason. */
-  signal?: AbortSignal;
-  /** Called after each unit of work finishes, cached ones included. */
-  onProgress?: (done: number, total: number) => void;
   /** Clock for `created_at`; injected in tests. */
   now?: () => Date;
 }
@@ -133,10 +128,6 @@ function rowToResult(r: ScoreRow): EvaluationResult {
   return { status: r.status, value: null, reason: r.reason ?? "", signature: r.signature, cost };
 }
 
-function isRetryable(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { isRetryable?: unknown }).isRetryable === true;
-}
-
 /**
  * Evaluates every item with every evaluator (see the module doc for caching, concurrency and
  * rate limits), writing one `scores` row per (item, evaluator) as soon as it is known.
@@ -150,10 +141,7 @@ function isRetryable(error: unknown): boolean {
  */
 export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationSummary> {
   const { store, experiment, items, context } = opts;
-  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
   const retryErrors = opts.retryErrors ?? true;
-  const maxRetries = Math.max(0, opts.maxRetries ?? 2);
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? (() => new Date());
 
   const ids = opts.evaluators.map((r) => r.id);
@@ -213,74 +201,45 @@ export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationS
   interface Task {
     item: EvaluationItem;
     digest: string;
+    key: string;
     e: (typeof evaluators)[number];
   }
   const tasks: Task[] = [];
   for (const item of items) {
     const digest = inputHash(item.input);
-    for (const e of evaluators) tasks.push({ item, digest, e });
+    for (const e of evaluators) tasks.push({ item, digest, key: cacheKey(e.req.id, e.configSignature, digest), e });
   }
-  const outcomes: Outcome[] = [];
-  let done = 0;
-  let computed = 0;
-  let next = 0;
-  /** Resolves when a rate-limit pause is over; every worker waits on it before a new call. */
-  let pause: Promise<void> = Promise.resolve();
-
-  const runOne = async (t: Task): Promise<void> => {
-    const key = cacheKey(t.e.req.id, t.e.configSignature, t.digest);
-    const row = find.get(experiment, t.item.variant, t.item.itemId, t.e.req.id, key);
-    if (row && (row.status !== "error" || !retryErrors)) {
-      outcomes.push({ variant: t.item.variant, evaluator: t.e.req.id, result: rowToResult(row), cached: true });
-      return;
-    }
-    let result: EvaluationResult;
-    for (let attempt = 0; ; attempt++) {
-      await pause;
-      opts.signal?.throwIfAborted();
-      try {
-        result = await t.e.ev.evaluate(t.item.input, context, {
+  const run = await runCachedWork<Task, EvaluationResult>(
+    {
+      tasks,
+      lookup: (t) => {
+        const row = find.get(experiment, t.item.variant, t.item.itemId, t.e.req.id, t.key);
+        return row && (row.status !== "error" || !retryErrors) ? rowToResult(row) : undefined;
+      },
+      compute: (t, signal) =>
+        t.e.ev.evaluate(t.item.input, context, {
           ...(t.e.req.options ? { options: t.e.req.options } : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-        break;
-      } catch (error) {
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        if (isRetryable(error) && attempt < maxRetries) {
-          const wait = Math.min(60_000, 2000 * 2 ** attempt);
-          pause = Promise.all([pause, sleep(wait)]).then(() => undefined);
-          continue;
-        }
-        result = {
-          status: "error",
-          value: null,
-          reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
-          signature: t.e.configSignature,
-          cost: { promptTokens: 0, completionTokens: 0, usd: null },
-        };
-        break;
-      }
-    }
-    computed++;
-    write(t.item, t.e.req.id, key, t.digest, result);
-    outcomes.push({ variant: t.item.variant, evaluator: t.e.req.id, result, cached: false });
-  };
+          ...(signal ? { signal } : {}),
+        }),
+      onError: (t, error) => ({
+        status: "error",
+        value: null,
+        reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
+        signature: t.e.configSignature,
+        cost: { promptTokens: 0, completionTokens: 0, usd: null },
+      }),
+      save: (t, r) => write(t.item, t.e.req.id, t.key, t.digest, r),
+    },
+    opts,
+  );
+  const outcomes: Outcome[] = tasks.map((t, i) => ({
+    variant: t.item.variant,
+    evaluator: t.e.req.id,
+    result: run.results[i]!,
+    cached: run.cached[i]!,
+  }));
 
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      opts.signal?.throwIfAborted();
-      const t = tasks[next++]!;
-      await runOne(t);
-      done++;
-      opts.onProgress?.(done, tasks.length);
-    }
-  };
-  const workers = Array.from({ length: Math.min(concurrency, Math.max(1, tasks.length)) }, () => worker());
-  const settled = await Promise.allSettled(workers);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) throw failed.reason;
-
-  return { experiment, rows: summarise(outcomes, items, opts.evaluators), computed, cached: done - computed };
+  return { experiment, rows: summarise(outcomes, items, opts.evaluators), computed: run.computed, cached: run.reused };
 }
 
 function summarise(

@@ -6,9 +6,12 @@
  * - Stored: one `pair_verdicts` row per comparison with both raw replies, each order's verdict (game 2
  *   mapped back to the original labelling), the final verdict, tokens and dollars.
  * - Nulls: a reply without a verdict marker makes the comparison `unparseable` (verdict null); it is
- *   kept (a judge that answered, at temperature 0, answers the same again) and counted in every rate's
- *   denominator, never dropped. A provider failure (HTTP after retries) is `error`, also a counted null,
- *   and is retried by the next run (unless `retryErrors: false`).
+ *   kept (a judge that answered, at temperature 0, answers the same again), counted and reported on its
+ *   own (`nUnparseable`), and left out of the win rates, whose denominator is the comparisons WITH a
+ *   verdict (`nVerdicts`). A provider failure (HTTP after retries) is `error`, counted the same way
+ *   (`nError`), and is retried by the next run (unless `retryErrors: false`).
+ * - Rates: the plain win rate wins / nVerdicts and MT-Bench's adjusted win rate (wins + ties / 2) / nVerdicts
+ *   (FastChat `show_result.py`, "win_rate_adjusted"), side by side.
  * - Cache / resume: `cache_key = sha256("judge-pairwise", config signature, hash of question, both
  *   answers and the reference when the prompt shows it)`; a rerun reuses stored rows, a killed run
  *   resumes where it stopped. Changing the judge, an option or an answer changes the key.
@@ -29,6 +32,7 @@ import {
 } from "./judge/pairwise.ts";
 import type { PairVerdict } from "./judge/parse.ts";
 import type { EvaluationCost } from "./types.ts";
+import { runCachedWork } from "./work-pool.ts";
 
 export const PAIRWISE_EVALUATOR = "judge-pairwise" as const;
 
@@ -74,25 +78,34 @@ export interface PairVerdictRecord {
   cached: boolean;
 }
 
-/** Win / tie / loss counts of one ordered variant pair. Every rate's denominator is `n` (nulls included). */
+/**
+ * Win / tie / loss counts of one ordered variant pair. Comparisons without a verdict (unparseable, error) are
+ * counted in `n` and reported on their own, never in a rate: every rate's denominator is `nVerdicts`.
+ */
 export interface PairSummaryRow {
   variantA: string;
   variantB: string;
   /** Comparisons (items), nulls included. */
   n: number;
+  /** Comparisons with a verdict: winsA + winsB + ties (the rates' denominator). */
+  nVerdicts: number;
   winsA: number;
   winsB: number;
   ties: number;
-  /** Verdicts that did not parse (counted, not dropped). */
+  /** Verdicts that did not parse (counted and reported, left out of the rates). */
   nUnparseable: number;
-  /** Provider failures (counted, not dropped). */
+  /** Provider failures (counted and reported, left out of the rates). */
   nError: number;
-  /** winsA / n (null when n = 0). */
+  /** winsA / nVerdicts, in [0, 1] (null when no comparison has a verdict). */
   winRateA: number | null;
-  /** winsB / n. */
+  /** winsB / nVerdicts. */
   winRateB: number | null;
-  /** ties / n. */
+  /** ties / nVerdicts. */
   tieRate: number | null;
+  /** MT-Bench adjusted win rate of A, a tie counting half: (winsA + ties / 2) / nVerdicts. */
+  winRateAdjustedA: number | null;
+  /** (winsB + ties / 2) / nVerdicts. */
+  winRateAdjustedB: number | null;
   /** Comparisons whose two orders both parsed. */
   nBothParsed: number;
   /** Of those, how many gave the same verdict in both orders. */
@@ -139,10 +152,6 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 /** Hash of what a comparison shows the judge (the reference only when the prompt includes it). */
 export function pairInputHash(input: PairInput, options: z.output<typeof optionsSchema>): string {
   return sha256(JSON.stringify([input.question, input.answerA, input.answerB, referenceUsed(input, options) ?? null]));
-}
-
-function isRetryable(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { isRetryable?: unknown }).isRetryable === true;
 }
 
 function fromResult(item: PairItem, r: PairResult): Omit<PairVerdictRecord, "cached"> {
@@ -208,10 +217,7 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
       `pairwise options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   const options = parsed.data;
-  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 4));
   const retryErrors = opts.retryErrors ?? true;
-  const maxRetries = Math.max(0, opts.maxRetries ?? 2);
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? (() => new Date());
   const configSignature = pairwiseSignature(options, context);
 
@@ -265,72 +271,47 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
     );
   });
 
-  const records: (PairVerdictRecord | undefined)[] = new Array(items.length);
-  let done = 0;
-  let computed = 0;
-  let next = 0;
-  let pause: Promise<void> = Promise.resolve();
-
-  const runOne = async (index: number): Promise<void> => {
-    const item = items[index]!;
+  interface Task {
+    item: PairItem;
+    digest: string;
+    key: string;
+  }
+  const tasks: Task[] = items.map((item) => {
     const digest = pairInputHash(item.input, options);
-    const key = cacheKey(PAIRWISE_EVALUATOR, configSignature, digest);
-    const row = find.get(experiment, item.itemId, item.variantA, item.variantB, PAIRWISE_EVALUATOR, key);
-    if (row && (row.status !== "error" || !retryErrors)) {
-      records[index] = fromRow(item, row);
-      return;
-    }
-    let result: Omit<PairVerdictRecord, "cached">;
-    for (let attempt = 0; ; attempt++) {
-      await pause;
-      opts.signal?.throwIfAborted();
-      try {
-        result = fromResult(item, await comparePair(item.input, context, options, opts.signal));
-        break;
-      } catch (error) {
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        if (isRetryable(error) && attempt < maxRetries) {
-          const wait = Math.min(60_000, 2000 * 2 ** attempt);
-          pause = Promise.all([pause, sleep(wait)]).then(() => undefined);
-          continue;
-        }
-        result = {
-          itemId: item.itemId,
-          variantA: item.variantA,
-          variantB: item.variantB,
-          evaluator: PAIRWISE_EVALUATOR,
-          status: "error",
-          verdict: null,
-          games: [null, null],
-          consistent: null,
-          raw: [null, null],
-          reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
-          signature: configSignature,
-          cost: { promptTokens: 0, completionTokens: 0, usd: null },
-        };
-        break;
-      }
-    }
-    computed++;
-    write(key, digest, result);
-    records[index] = { ...result, cached: false };
-  };
-
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      opts.signal?.throwIfAborted();
-      const i = next++;
-      await runOne(i);
-      done++;
-      opts.onProgress?.(done, items.length);
-    }
-  };
-  const workers = Array.from({ length: Math.min(concurrency, Math.max(1, items.length)) }, () => worker());
-  const settled = await Promise.allSettled(workers);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) throw failed.reason;
-  const all = records as PairVerdictRecord[];
-  return { experiment, records: all, rows: summarisePairVerdicts(all), computed, cached: done - computed };
+    return { item, digest, key: cacheKey(PAIRWISE_EVALUATOR, configSignature, digest) };
+  });
+  const run = await runCachedWork<Task, PairVerdictRecord>(
+    {
+      tasks,
+      lookup: ({ item, key }) => {
+        const row = find.get(experiment, item.itemId, item.variantA, item.variantB, PAIRWISE_EVALUATOR, key);
+        return row && (row.status !== "error" || !retryErrors) ? fromRow(item, row) : undefined;
+      },
+      compute: async ({ item }, signal) => ({
+        ...fromResult(item, await comparePair(item.input, context, options, signal)),
+        cached: false,
+      }),
+      onError: ({ item }, error) => ({
+        itemId: item.itemId,
+        variantA: item.variantA,
+        variantB: item.variantB,
+        evaluator: PAIRWISE_EVALUATOR,
+        status: "error",
+        verdict: null,
+        games: [null, null],
+        consistent: null,
+        raw: [null, null],
+        reason: `evaluator failed: ${(error as Error)?.message ?? String(error)}`,
+        signature: configSignature,
+        cost: { promptTokens: 0, completionTokens: 0, usd: null },
+        cached: false,
+      }),
+      save: (t, r) => write(t.key, t.digest, r),
+    },
+    opts,
+  );
+  const records = run.results;
+  return { experiment, records, rows: summarisePairVerdicts(records), computed: run.computed, cached: run.reused };
 }
 
 /** Win/tie/loss table per ordered (A, B) variant pair; see {@link PairSummaryRow} for the rates. */
@@ -349,6 +330,7 @@ export function summarisePairVerdicts(
         variantA: r.variantA,
         variantB: r.variantB,
         n: 0,
+        nVerdicts: 0,
         winsA: 0,
         winsB: 0,
         ties: 0,
@@ -357,6 +339,8 @@ export function summarisePairVerdicts(
         winRateA: null,
         winRateB: null,
         tieRate: null,
+        winRateAdjustedA: null,
+        winRateAdjustedB: null,
         nBothParsed: 0,
         nConsistent: 0,
         consistencyRate: null,
@@ -386,9 +370,13 @@ export function summarisePairVerdicts(
     if (!row.signatures.includes(r.signature)) row.signatures.push(r.signature);
   }
   for (const row of rows.values()) {
-    row.winRateA = row.winsA / row.n;
-    row.winRateB = row.winsB / row.n;
-    row.tieRate = row.ties / row.n;
+    const v = row.winsA + row.winsB + row.ties;
+    row.nVerdicts = v;
+    row.winRateA = v > 0 ? row.winsA / v : null;
+    row.winRateB = v > 0 ? row.winsB / v : null;
+    row.tieRate = v > 0 ? row.ties / v : null;
+    row.winRateAdjustedA = v > 0 ? (row.winsA + row.ties / 2) / v : null;
+    row.winRateAdjustedB = v > 0 ? (row.winsB + row.ties / 2) / v : null;
     row.consistencyRate = row.nBothParsed > 0 ? row.nConsistent / row.nBothParsed : null;
   }
   return [...rows.values()];

@@ -184,6 +184,8 @@ const hfBleuOptions = z.strictObject({
 const rougeOptions = z.strictObject({
   /** Porter stemming of tokens longer than 3 characters. Default true (Ragas/seed study); HF evaluate uses false. */
   stemmer: z.boolean().default(true),
+  /** "rouge-score" (default, parity: ASCII letters/digits only) or "unicode" (every script; not rouge-score). */
+  tokenizer: z.enum(rouge.ROUGE_TOKENIZERS).default("rouge-score"),
 });
 
 function rougeEvaluator(type: rouge.RougeType) {
@@ -196,8 +198,8 @@ function rougeEvaluator(type: rouge.RougeType) {
       higherIsBetter: true,
     },
     optionsSchema: rougeOptions,
-    signature: (_ctx, o) => `${type}|${rouge.rougeSignature(type, o.stemmer, 0).replace("|nrefs:0", "")}`,
-    run: (input, _ctx, o) => rouge.score(input, { primary: type, stemmer: o.stemmer }),
+    signature: (_ctx, o) => `${type}|${rouge.rougeSignature(type, o.stemmer, 0, o.tokenizer).replace("|nrefs:0", "")}`,
+    run: (input, _ctx, o) => rouge.score(input, { primary: type, stemmer: o.stemmer, tokenizer: o.tokenizer }),
   });
 }
 
@@ -362,10 +364,10 @@ export const EVALUATORS = {
   }),
   "ragas-context-precision": defineEvaluator({
     descriptor: contextPrecision.descriptor,
-    optionsSchema: noOptions,
+    optionsSchema: contextPrecision.optionsSchema,
     requires: needsJudge,
-    signature: (ctx) => contextPrecision.signature(ctx),
-    run: (input, ctx, _o, signal) => contextPrecision.score(input, ctx, signal),
+    signature: (ctx, o) => contextPrecision.signature(o, ctx),
+    run: (input, ctx, o, signal) => contextPrecision.score(input, ctx, o, signal),
   }),
   "ragas-context-recall": defineEvaluator({
     descriptor: contextRecall.descriptor,

@@ -11,7 +11,7 @@ import { LlamaRuntime } from "../models/llama-generator.ts";
 import { Store } from "../store/store.ts";
 import type { Progress } from "./progress.ts";
 import { STAGE_IDS, type Stage, type StageContext, type StageId, type StageManifest } from "./stage.ts";
-import { evaluatorRequests } from "./stages/evaluate-stage.ts";
+import { checkEvaluateStage, evaluatorRequests } from "./stages/evaluate-stage.ts";
 import { STAGES } from "./stages.ts";
 
 /** Options of {@link runExperiment}. */
@@ -76,6 +76,7 @@ export async function runExperiment(opts: RunExperimentOptions): Promise<StageOu
   const byId = new Map<StageId, Stage>(STAGES.map((s) => [s.id, s]));
   const selected = opts.only ? STAGE_IDS.filter((id) => opts.only!.includes(id)) : STAGE_IDS;
   preflight(exp, selected);
+  if (selected.includes("evaluate")) checkEvaluateStage(exp.config, env);
   await mkdir(exp.runDir, { recursive: true });
   using store = Store.open(exp.storePath);
   const configHash = stableHash(exp.config);

@@ -119,8 +119,9 @@ export function pairwiseTableRows(d: ReportData): string[][] {
     String(r.winsB),
     String(r.ties),
     String(r.nUnparseable + r.nError),
-    rateText(r.winsA, r.n),
-    rateText(r.winsB, r.n),
+    rateText(r.winsA, r.winsA + r.winsB + r.ties),
+    rateText(r.winsB, r.winsA + r.winsB + r.ties),
+    rateText(r.winsA + r.ties / 2, r.winsA + r.winsB + r.ties),
     rateText(r.nConsistent, r.nBothParsed),
   ]);
 }
@@ -135,10 +136,11 @@ const PAIRWISE_HEAD = [
   "no verdict",
   "A win rate",
   "B win rate",
+  "A win rate, ties ½",
   "position consistency",
 ];
 const PAIRWISE_TEXT =
-  "LLM judge, MT-Bench pairwise, each comparison in both orders: a win only when both orders agree, otherwise a tie. Win rates are over all comparisons, <i>no verdict</i> (unparseable judge output or a failed call) included; position consistency = comparisons whose two orders agree, of those where both parsed.";
+  "LLM judge, MT-Bench pairwise, each comparison in both orders: a win only when both orders agree, otherwise a tie. Win rates are over the comparisons with a verdict; <i>no verdict</i> (unparseable judge output or a failed call) is counted on its own and left out of them; <i>ties ½</i> is MT-Bench's adjusted win rate (wins + ties/2); position consistency = comparisons whose two orders agree, of those where both parsed.";
 
 function pairwiseHtml(d: ReportData): string {
   if (!d.pairwise) return "";

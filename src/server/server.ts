@@ -27,6 +27,7 @@ import {
 } from "../evaluation/human/tasks.ts";
 import type { Store } from "../store/store.ts";
 import { checkCsrf, csrfToken, loadServerSecret } from "./csrf.ts";
+import { GOLDEN_JS, goldenReviewResponse } from "./golden-review.ts";
 import { RATER_CSS, RATER_JS, raterPage } from "./rater-ui.ts";
 
 /** Options of {@link WayfarerServer.create}. */
@@ -40,6 +41,8 @@ export interface WayfarerServerOptions {
   signal?: AbortSignal;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Golden drafts file to review at `/r/<token>/golden` (src/server/golden-review.ts); absent = no such page. */
+  goldenFile?: string;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -74,6 +77,7 @@ export class WayfarerServer {
   readonly #store: Store;
   readonly #secret: string;
   readonly #now: () => Date;
+  #goldenFile: string | undefined;
   #disposed = false;
 
   private constructor(server: Server, store: Store, secret: string, now: () => Date) {
@@ -88,6 +92,7 @@ export class WayfarerServer {
     const secret = loadServerSecret(options.store);
     const server = createServer();
     const instance = new WayfarerServer(server, options.store, secret, options.now ?? (() => new Date()));
+    instance.#goldenFile = options.goldenFile;
     server.on("request", (req, res) => instance.#handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e: NodeJS.ErrnoException) =>
@@ -146,6 +151,27 @@ export class WayfarerServer {
       return sendText(res, 200, RATER_JS, "text/javascript; charset=utf-8");
     if (method === "GET" && url.pathname === "/static/rater.css")
       return sendText(res, 200, RATER_CSS, "text/css; charset=utf-8");
+    if (this.#goldenFile && url.pathname === "/static/golden.js")
+      return sendText(res, 200, GOLDEN_JS, "text/javascript; charset=utf-8");
+    const golden = parts[0] === "r" && parts[2] === "golden" && parts.length === 3 ? parts[1] : undefined;
+    const goldenApi = parts[0] === "api" && parts[1] === "r" && parts[3] === "golden" && parts.length === 4;
+    if (this.#goldenFile && (golden || goldenApi)) {
+      const token = golden ?? parts[2]!;
+      const rater = this.#auth(token);
+      if (method === "POST") {
+        const problem = checkCsrf(req, this.#secret, hashToken(token));
+        if (problem) throw new HttpError(403, `forbidden: ${problem}`);
+      }
+      const r = await goldenReviewResponse({
+        file: this.#goldenFile,
+        what: golden ? "page" : "api",
+        method,
+        reviewer: rater.name,
+        csrf: csrfToken(this.#secret, hashToken(token)),
+        ...(method === "POST" ? { body: await readJson(req) } : {}),
+      });
+      return sendText(res, r.status, r.body, r.type);
+    }
     if (method === "GET" && parts[0] === "r" && parts.length === 2) {
       const rater = this.#auth(parts[1]!);
       return sendText(

@@ -185,4 +185,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pair_verdicts_by_key ON pair_verdicts(experiment, item_id, variant_a, variant_b, evaluator, cache_key);
     `,
   },
+  {
+    // Datasets teacher calls (src/datasets/teacher.ts): one row per (experiment, cache key); the key hashes the
+    // teacher's signature, the generation settings and the messages. status 'ok' rows are reused by every rerun;
+    // 'error' rows (provider failure after retries) are retried.
+    name: "teacher-calls",
+    sql: `
+      CREATE TABLE teacher_calls (
+        id INTEGER PRIMARY KEY,
+        experiment TEXT NOT NULL,
+        cache_key TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok','error')),
+        text TEXT,
+        error TEXT,
+        finish_reason TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        usd REAL,
+        created_at TEXT NOT NULL,
+        UNIQUE (experiment, cache_key)
+      );
+    `,
+  },
 ];

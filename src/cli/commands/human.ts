@@ -10,8 +10,9 @@ import {
   createRatingTasks,
   DEFAULT_CRITERIA,
   exportPairChoices,
-  exportPreferencePairs,
   type GoldItemInput,
+  type HumanPreferenceExport,
+  preferencePairsWithCounts,
   type RaterAttention,
   type RatingItemInput,
   raterAttention,
@@ -155,8 +156,9 @@ type ExportKind = keyof typeof EXPORTS;
 
 /**
  * Writes ratings as judgments JSONL (for `wayfarer meta --human`), pairwise choices as preference pairs
- * (prompt/chosen/rejected, ties left out, for DPO), or pairwise choices with ties (for `wayfarer meta
- * --human-pairwise`). Returns the number of rows written.
+ * (prompt/chosen/rejected, for DPO; ties and pairs whose chosen text equals the rejected one are left out
+ * and counted on stderr), or pairwise choices with ties (for `wayfarer meta --human-pairwise`). Returns the
+ * number of rows written.
  */
 export function runHumanExport(
   opts: { experiment: string; what: ExportKind; out: string; store?: string },
@@ -164,6 +166,8 @@ export function runHumanExport(
 ): number {
   using store = openExistingStore(ctx, opts.store);
   requireRatingTasks(store, opts.store ?? DEFAULT_STORE, opts.experiment);
+  const prefs: HumanPreferenceExport | undefined =
+    opts.what === "preferences" ? preferencePairsWithCounts(store, opts.experiment) : undefined;
   const rows =
     opts.what === "judgments"
       ? ratingsAsJudgments(store, opts.experiment).map((j) => ({
@@ -173,20 +177,23 @@ export function runHumanExport(
           criterion: j.criterion,
           score: j.score,
         }))
-      : opts.what === "preferences"
-        ? exportPreferencePairs(store, opts.experiment)
+      : prefs
+        ? prefs.pairs
         : exportPairChoices(store, opts.experiment);
   try {
     writeFileSync(resolve(ctx.cwd, opts.out), rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
   } catch (cause) {
     throw new InputError({ file: opts.out }, `cannot write the file (${(cause as Error).message})`, { cause });
   }
-  const ties =
-    opts.what === "preferences"
-      ? exportPairChoices(store, opts.experiment).filter((c) => c.verdict === "tie").length
-      : 0;
-  const tieNote = ties > 0 ? ` (${ties} tie${ties === 1 ? "" : "s"} left out: a tie is no preference)` : "";
-  ctx.err(`${rows.length} ${EXPORTS[opts.what]} written to ${opts.out}${tieNote}\n`);
+  const left: string[] = [];
+  if (prefs && prefs.ties > 0) left.push(`${prefs.ties} tie${prefs.ties === 1 ? "" : "s"} (a tie is no preference)`);
+  if (prefs && prefs.identical > 0)
+    left.push(
+      `${prefs.identical} pair${prefs.identical === 1 ? "" : "s"} whose chosen and rejected answers are the same text (nothing to learn)`,
+    );
+  ctx.err(
+    `${rows.length} ${EXPORTS[opts.what]} written to ${opts.out}${left.length ? `; left out: ${left.join(", ")}` : ""}\n`,
+  );
   return rows.length;
 }
 

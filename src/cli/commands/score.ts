@@ -19,27 +19,23 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { LlamaModelSchema, type ModelConfig } from "../../config/experiment.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { InputError } from "../../errors/input-error.ts";
 import { type EvaluationItem, evaluateAll } from "../../evaluation/engine.ts";
 import { corpusBleu, hfBleu } from "../../evaluation/metrics/bleu.ts";
 import { corpusChrf } from "../../evaluation/metrics/chrf.ts";
-import { LlamaTextEmbedder } from "../../evaluation/metrics/embedding.ts";
-import { WordNet } from "../../evaluation/metrics/meteor.ts";
-import { LlamaTokenScorer } from "../../evaluation/metrics/perplexity.ts";
-import { MiniLmSentenceEmbedder } from "../../evaluation/metrics/sentence-embedder.ts";
+import { ROUGE_NO_TOKENS } from "../../evaluation/metrics/rouge.ts";
 import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
+import { EVALUATOR_IDS, EVALUATORS, type EvaluatorId, isEvaluatorId } from "../../evaluation/registry.ts";
 import {
-  EMBEDDER_EVALUATORS,
-  EVALUATOR_IDS,
-  EVALUATORS,
-  type EvaluatorContext,
-  type EvaluatorId,
-  isEvaluatorId,
-} from "../../evaluation/registry.ts";
+  checkEvaluatorResources,
+  type EvaluatorResourceSources,
+  EvaluatorResources,
+  type ResourceHints,
+} from "../../evaluation/resources.ts";
 import type { EvaluationInput } from "../../evaluation/types.ts";
 import { LlamaRuntime } from "../../models/llama-generator.ts";
-import { OpenAICompatibleGenerator } from "../../models/openai-generator.ts";
 import { Store } from "../../store/store.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
@@ -238,67 +234,36 @@ export async function runScore(opts: ScoreCommandOptions, ctx: CliContext): Prom
     throw new ConfigError(
       `--options: ${unused.map((k) => `"${k}"`).join(", ")} is not an option of ${ids.join(", ")} (a typo would be ignored silently)`,
     );
-  const hasJudge = opts.judgeUrl !== undefined || opts.judgeModel !== undefined || opts.judgeGguf !== undefined;
   for (const id of ids) {
     const d = EVALUATORS[id].descriptor;
     if (d.needs.includes("references") && opts.ref === undefined)
       throw new ConfigError(`--metric ${id} compares with reference answers: give --ref FILE`);
     if (d.needs.includes("contexts") && opts.contexts === undefined)
       throw new ConfigError(`--metric ${id} reads the retrieved contexts: give --contexts FILE`);
-    if (d.needs.includes("llm") && !hasJudge)
-      throw new ConfigError(
-        `--metric ${id} needs an LLM judge: give --judge-url URL and --judge-model ID (key from WAYFARER_JUDGE_API_KEY or OPENAI_API_KEY), or --judge-gguf FILE`,
-      );
   }
+  const requests = ids.map((id) => ({ id, options: optionsFor(id, extra) }));
+  const sources = scoreResourceSources(opts, ctx);
+  checkEvaluatorResources(requests, sources, { env: ctx.env, hints: SCORE_RESOURCE_HINTS });
   const rows = readScoreInputs(ctx.cwd, {
     pred: opts.pred,
     ...(opts.ref ? { ref: opts.ref } : {}),
     ...(opts.contexts ? { contexts: opts.contexts } : {}),
   });
 
-  const context: EvaluatorContext = {};
   let runtime: LlamaRuntime | undefined;
-  const disposers: Array<() => Promise<void>> = [];
-  const llama = async () => (runtime ??= await LlamaRuntime.create());
   const store = Store.open(":memory:");
+  let resources: EvaluatorResources | undefined;
   try {
-    if (ids.includes("meteor")) context.wordnet = WordNet.fromWordnetDb();
-    if (opts.judgeUrl !== undefined || opts.judgeModel !== undefined) {
-      if (!opts.judgeUrl || !opts.judgeModel) throw new ConfigError("--judge-url and --judge-model go together");
-      const apiKey = ctx.env.WAYFARER_JUDGE_API_KEY ?? ctx.env.OPENAI_API_KEY;
-      context.judge = new OpenAICompatibleGenerator({
-        baseURL: opts.judgeUrl,
-        model: opts.judgeModel,
-        ...(apiKey ? { apiKey } : {}),
-      });
-    } else if (opts.judgeGguf) {
-      const g = await (await llama()).createGenerator({
-        modelPath: resolve(ctx.cwd, opts.judgeGguf),
-        threads: 1,
-        contextSize: 4096,
-      });
-      context.judge = g;
-      disposers.push(() => g.dispose());
-    }
-    if (opts.encoderGguf) {
-      const e = await LlamaTextEmbedder.create({
-        runtime: await llama(),
-        modelPath: resolve(ctx.cwd, opts.encoderGguf),
-      });
-      context.embedder = e;
-      disposers.push(() => e.dispose());
-    } else if (ids.some((id) => EMBEDDER_EVALUATORS.has(id))) {
-      const e = await MiniLmSentenceEmbedder.create({ modelDir: defaultMiniLmDir(ctx.env) });
-      context.embedder = e;
-      disposers.push(() => e.dispose());
-    }
-    if (opts.lmGguf) {
-      const s = await LlamaTokenScorer.create({ runtime: await llama(), modelPath: resolve(ctx.cwd, opts.lmGguf) });
-      context.tokenScorer = s;
-      disposers.push(() => s.dispose());
-    }
+    resources = await EvaluatorResources.create({
+      requests,
+      sources,
+      hints: SCORE_RESOURCE_HINTS,
+      env: ctx.env,
+      runtime: async () => (runtime ??= await LlamaRuntime.create()),
+      idfReferences: rows.flatMap((r) => r.input.references ?? []),
+    });
+    const context = resources.context;
     const items: EvaluationItem[] = rows.map((r) => ({ variant: "pred", itemId: String(r.line), input: r.input }));
-    const requests = ids.map((id) => ({ id, options: optionsFor(id, extra) }));
     const summary = await evaluateAll({
       store,
       experiment: "score",
@@ -364,14 +329,58 @@ export async function runScore(opts: ScoreCommandOptions, ctx: CliContext): Prom
         ctx.out(
           `${m.metric}\t${v}\t(${c.kind}; scored ${c.nScored}, error ${c.nError}, not-applicable ${c.nNotApplicable}${c.promptTokens ? `; tokens ${c.promptTokens}+${c.completionTokens}` : ""})\t${c.signature}\n`,
         );
+        const noTokens = m.items.filter((i) => i.reason?.startsWith(ROUGE_NO_TOKENS)).length;
+        if (noTokens > 0)
+          ctx.err(
+            `${m.metric}: ${noTokens} of ${m.items.length} rows score 0 because the tokenizer left no tokens (non-Latin text?); --options '{"tokenizer":"unicode"}' scores them\n`,
+          );
       }
     }
     return result;
   } finally {
     store.dispose();
-    for (const d of disposers.reverse()) await d().catch(() => undefined);
+    await resources?.dispose();
     await runtime?.dispose();
   }
+}
+
+/** How `wayfarer score` supplies each resource (for messages). */
+export const SCORE_RESOURCE_HINTS: ResourceHints = {
+  evaluator: (id) => `--metric ${id}`,
+  judge:
+    "give --judge-url URL and --judge-model ID (key from WAYFARER_JUDGE_API_KEY or OPENAI_API_KEY), or --judge-gguf FILE",
+  embedder: "give --encoder-gguf FILE, or run scripts/setup.sh to install all-MiniLM-L6-v2",
+  referenceLm: "give --lm-gguf FILE (a local GGUF language model)",
+};
+
+/** A local GGUF from a flag, with the experiment file's defaults for a llama model. */
+function ggufModel(cwd: string, file: string, extra: { contextSize?: number; threads?: number } = {}): ModelConfig {
+  return LlamaModelSchema.parse({ provider: "llama", path: resolve(cwd, file), ...extra });
+}
+
+/** The resource sources the flags name (see {@link SCORE_RESOURCE_HINTS}). @throws ConfigError on a half-given judge. */
+export function scoreResourceSources(opts: ScoreCommandOptions, ctx: CliContext): EvaluatorResourceSources {
+  const sources: EvaluatorResourceSources = { miniLmDir: defaultMiniLmDir(ctx.env) };
+  if (opts.judgeUrl !== undefined || opts.judgeModel !== undefined) {
+    if (!opts.judgeUrl || !opts.judgeModel) throw new ConfigError("--judge-url and --judge-model go together");
+    sources.judge = {
+      name: opts.judgeModel,
+      model: {
+        provider: "openai-compatible",
+        baseURL: opts.judgeUrl,
+        model: opts.judgeModel,
+        apiKeyEnv: ctx.env.WAYFARER_JUDGE_API_KEY ? "WAYFARER_JUDGE_API_KEY" : "OPENAI_API_KEY",
+        structuredOutputs: true,
+      },
+    };
+  } else if (opts.judgeGguf)
+    sources.judge = {
+      name: opts.judgeGguf,
+      model: ggufModel(ctx.cwd, opts.judgeGguf, { contextSize: 4096, threads: 1 }),
+    };
+  if (opts.encoderGguf) sources.embedder = { name: opts.encoderGguf, model: ggufModel(ctx.cwd, opts.encoderGguf) };
+  if (opts.lmGguf) sources.referenceLm = { name: opts.lmGguf, model: ggufModel(ctx.cwd, opts.lmGguf, { threads: 1 }) };
+  return sources;
 }
 
 /** Corpus-level statistic for metrics that have one (all items need references). */

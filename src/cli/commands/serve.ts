@@ -16,6 +16,8 @@ export interface ServeCommandOptions {
   host?: string;
   /** Port (default 8080; 0 = any free port). */
   port?: number;
+  /** Golden drafts file to review in the browser at /r/<token>/golden. */
+  golden?: string;
 }
 
 /**
@@ -25,7 +27,12 @@ export interface ServeCommandOptions {
 export async function runServe(opts: ServeCommandOptions, ctx: CliContext, signal: AbortSignal): Promise<void> {
   const store = Store.open(resolve(ctx.cwd, opts.store ?? DEFAULT_STORE));
   try {
-    const server = await WayfarerServer.create({ store, host: opts.host ?? "127.0.0.1", port: opts.port ?? 8080 });
+    const server = await WayfarerServer.create({
+      store,
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 8080,
+      ...(opts.golden ? { goldenFile: resolve(ctx.cwd, opts.golden) } : {}),
+    });
     ctx.out(`listening on ${server.url}\n`);
     await new Promise<void>((done) => {
       if (signal.aborted) return done();
@@ -44,6 +51,7 @@ export const serveCommand: CommandDefinition = {
       .command("serve")
       .description("Start the Wayfarer server (rater UI; raters open their personal links)")
       .option("--store <file>", `store file (default ${DEFAULT_STORE})`)
+      .option("--golden <file>", "golden drafts to review in the browser: <rater link>/golden")
       .option("--host <host>", "interface to bind (default 127.0.0.1; 0.0.0.0 for the network)")
       .option("--port <n>", "port (default 8080; 0 = any free port)", (v: string) => {
         const n = Number(v);

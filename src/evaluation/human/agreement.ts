@@ -10,12 +10,18 @@
  */
 import { WayfarerError } from "../../errors/wayfarer-error.ts";
 
-/** Level of measurement for Krippendorff's alpha; decides the distance between two values. */
-export type AlphaLevel = "nominal" | "ordinal" | "interval";
+/** The levels of measurement Krippendorff's alpha knows; each decides the distance between two values. */
+export const ALPHA_LEVELS = ["nominal", "ordinal", "interval", "ratio"] as const;
+/** Level of measurement for Krippendorff's alpha. */
+export type AlphaLevel = (typeof ALPHA_LEVELS)[number];
 
 /** Options of {@link krippendorffAlpha}. */
 export interface KrippendorffAlphaOptions {
-  /** Distance metric: nominal (0/1), ordinal (rank-based, Krippendorff 2011) or interval (squared difference). */
+  /**
+   * Distance metric: nominal (0/1), ordinal (rank-based), interval (squared difference) or ratio
+   * (squared relative difference ((c − k)/(c + k))², for values ≥ 0 with a true zero), Krippendorff 2011.
+   * Any other value throws (never a silent fallback to another level).
+   */
   level: AlphaLevel;
   /**
    * The ordered value domain. Default: the sorted distinct values present in the data (what the
@@ -30,15 +36,24 @@ export interface KrippendorffAlphaOptions {
  * the unit). alpha = 1 − D_o / D_e, computed from the coincidence matrix o_ck = Σ_u (number of c–k
  * pairs from different raters in unit u) / (m_u − 1), with units having m_u < 2 ratings dropped:
  * alpha = 1 − (n − 1) Σ o_ck δ²_ck / Σ n_c n_k δ²_ck (c ≠ k), n_c = Σ_k o_ck, n = Σ n_c.
- * δ²: nominal = [c ≠ k]; interval = (c − k)²; ordinal = (Σ_{g=c..k} n_g − (n_c + n_k)/2)².
- * Source: K. Krippendorff, "Computing Krippendorff's Alpha-Reliability" (2011).
+ * δ²: nominal = [c ≠ k]; interval = (c − k)²; ordinal = (Σ_{g=c..k} n_g − (n_c + n_k)/2)²;
+ * ratio = ((c − k)/(c + k))² (0 when c + k = 0).
+ * Source: K. Krippendorff, "Computing Krippendorff's Alpha-Reliability" (2011); the same values as the
+ * `krippendorff` Python package (its 4 raters × 12 units example: nominal 0.7434, ordinal 0.8154,
+ * interval 0.8491, ratio 0.7974).
  *
  * Returns null when no unit has two ratings or when the expected disagreement is 0 (only one value used).
+ * @throws WayfarerError for a level it does not know, or a value outside `valueDomain`.
  */
 export function krippendorffAlpha(
   data: ReadonlyArray<ReadonlyArray<number | null>>,
   options: KrippendorffAlphaOptions,
 ): number | null {
+  const level: string = options.level;
+  if (!(ALPHA_LEVELS as readonly string[]).includes(level))
+    throw new WayfarerError(
+      `krippendorffAlpha: unknown level of measurement "${level}"; use one of ${ALPHA_LEVELS.join(", ")}`,
+    );
   const units = data.reduce((max, row) => Math.max(max, row.length), 0);
   const observed = new Set<number>();
   for (const row of data) for (const v of row) if (v !== null) observed.add(v);
@@ -75,13 +90,25 @@ export function krippendorffAlpha(
   const n = nv.reduce((s, x) => s + x, 0);
   if (n === 0) return null;
   const delta = (c: number, k: number): number => {
-    if (options.level === "nominal") return c === k ? 0 : 1;
-    if (options.level === "interval") return (domain[c]! - domain[k]!) ** 2;
-    const lo = Math.min(c, k);
-    const hi = Math.max(c, k);
-    let s = 0;
-    for (let g = lo; g <= hi; g++) s += nv[g]!;
-    return (s - (nv[lo]! + nv[hi]!) / 2) ** 2;
+    switch (options.level) {
+      case "nominal":
+        return c === k ? 0 : 1;
+      case "interval":
+        return (domain[c]! - domain[k]!) ** 2;
+      case "ratio": {
+        const sum = domain[c]! + domain[k]!;
+        return sum === 0 ? 0 : ((domain[c]! - domain[k]!) / sum) ** 2;
+      }
+      case "ordinal": {
+        const lo = Math.min(c, k);
+        const hi = Math.max(c, k);
+        let s = 0;
+        for (let g = lo; g <= hi; g++) s += nv[g]!;
+        return (s - (nv[lo]! + nv[hi]!) / 2) ** 2;
+      }
+      default:
+        return options.level satisfies never;
+    }
   };
   let observedD = 0;
   let expectedD = 0;

@@ -502,11 +502,35 @@ export interface HumanPreferencePair {
   };
 }
 
+/** What {@link preferencePairsWithCounts} returns: the pairs, and what was left out and why. */
+export interface HumanPreferenceExport {
+  pairs: HumanPreferencePair[];
+  /** Non-tie choices between two answers with the same text (after trimming): no preference to learn. */
+  identical: number;
+  /** Tie choices: no preference. */
+  ties: number;
+}
+
 /**
- * Human pairwise choices as preference pairs, one per (rater, pair) with a non-tie choice; ties
- * carry no preference and are left out. Several raters choosing on the same pair give several rows.
+ * Human pairwise choices as preference pairs, one per (rater, pair) with a non-tie choice. Left out, and
+ * counted: ties (no preference), and choices between two answers whose texts are equal after trimming
+ * (chosen == rejected: a DPO pair with nothing to learn, which two variants answering alike produce).
+ * Several raters choosing on the same pair give several rows.
  */
+export function preferencePairsWithCounts(store: Store, experiment: string): HumanPreferenceExport {
+  const all = choicePairs(store, experiment);
+  const pairs = all.filter((p) => p.chosen.trim() !== p.rejected.trim());
+  const ties = exportPairChoices(store, experiment).filter((c) => c.verdict === "tie").length;
+  return { pairs, identical: all.length - pairs.length, ties };
+}
+
+/** {@link preferencePairsWithCounts}' pairs: ties and identical answers left out. */
 export function exportPreferencePairs(store: Store, experiment: string): HumanPreferencePair[] {
+  return preferencePairsWithCounts(store, experiment).pairs;
+}
+
+/** Every non-tie human choice as a prompt/chosen/rejected pair (identical answers included). */
+function choicePairs(store: Store, experiment: string): HumanPreferencePair[] {
   const rows = store.db
     .prepare(`SELECT t.item_id, t.question, t.variant, t.answer, t.variant_b, t.answer_b, r.name AS rater, c.choice, c.created_at FROM pair_choices c
       JOIN rating_assignments a ON a.id = c.assignment_id JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id

@@ -14,8 +14,10 @@
  * step reasoning ... then print only the single character Y or N ... At the end, repeat just the
  * letter again"), with the input and submission moved into nonce-tagged untrusted blocks
  * (`delimit.ts`). Structured mode (default) asks for JSON `{reasoning, verdict: "Y"|"N"}`.
- * Parsing: `parseYesNo` (LangChain's parser rules, but a trailing Y/N must stand alone on its line:
- * LangChain's `\s*(Y|N)\s*$` also matches the last letter of a word such as "happy").
+ * Parsing: `parseYesNo`. Structured mode reads only the JSON `verdict` field (a JSON reply without one
+ * is unparseable, never a pass by a trailing letter in its reasoning); text mode uses LangChain's parser
+ * rules, but a trailing Y/N must stand alone on its line: LangChain's `\s*(Y|N)\s*$` also matches the
+ * last letter of a word such as "happy".
  */
 import { z } from "zod";
 import type { JsonSchema } from "../../models/generator.ts";
@@ -34,6 +36,8 @@ export const CRITERIA = {
 export type Criterion = keyof typeof CRITERIA;
 
 export const PROMPT_VERSION = "langchain-criteria-v1+nonce-v1";
+/** Version of the verdict parsing rules (2: a JSON reply needs its verdict field), in every signature. */
+export const PARSE_VERSION = 2;
 
 /** Descriptor of the criterion judge `judge-<criterion>`. */
 export function criterionDescriptor(criterion: Criterion): EvaluatorDescriptor {
@@ -89,7 +93,7 @@ export function buildCriteriaPrompt(
 }
 
 export function criteriaSignature(criterion: Criterion, options: CriteriaJudgeOptions, ctx: EvaluatorContext): string {
-  return `judge-${criterion}|prompt:${PROMPT_VERSION}|structured:${options.structured ? "json" : "text"}|t:0|max:${options.maxTokens}${options.structured ? `|expl:${options.maxReasoningChars}` : ""}|judge:${judgeModelSignature(ctx)}`;
+  return `judge-${criterion}|prompt:${PROMPT_VERSION}|structured:${options.structured ? "json" : "text"}|parse:v${PARSE_VERSION}|t:0|max:${options.maxTokens}${options.structured ? `|expl:${options.maxReasoningChars}` : ""}|judge:${judgeModelSignature(ctx)}`;
 }
 
 /**
@@ -113,7 +117,7 @@ export async function score(
     ...(signal ? { signal } : {}),
   });
   const signature = criteriaSignature(criterion, options, ctx);
-  const parsed = parseYesNo(reply.text);
+  const parsed = parseYesNo(reply.text, { structured: options.structured });
   if (!parsed) {
     return {
       status: "error",

@@ -14,6 +14,8 @@ import { delimit, pickNonce, untrustedNotice } from "./delimit.ts";
 import { type PairVerdict, parsePairVerdict } from "./parse.ts";
 
 export const PROMPT_VERSION = "mt-bench-pair-v2+nonce-v1";
+/** Version of the verdict parsing rules (2: markers in any case, `[[b]]` = B), in every signature. */
+export const PARSE_VERSION = 2;
 
 const SYSTEM_NO_REF =
   "Please act as an impartial judge and evaluate the quality of the responses provided by two AI assistants to the user question displayed below. " +
@@ -93,7 +95,7 @@ export function buildPairPrompt(
 const swapBack = (v: PairVerdict): PairVerdict => (v === "A" ? "B" : v === "B" ? "A" : "C");
 
 export function pairwiseSignature(options: z.output<typeof optionsSchema>, ctx: EvaluatorContext): string {
-  return `judge-pairwise|prompt:${PROMPT_VERSION}|ref:${options.reference}|swap:both-agree|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `judge-pairwise|prompt:${PROMPT_VERSION}|ref:${options.reference}|parse:v${PARSE_VERSION}|swap:both-agree|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 /** The reference a comparison shows the judge under `options` (undefined: the no-reference prompt). */

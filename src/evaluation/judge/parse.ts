@@ -75,8 +75,8 @@ export function parseRating(text: string, range: readonly [number, number] = [1,
 export type PairVerdict = "A" | "B" | "C";
 
 /**
- * Parses `[[A]]`, `[[B]]` or `[[C]]` (FastChat pair-v2; `[[C]]` = tie) — the LAST such marker —
- * or a JSON object with `verdict` "A" | "B" | "C" (or "tie").
+ * Parses `[[A]]`, `[[B]]` or `[[C]]` (FastChat pair-v2; `[[C]]` = tie) — the LAST such marker, in any
+ * case (`[[b]]` is B) — or a JSON object with `verdict` "A" | "B" | "C" (or "tie"), in any case.
  * @returns null when no marker is found. With several markers the last wins (the verdict is printed last).
  */
 export function parsePairVerdict(text: string): PairVerdict | null {
@@ -87,8 +87,8 @@ export function parsePairVerdict(text: string): PairVerdict | null {
     if (v === "TIE") return "C";
     return null;
   }
-  const m = lastMatch(text, /\[\[\s*([ABC])\s*\]\]/g);
-  return m ? (m[1] as PairVerdict) : null;
+  const m = lastMatch(text, /\[\[\s*([ABC])\s*\]\]/gi);
+  return m ? (m[1]!.toUpperCase() as PairVerdict) : null;
 }
 
 /** Y/N verdict of a LangChain-style criteria judge; `reasoning` is the text before the verdict. */
@@ -98,26 +98,62 @@ export interface ParsedYesNo {
   reasoning: string;
 }
 
+/** Options of {@link parseYesNo}. */
+export interface ParseYesNoOptions {
+  /**
+   * The judge was asked for JSON `{reasoning, verdict}` (structured mode): only an explicit `verdict` field
+   * counts, never a letter in the text. Default false (text mode: LangChain's rules).
+   */
+  structured?: boolean;
+}
+
+/** "Y" / "N" from a JSON verdict field ("Y", "N", "yes", "no", any case); null for anything else. */
+function yesNoField(v: unknown): "Y" | "N" | null {
+  if (typeof v !== "string") return null;
+  const t = v.trim().toUpperCase();
+  return t === "Y" || t === "YES" ? "Y" : t === "N" || t === "NO" ? "N" : null;
+}
+
 /**
- * LangChain `CriteriaResultOutputParser` rules: a `Y`/`N` alone at the end of the reply (preferred),
- * else at its start, else as the last word; case-insensitive. Also accepts JSON `{"verdict": "Y"|"N"}`.
+ * Reads a criteria judge's Y/N verdict.
+ * - A reply that is a JSON object (optionally fenced) must carry an explicit `verdict` field ("Y"/"N",
+ *   "yes"/"no", any case): a JSON reply without one is unparseable, even when its text ends with a Y or N
+ *   (`{"reasoning": "... Y"}` is NOT a pass).
+ * - `structured: true` (we asked for JSON): nothing but that field counts; a non-JSON reply is unparseable.
+ * - A reply that starts like JSON (`{`, optionally fenced) but does not parse is read the same way: only a
+ *   `"verdict": "..."` in it counts.
+ * - Otherwise LangChain `CriteriaResultOutputParser` rules: a `Y`/`N` alone on the last line (preferred),
+ *   else alone on the first line, else as the last word (followed only by spaces and . ! *);
+ *   case-insensitive.
  * @returns null when no verdict is found.
  */
-export function parseYesNo(text: string): ParsedYesNo | null {
+export function parseYesNo(text: string, options: ParseYesNoOptions = {}): ParsedYesNo | null {
   const json = tryJson(text);
-  if (json && typeof json.verdict === "string") {
-    const v = json.verdict.trim().toUpperCase();
-    if (v !== "Y" && v !== "N") return null;
+  if (json) {
+    const v = yesNoField(json.verdict);
+    if (v === null) return null;
     return {
       verdict: v,
       value: v === "Y" ? 1 : 0,
       reasoning: typeof json.reasoning === "string" ? json.reasoning : "",
     };
   }
+  if (options.structured) return null;
+  // JSON that does not parse (e.g. a raw newline in a string) is still a JSON reply: only a verdict field counts
+  const body = text
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/\s*```$/, "");
+  if (body.startsWith("{")) {
+    const field = lastMatch(body, /"verdict"\s*:\s*"([^"\\]*)"/g);
+    const v = field ? yesNoField(field[1]) : null;
+    return v === null ? null : { verdict: v, value: v === "Y" ? 1 : 0, reasoning: "" };
+  }
   const t = text.trim();
   const last = /(?:^|\n)\s*\**\s*([YN])\s*\**\s*\.?\s*$/i.exec(t);
   const first = /^\s*([YN])\s*(?:\n|$)/i.exec(t);
-  const end = /\b([YN])\b\W*$/i.exec(t);
+  // the last word, followed by nothing but spaces and sentence punctuation (not a quote or a brace)
+  const end = /\b([YN])\b[\s.!*]*$/i.exec(t);
   const m = last ?? first ?? end;
   if (!m) return null;
   const v = m[1]!.toUpperCase() as "Y" | "N";

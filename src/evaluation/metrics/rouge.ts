@@ -12,6 +12,14 @@
  *   `split_summaries` (nltk sentence splitting).
  * - several references: per ROUGE type, the reference with the highest F (first on ties), as `score_multi`.
  * Empty hypothesis or reference: all zeros (as rouge-score).
+ *
+ * Non-Latin text: the default tokenizer leaves no tokens in, e.g., Japanese or Greek text, so such a row
+ * scores 0 whatever it says. Such rows are flagged, not hidden: when a non-empty answer or reference has no
+ * tokens, the result's `reason` starts with {@link ROUGE_NO_TOKENS} and `details.noTokens` is 1 (the value
+ * stays rouge-score's 0). Option `tokenizer: "unicode"` (not rouge-score compatible; in the signature) keeps
+ * letters and digits of every script: lowercased, split on anything that is not a letter, mark or digit,
+ * and each character of scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar)
+ * a token of its own; Porter stemming only touches ASCII tokens.
  */
 import { type EvaluationInput, type EvaluationResult, type EvaluatorDescriptor, ZERO_COST } from "../types.ts";
 import { porterStem } from "./support/porter-stemmer.ts";
@@ -20,9 +28,18 @@ export const ROUGE_SCORE_VERSION = "0.1.2";
 export const ROUGE_TYPES = ["rouge1", "rouge2", "rougeL", "rougeLsum"] as const;
 export type RougeType = (typeof ROUGE_TYPES)[number];
 
+/** Tokenizers: rouge-score's (default, parity) or a Unicode-aware one (see the module doc). */
+export const ROUGE_TOKENIZERS = ["rouge-score", "unicode"] as const;
+export type RougeTokenizer = (typeof ROUGE_TOKENIZERS)[number];
+
+/** Start of the `reason` of a row whose non-empty answer or reference the tokenizer left without tokens. */
+export const ROUGE_NO_TOKENS = "no tokens:";
+
 export interface RougeOptions {
   /** Porter-stem tokens longer than 3 characters (rouge-score `use_stemmer`). Default true (seed study, Ragas). */
   stemmer?: boolean;
+  /** "rouge-score" (default: ASCII letters and digits only) or "unicode". */
+  tokenizer?: RougeTokenizer;
   /** Which ROUGE variant `score()` reports as `value`. Default "rougeL". */
   primary?: RougeType;
 }
@@ -50,6 +67,37 @@ export function rougeTokenize(text: string, stemmer: boolean): string[] {
     out.push(stemmer && p.length > 3 ? porterStem(p) : p);
   }
   return out;
+}
+
+/** Scripts written without spaces between words: each character is a token in the Unicode tokenizer. */
+const UNSPACED =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const NON_WORD = /[^\p{L}\p{M}\p{N}]+/gu;
+
+/**
+ * The Unicode tokenizer (option `tokenizer: "unicode"`): NFKC, lowercase, split on every run of characters
+ * that are not letters, marks or digits; characters of unspaced scripts become one token each; Porter
+ * stemming (when on) only for ASCII tokens longer than 3 characters, as rouge-score.
+ */
+export function unicodeTokenize(text: string, stemmer: boolean): string[] {
+  const out: string[] = [];
+  for (const part of text.normalize("NFKC").toLowerCase().replace(NON_WORD, " ").split(" ")) {
+    if (part === "") continue;
+    let run = "";
+    for (const ch of part) {
+      if (UNSPACED.test(ch)) {
+        if (run) out.push(run);
+        run = "";
+        out.push(ch);
+      } else run += ch;
+    }
+    if (run) out.push(run);
+  }
+  return stemmer ? out.map((t) => (t.length > 3 && /^[a-z0-9]+$/.test(t) ? porterStem(t) : t)) : out;
+}
+
+function tokenizerOf(name: RougeTokenizer): (text: string, stemmer: boolean) => string[] {
+  return name === "unicode" ? unicodeTokenize : rougeTokenize;
 }
 
 function fmeasure(precision: number, recall: number): number {
@@ -180,16 +228,21 @@ function sentences(text: string): string[] {
 }
 
 /** rouge-score `RougeScorer(ROUGE_TYPES, use_stemmer).score(target, prediction)`. */
-function scorePair(target: string, prediction: string, stemmer: boolean): RougeScores {
-  const tt = rougeTokenize(target, stemmer);
-  const pt = rougeTokenize(prediction, stemmer);
+function scorePair(
+  target: string,
+  prediction: string,
+  stemmer: boolean,
+  tokenize: (text: string, stemmer: boolean) => string[],
+): RougeScores {
+  const tt = tokenize(target, stemmer);
+  const pt = tokenize(prediction, stemmer);
   return {
     rouge1: scoreNgrams(ngrams(tt, 1), ngrams(pt, 1)),
     rouge2: scoreNgrams(ngrams(tt, 2), ngrams(pt, 2)),
     rougeL: scoreLcs(tt, pt),
     rougeLsum: summaryLevelLcs(
-      sentences(target).map((s) => rougeTokenize(s, stemmer)),
-      sentences(prediction).map((s) => rougeTokenize(s, stemmer)),
+      sentences(target).map((s) => tokenize(s, stemmer)),
+      sentences(prediction).map((s) => tokenize(s, stemmer)),
     ),
   };
 }
@@ -210,7 +263,8 @@ export function rougeScores(
 ): RougeScores {
   if (references.length === 0) throw new RangeError("rougeScores: at least one reference is required");
   const stemmer = options.stemmer ?? true;
-  const all = references.map((r) => scorePair(r, prediction, stemmer));
+  const tokenize = tokenizerOf(options.tokenizer ?? "rouge-score");
+  const all = references.map((r) => scorePair(r, prediction, stemmer, tokenize));
   if (all.length === 1) return all[0]!;
   const out = {} as RougeScores;
   for (const t of ROUGE_TYPES) {
@@ -221,9 +275,21 @@ export function rougeScores(
   return out;
 }
 
-/** Signature, e.g. `rouge|rougeL|stem:porter-nltk|tok:ascii-alnum(non-ascii dropped)|split:newline|version:0.1.2`. */
-export function rougeSignature(primary: RougeType, stemmer: boolean, nrefs: number): string {
-  return `rouge|${primary}|nrefs:${nrefs}|stem:${stemmer ? "porter-nltk" : "no"}|tok:ascii-alnum(non-ascii dropped)|lsum-split:newline|version:${ROUGE_SCORE_VERSION}`;
+/**
+ * Signature, e.g. `rouge|rougeL|nrefs:1|stem:porter-nltk|tok:ascii-alnum(non-ascii dropped)|lsum-split:newline|version:0.1.2`;
+ * with the Unicode tokenizer `tok:unicode-nfkc-letters-digits(unspaced scripts per char;not rouge-score)`.
+ */
+export function rougeSignature(
+  primary: RougeType,
+  stemmer: boolean,
+  nrefs: number,
+  tokenizer: RougeTokenizer = "rouge-score",
+): string {
+  const tok =
+    tokenizer === "unicode"
+      ? "unicode-nfkc-letters-digits(unspaced scripts per char;not rouge-score)"
+      : "ascii-alnum(non-ascii dropped)";
+  return `rouge|${primary}|nrefs:${nrefs}|stem:${stemmer ? "porter-nltk" : "no"}|tok:${tok}|lsum-split:newline|version:${ROUGE_SCORE_VERSION}`;
 }
 
 export const descriptor = {
@@ -242,7 +308,8 @@ export function score(input: EvaluationInput, options: RougeOptions = {}): Evalu
   const refs = input.references ?? [];
   const primary = options.primary ?? "rougeL";
   const stemmer = options.stemmer ?? true;
-  const sig = rougeSignature(primary, stemmer, refs.length);
+  const tokenizer = options.tokenizer ?? "rouge-score";
+  const sig = rougeSignature(primary, stemmer, refs.length, tokenizer);
   if (refs.length === 0) {
     return {
       status: "not-applicable",
@@ -252,12 +319,43 @@ export function score(input: EvaluationInput, options: RougeOptions = {}): Evalu
       cost: ZERO_COST,
     };
   }
-  const s = rougeScores(input.answer, refs, { stemmer });
+  const s = rougeScores(input.answer, refs, { stemmer, tokenizer });
   const details: Record<string, number> = {};
   for (const t of ROUGE_TYPES) {
     details[`${t}.precision`] = s[t].precision;
     details[`${t}.recall`] = s[t].recall;
     details[`${t}.f1`] = s[t].fmeasure;
   }
-  return { status: "scored", value: s[primary].fmeasure, details, signature: sig, cost: ZERO_COST };
+  const flag = noTokensReason(input.answer, refs, tokenizer);
+  if (flag) details.noTokens = 1;
+  return {
+    status: "scored",
+    value: s[primary].fmeasure,
+    ...(flag ? { reason: flag } : {}),
+    details,
+    signature: sig,
+    cost: ZERO_COST,
+  };
+}
+
+/**
+ * The flag of a row whose non-empty answer or reference(s) the tokenizer left without a single token (the
+ * value is then 0 by construction, not by content), or undefined.
+ */
+export function noTokensReason(
+  answer: string,
+  references: readonly string[],
+  tokenizer: RougeTokenizer = "rouge-score",
+): string | undefined {
+  const tokenize = tokenizerOf(tokenizer);
+  const empty = (t: string) => t.trim() !== "" && tokenize(t, false).length === 0;
+  const what = [
+    ...(empty(answer) ? ["the answer"] : []),
+    ...references.flatMap((r, i) =>
+      empty(r) ? [references.length === 1 ? "the reference" : `reference ${i + 1}`] : [],
+    ),
+  ];
+  if (what.length === 0) return undefined;
+  const fix = tokenizer === "unicode" ? "" : '; option tokenizer: "unicode" keeps letters of every script';
+  return `${ROUGE_NO_TOKENS} ${what.join(" and ")} ${what.length === 1 ? "is" : "are"} not empty but ${what.length === 1 ? "has" : "have"} no ${tokenizer === "unicode" ? "letters or digits" : "ASCII letters or digits (non-Latin text?)"}: ROUGE is 0 by construction${fix}`;
 }

@@ -3,7 +3,7 @@
  * (`ragas.metrics.Faithfulness`, `AnswerRelevancy`, `LLMContextPrecisionWithReference`, `LLMContextRecall`,
  * `AnswerCorrectness`): the same prompts byte for byte (`prompts.ts`), sent as one user message, their
  * replies read as ragas reads them (`extractJson`, langchain's lenient JSON parsing, then the output
- * model with pydantic's lax integers) — a reply that does not parse gets ragas' `FixOutputFormat` retry,
+ * model, binary verdicts read by `binaryVerdict`) — a reply that does not parse gets ragas' `FixOutputFormat` retry,
  * the same prompt and the same nested calls (at most 3 extra; `parseOutputString`), counted in the cost —
  * and the same score arithmetic (see each metric). Parity with the library itself is tested against
  * fixtures ragas generated (test/unit/evaluation/ragas/parity.test.ts), fix calls included.
@@ -17,7 +17,13 @@
  * - steps run greedy (temperature 0; ragas 0.01) except answer relevancy's sampled generations (0.3, as
  *   ragas), which we make as `strictness` separate calls (our generator has no `n`); a JSON schema
  *   constrains the reply where the provider supports it (llama.cpp grammar / OpenAI json_schema), which
- *   ragas' legacy path does not send (fix calls: the `StringIO` schema; max tokens twice the step's).
+ *   ragas' legacy path does not send (fix calls: the `StringIO` schema; max tokens twice the step's);
+ * - binary verdicts are 1/0/"yes"/"no" only (`binaryVerdict`); ragas counts any truthy int ("-1", 2) as 1;
+ * - context precision divides exactly (ragas adds 1e-10 to the denominator; option `ragasEpsilon`);
+ * - answer relevancy leaves empty generated questions out of the cosine mean and zeroes the score when ANY
+ *   generation is noncommittal (ragas 0.4.3: empty questions enter the mean, zero only when ALL are;
+ *   options `emptyQuestions: "include"`, `noncommittal: "all"`).
+ * The two options restore ragas' arithmetic exactly; the parity tests run with them.
  */
 
 import { z } from "zod";
@@ -148,18 +154,30 @@ function parsePartialJson(s: string): unknown {
   return JSON.parse(s);
 }
 
+/** How binary verdicts are read (`binaryVerdict`), in the signature of every metric that reads one. */
+export const VERDICT_RULE = "verdict:1/0/yes/no";
+
 /**
- * A pydantic (lax mode) `int` field: integers (also written 1.0), integer strings, booleans. ragas counts
- * a verdict as positive when it is truthy (`1 if v.verdict else 0`), so use `v !== 0`.
+ * A binary verdict (faithfulness `verdict`, context precision `verdict`, context recall `attributed`,
+ * answer relevancy `noncommittal`), read as 1 or 0: the integers 1 / 0 (also written 1.0), the strings
+ * "1" / "0" and "yes" / "no" (any case, surrounding spaces ignored), and the booleans true / false all mean
+ * the same. Anything else ("-1", 2, "maybe", null) does not parse: the step gets ragas' FixOutputFormat
+ * retry and, failing that, the row is `status: "error"` — never counted as supported.
+ *
+ * Deliberate difference from ragas: its output models are pydantic `int`s counted as "truthy", so a "-1"
+ * or a 2 counts as a positive verdict there and "yes" is a parse error. On 0/1 replies both agree.
  */
-export const laxInt = z.union([
-  z.number().int(),
-  z
-    .string()
-    .regex(/^\s*[-+]?\d+\s*$/)
-    .transform((s) => Number.parseInt(s, 10)),
-  z.boolean().transform((b) => (b ? 1 : 0)),
-]);
+export const binaryVerdict = z.unknown().transform((v, ctx): 0 | 1 => {
+  if (v === 1 || v === true) return 1;
+  if (v === 0 || v === false) return 0;
+  if (typeof v === "string") {
+    const t = v.trim().toLowerCase();
+    if (t === "1" || t === "yes") return 1;
+    if (t === "0" || t === "no") return 0;
+  }
+  ctx.addIssue({ code: "custom", message: `verdict ${JSON.stringify(v) ?? "missing"} is not 1/0 or "yes"/"no"` });
+  return z.NEVER;
+});
 
 /** Options of `ragasStep`. */
 export interface RagasStepOptions<T> {

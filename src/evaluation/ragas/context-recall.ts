@@ -11,8 +11,8 @@ import { judgeModelSignature } from "../judge/call.ts";
 import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
 import {
+  binaryVerdict,
   CostMeter,
-  laxInt,
   MAX_REASON_CHARS,
   MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
@@ -22,6 +22,7 @@ import {
   RAGAS_VERSION,
   RagasStepError,
   ragasStep,
+  VERDICT_RULE,
 } from "./common.ts";
 import { CONTEXT_RECALL_CLASSIFICATION_PROMPT } from "./prompts.ts";
 
@@ -37,11 +38,11 @@ export const optionsSchema = z.strictObject({});
 
 /** ragas `ContextRecallClassifications`. */
 const shape = z.object({
-  classifications: z.array(z.object({ statement: z.string(), reason: z.string(), attributed: laxInt })),
+  classifications: z.array(z.object({ statement: z.string(), reason: z.string(), attributed: binaryVerdict })),
 });
 
 export function signature(ctx: EvaluatorContext): string {
-  return `ragas-context-recall|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-context-recall|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|${VERDICT_RULE}|ref:first|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 export async function score(

@@ -11,9 +11,9 @@ import { judgeModelSignature } from "../judge/call.ts";
 import type { EvaluatorContext } from "../registry.ts";
 import type { EvaluationInput, EvaluationResult, EvaluatorDescriptor } from "../types.ts";
 import {
+  binaryVerdict,
   CostMeter,
   extractStatements,
-  laxInt,
   MAX_REASON_CHARS,
   MAX_STATEMENT_CHARS,
   MAX_STATEMENTS,
@@ -23,6 +23,7 @@ import {
   RAGAS_VERSION,
   RagasStepError,
   ragasStep,
+  VERDICT_RULE,
 } from "./common.ts";
 import { NLI_STATEMENT_PROMPT } from "./prompts.ts";
 
@@ -40,7 +41,7 @@ export const optionsSchema = z.strictObject({});
 
 /** ragas `NLIStatementOutput`. */
 const verdictsShape = z.object({
-  statements: z.array(z.object({ statement: z.string(), reason: z.string(), verdict: laxInt })),
+  statements: z.array(z.object({ statement: z.string(), reason: z.string(), verdict: binaryVerdict })),
 });
 
 /** ragas `Faithfulness._compute_score`: truthy verdicts / verdicts; null where ragas gives NaN (none). */
@@ -50,7 +51,7 @@ export function faithfulnessScore(verdicts: readonly number[]): number | null {
 }
 
 export function signature(ctx: EvaluatorContext): string {
-  return `ragas-faithfulness|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|t:0|judge:${judgeModelSignature(ctx)}`;
+  return `ragas-faithfulness|algo:ragas-${RAGAS_VERSION}|prompts:${RAGAS_PROMPTS_VERSION}|${VERDICT_RULE}|t:0|judge:${judgeModelSignature(ctx)}`;
 }
 
 /** Faithfulness of one answer to its contexts (see module doc). */

@@ -9,18 +9,17 @@ import {
   evaluateAll,
   inputHash,
 } from "../../evaluation/engine.ts";
-import { defaultMiniLmDir, IdfWeights, TransformersTokenEncoder } from "../../evaluation/metrics/bertscore.ts";
-import { WordNet } from "../../evaluation/metrics/meteor.ts";
+import { ROUGE_NO_TOKENS } from "../../evaluation/metrics/rouge.ts";
+import { defaultMiniLmDir } from "../../evaluation/metrics/support/minilm.ts";
 import { type ComparePairsResult, comparePairsAll, type PairItem } from "../../evaluation/pairwise-engine.ts";
+import { EVALUATOR_IDS, EVALUATORS, isEvaluatorId } from "../../evaluation/registry.ts";
 import {
-  EMBEDDER_EVALUATORS,
-  EVALUATOR_IDS,
-  EVALUATORS,
-  type EvaluatorContext,
-  isEvaluatorId,
-} from "../../evaluation/registry.ts";
-import type { GeneratorV1 } from "../../models/generator.ts";
-import { createEmbedder, createGenerator } from "../../models/registry.ts";
+  checkEvaluatorResources,
+  type EvaluatorResourceSources,
+  EvaluatorResources,
+  type ResourceHints,
+} from "../../evaluation/resources.ts";
+import { createGenerator } from "../../models/registry.ts";
 import type { Stage } from "../stage.ts";
 import type { AnswerRecord } from "./generate-stage.ts";
 
@@ -43,6 +42,41 @@ export function evaluatorRequests(config: Experiment): EvaluatorRequest[] {
       throw new ConfigError(`evaluate.evaluators[${i}]: unknown evaluator "${id}"; known: ${EVALUATOR_IDS.join(", ")}`);
     }
     return typeof e === "string" ? { id } : { id, options: e.options };
+  });
+}
+
+/** Where an experiment's evaluator resources come from: `evaluate.judge`, `.embedder`, `.referenceLm`. */
+export function evaluateResourceSources(config: Experiment, env: NodeJS.ProcessEnv): EvaluatorResourceSources {
+  const named = (key: string | undefined) =>
+    key !== undefined && config.models[key] ? { name: key, model: config.models[key] } : undefined;
+  const judge = named(config.evaluate.judge?.model);
+  const embedder = named(config.evaluate.embedder?.model);
+  const referenceLm = named(config.evaluate.referenceLm?.model);
+  return {
+    ...(judge ? { judge } : {}),
+    ...(embedder ? { embedder } : {}),
+    ...(referenceLm ? { referenceLm } : {}),
+    miniLmDir: defaultMiniLmDir(env),
+  };
+}
+
+/** How an experiment file supplies each resource (for messages). */
+export const EXPERIMENT_RESOURCE_HINTS: ResourceHints = {
+  evaluator: (id) => `evaluate.evaluators "${id}"`,
+  judge: "set evaluate.judge.model to a key of models (a local GGUF or an OpenAI-compatible endpoint)",
+  embedder: "set evaluate.embedder.model, or run scripts/setup.sh to install all-MiniLM-L6-v2",
+  referenceLm: "set evaluate.referenceLm.model to a key of models naming a local llama (GGUF) model",
+};
+
+/**
+ * Validates the evaluate stage before any stage runs (the runner calls it at startup): known evaluator ids,
+ * and every resource the listed evaluators need can be built (e.g. `perplexity` needs evaluate.referenceLm).
+ * @throws ConfigError naming the evaluator, the missing resource and the setting that supplies it.
+ */
+export function checkEvaluateStage(config: Experiment, env: NodeJS.ProcessEnv): void {
+  checkEvaluatorResources(evaluatorRequests(config), evaluateResourceSources(config, env), {
+    env,
+    hints: EXPERIMENT_RESOURCE_HINTS,
   });
 }
 
@@ -99,48 +133,24 @@ export const evaluateStage: Stage = {
       ...(exp.config.evaluate.embedder
         ? { embedder: exp.config.models[exp.config.evaluate.embedder.model] ?? null }
         : {}),
+      ...(exp.config.evaluate.referenceLm
+        ? { referenceLm: exp.config.models[exp.config.evaluate.referenceLm.model] ?? null }
+        : {}),
     };
   },
   async run(ctx) {
     const { config } = ctx.exp;
     const requests = evaluatorRequests(config);
     const answers = await readJsonlAll<AnswerRecord>(join(ctx.dir("generate"), "answers.jsonl"));
-    const needsJudge = requests.some((r) => EVALUATORS[r.id].descriptor.needs.includes("llm"));
-    let judge: GeneratorV1 | undefined;
-    if (needsJudge) {
-      const j = config.evaluate.judge;
-      if (!j) throw new ConfigError("evaluate: an LLM-judge evaluator is listed but evaluate.judge.model is not set");
-      judge = await createGenerator(j.model, config.models[j.model]!, { runtime: ctx.runtime, env: ctx.env });
-    }
-    const bert = requests.find((r) => r.id === "bertscore");
-    const encoder = bert ? await TransformersTokenEncoder.create({ modelDir: defaultMiniLmDir(ctx.env) }) : undefined;
-    const emb = config.evaluate.embedder;
-    const embedder = requests.some((r) => EMBEDDER_EVALUATORS.has(r.id))
-      ? await createEmbedder(emb?.model, emb ? config.models[emb.model] : undefined, {
-          runtime: ctx.runtime,
-          env: ctx.env,
-        })
-      : undefined;
-    const context: EvaluatorContext = {
-      ...(judge ? { judge } : {}),
-      ...(embedder ? { embedder } : {}),
-      ...(requests.some((r) => r.id === "meteor") ? { wordnet: WordNet.fromWordnetDb() } : {}),
-      ...(encoder
-        ? {
-            bertscore: {
-              encoder,
-              ...(bert?.options?.idf
-                ? {
-                    idf: IdfWeights.fromReferences(
-                      encoder,
-                      answers.map((a) => a.reference),
-                    ),
-                  }
-                : {}),
-            },
-          }
-        : {}),
-    };
+    const resources = await EvaluatorResources.create({
+      requests,
+      sources: evaluateResourceSources(config, ctx.env),
+      hints: EXPERIMENT_RESOURCE_HINTS,
+      env: ctx.env,
+      runtime: ctx.runtime,
+      idfReferences: answers.map((a) => a.reference),
+    });
+    const context = resources.context;
     const items: EvaluationItem[] = answers.map((a) => ({
       variant: a.variant,
       itemId: a.itemId,
@@ -162,9 +172,7 @@ export const evaluateStage: Stage = {
       });
     } finally {
       bar.stop();
-      await judge?.dispose();
-      await encoder?.dispose();
-      await embedder?.dispose();
+      await resources.dispose();
     }
     const select = ctx.store.db.prepare(
       "SELECT status, value, reason, signature FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ? ORDER BY id DESC LIMIT 1",
@@ -198,6 +206,15 @@ export const evaluateStage: Stage = {
           `${s.variant} ${s.evaluator}: ${s.nError} of ${s.nScored + s.nError + s.nNotApplicable} not measured (counted, not averaged)`,
         );
     }
+    // ROUGE rows whose text the tokenizer emptied (non-Latin text) score 0 by construction: say so
+    const noTokens = new Map<string, number>();
+    for (const r of rows)
+      if (r.reason?.startsWith(ROUGE_NO_TOKENS))
+        noTokens.set(`${r.variant} ${r.evaluator}`, (noTokens.get(`${r.variant} ${r.evaluator}`) ?? 0) + 1);
+    for (const [k, n] of noTokens)
+      notes.push(
+        `${k}: ${n} row(s) score 0 because the tokenizer left no tokens (non-Latin text?); option tokenizer: "unicode" scores them`,
+      );
     const outputs = ["scores.jsonl", "summary.json"];
     if (config.evaluate.pairwise) {
       const pw = await runPairwise(ctx, config, answers);
@@ -209,7 +226,7 @@ export const evaluateStage: Stage = {
         const nulls = r.nUnparseable + r.nError;
         if (nulls > 0)
           notes.push(
-            `pairwise ${r.variantA} vs ${r.variantB}: ${nulls} of ${r.n} comparisons without a verdict (${r.nUnparseable} unparseable, ${r.nError} errors; counted in the rates)`,
+            `pairwise ${r.variantA} vs ${r.variantB}: ${nulls} of ${r.n} comparisons without a verdict (${r.nUnparseable} unparseable, ${r.nError} errors; counted, left out of the win rates)`,
           );
       }
       if (pw.missing > 0)

@@ -74,6 +74,8 @@ export interface RedditClientOptions {
 }
 
 const TOKEN_MARGIN_MS = 60_000;
+/** Least wait after a response with X-Ratelimit-Remaining 0, whatever X-Ratelimit-Reset says (it is rounded down). */
+export const RESET_FLOOR_MS = 1000;
 
 /** A non-empty `error` in a 200 body, as Reddit sends it (`{"error": 403, "message": ...}`, `{"json": {"errors": [...]}}`). */
 export function errorInBody(body: unknown): string | null {
@@ -138,12 +140,18 @@ export class RedditClient {
     return v;
   }
 
+  /**
+   * Wait before retry `attempt` (0-based): the exponential backoff min(backoffMaxMs, backoffBaseMs · 2^attempt),
+   * or what the server asks for (Retry-After, else X-Ratelimit-Reset on a 429) when that is longer. A header
+   * of 0 ("reset now", which Reddit sends with less than a second left) therefore never makes the client
+   * retry in a tight loop: repeated 429s wait 1×, 2×, 4×... backoffBaseMs.
+   */
   private backoffMs(attempt: number, res?: Response): number {
+    const exponential = Math.min(this.o.http.backoffMaxMs, this.o.http.backoffBaseMs * 2 ** attempt);
     const retryAfter = res ? headerNumber(res.headers, "retry-after") : undefined;
-    if (retryAfter !== undefined) return retryAfter * 1000;
     const reset = res && res.status === 429 ? headerNumber(res.headers, "x-ratelimit-reset") : undefined;
-    if (reset !== undefined) return reset * 1000;
-    return Math.min(this.o.http.backoffMaxMs, this.o.http.backoffBaseMs * 2 ** attempt);
+    const asked = retryAfter ?? reset;
+    return asked !== undefined && asked > 0 ? Math.max(asked * 1000, exponential) : exponential;
   }
 
   private async wait(ms: number, kind: "rate" | "backoff"): Promise<void> {
@@ -153,13 +161,17 @@ export class RedditClient {
     await this.o.deps.sleep(ms);
   }
 
-  /** Reads X-Ratelimit-Remaining/Reset: when nothing remains, no request goes out before the reset. */
+  /**
+   * Reads X-Ratelimit-Remaining/Reset: when nothing remains, no request goes out before the reset, and
+   * never sooner than 1 s: Reddit sends the reset in whole seconds, rounded down, so "0" means "less than a
+   * second left", not "now" (RESET_FLOOR_MS).
+   */
   private noteRateLimit(h: Headers): void {
     const remaining = headerNumber(h, "x-ratelimit-remaining");
     const reset = headerNumber(h, "x-ratelimit-reset");
     if (remaining !== undefined && remaining < 1 && reset !== undefined) {
       this.stats.rateLimitWaits++;
-      this.resetUntil = Math.max(this.resetUntil, this.o.deps.now() + reset * 1000);
+      this.resetUntil = Math.max(this.resetUntil, this.o.deps.now() + Math.max(reset * 1000, RESET_FLOOR_MS));
     }
   }
 
@@ -264,8 +276,8 @@ export class RedditClient {
   /**
    * GETs `path` (with its query) from the OAuth base. Returns 200 with the parsed body (after
    * `check` accepted it), or 403/404. Retries 429, 5xx, network errors, non-JSON or error bodies
-   * (up to `http.maxRetries`, waiting Retry-After, else X-Ratelimit-Reset for 429, else
-   * exponential backoff); gets a new token once on 401. Other statuses throw at once.
+   * (up to `http.maxRetries`, waiting the exponential backoff, or Retry-After / X-Ratelimit-Reset for a
+   * 429 when longer); gets a new token once on 401. Other statuses throw at once.
    */
   async get(path: string, check: BodyCheck = () => null): Promise<ApiPage> {
     const { http, deps } = this.o;

@@ -1,5 +1,6 @@
-/** `wayfarer score` end to end through `main` (files on disk, a loopback judge). */
-import { mkdtempSync, writeFileSync } from "node:fs";
+/** `wayfarer score` end to end through `main` (files on disk, a loopback judge), and as a spawned CLI. */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +8,8 @@ import { main } from "../../../src/cli/main.ts";
 import { corpusBleu, sentenceBleu } from "../../../src/evaluation/metrics/bleu.ts";
 import { corpusChrf } from "../../../src/evaluation/metrics/chrf.ts";
 import { rougeScores } from "../../../src/evaluation/metrics/rouge.ts";
+import { defaultMiniLmDir } from "../../../src/evaluation/metrics/support/minilm.ts";
+import { ROOT } from "../../helpers/paths.ts";
 import { type FakeOpenAI, startFakeOpenAI, userPrompt } from "../../unit/evaluation/judge/fake-openai-server.ts";
 
 function capture(cwd: string) {
@@ -145,6 +148,11 @@ describe("wayfarer score", () => {
       /--metric ragas-context-recall reads the retrieved contexts: give --contexts FILE/,
     ],
     [["--metric", "rougeL", "--ref", "ref.jsonl", "--options", "{nope"], /--options: not valid JSON/],
+    [["--metric", "perplexity"], /^wayfarer: --metric perplexity needs a reference LM: give --lm-gguf FILE/],
+    [
+      ["--metric", "perplexity", "--lm-gguf", "nope.gguf"],
+      /--metric perplexity: the reference LM cannot be loaded \(.*nope\.gguf: model file not found\)/,
+    ],
     [
       ["--metric", "rougeL,bleu", "--ref", "ref.jsonl", "--options", '{"stemer":false,"lowercase":true}'],
       /--options: "stemer" is not an option of rougeL, bleu/,
@@ -160,4 +168,84 @@ describe("wayfarer score", () => {
     expect(c.o.err).toMatch(message);
     expect(c.o.err.split("\n").filter(Boolean)).toHaveLength(1);
   });
+
+  it("ROUGE on Japanese text: 0 as rouge-score, said on stderr; the unicode tokenizer scores it", async () => {
+    writeFileSync(
+      join(dir, "ja-pred.jsonl"),
+      `${JSON.stringify("新幹線で京都へ行く")}\n${JSON.stringify("Take the metro")}\n`,
+    );
+    writeFileSync(
+      join(dir, "ja-ref.jsonl"),
+      `${JSON.stringify("京都へは新幹線で行く")}\n${JSON.stringify("Take a bus")}\n`,
+    );
+    const c = capture(dir);
+    expect(await main(["score", "--metric", "rouge1", "--pred", "ja-pred.jsonl", "--ref", "ja-ref.jsonl"], c.ctx)).toBe(
+      0,
+    );
+    expect(c.o.out).toMatch(/^rouge1\t0\.1667\t/); // (0 + 1/3) / 2
+    expect(c.o.err).toBe(
+      `rouge1: 1 of 2 rows score 0 because the tokenizer left no tokens (non-Latin text?); --options '{"tokenizer":"unicode"}' scores them\n`,
+    );
+    const u = capture(dir);
+    const args = ["score", "--metric", "rouge1", "--pred", "ja-pred.jsonl", "--ref", "ja-ref.jsonl"];
+    expect(await main([...args, "--options", '{"tokenizer":"unicode"}'], u.ctx)).toBe(0);
+    expect(u.o.err).toBe("");
+    // (2·0.9/1.9 + 1/3) / 2
+    expect(u.o.out).toMatch(/^rouge1\t0\.6404\t/);
+  });
+
+  // issue 14, case 9: bertscore used to fail with "needs a token encoder" (the command never built one)
+  it.skipIf(!existsSync(join(defaultMiniLmDir(), "onnx", "model.onnx")))(
+    "the spawned CLI scores bertscore with the MiniLM token encoder; values equal bert_score's (fixture)",
+    () => {
+      const fx = JSON.parse(readFileSync(join(ROOT, "test/fixtures/metrics/bertscore.json"), "utf8")) as {
+        edge: Array<{ hyp: string; refs: string[]; values: { plain: { P: number; R: number; F: number } } }>;
+      };
+      const cases = fx.edge.filter((c) => c.hyp.trim() !== "" && c.refs[0] !== "");
+      expect(cases.length).toBe(4);
+      const d = mkdtempSync(join(tmpdir(), "wf-score-bert-"));
+      writeFileSync(join(d, "p.jsonl"), cases.map((c) => JSON.stringify({ answer: c.hyp })).join("\n"));
+      writeFileSync(join(d, "r.jsonl"), cases.map((c) => JSON.stringify({ references: c.refs })).join("\n"));
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(ROOT, "bin/wayfarer.js"),
+          "score",
+          "--metric",
+          "bertscore",
+          "--pred",
+          "p.jsonl",
+          "--ref",
+          "r.jsonl",
+          "--json",
+        ],
+        {
+          cwd: d,
+          encoding: "utf8",
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: process.env.HOME ?? "",
+            ...(process.env.WAYFARER_HOME ? { WAYFARER_HOME: process.env.WAYFARER_HOME } : {}),
+          },
+          timeout: 60_000,
+        },
+      );
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout) as {
+        metrics: Array<{
+          metric: string;
+          corpus: { value: number; nScored: number; signature: string };
+          items: Array<{ value: number }>;
+        }>;
+      };
+      const m = out.metrics[0]!;
+      expect(m.corpus.nScored).toBe(4);
+      expect(m.corpus.signature).toMatch(/^bertscore\|.*all-minilm-l6-v2/);
+      for (const [i, it] of m.items.entries()) expect(Math.abs(it.value - cases[i]!.values.plain.F)).toBeLessThan(1e-4);
+      const mean = cases.reduce((a, c) => a + c.values.plain.F, 0) / cases.length;
+      expect(Math.abs(m.corpus.value - mean)).toBeLessThan(1e-4);
+    },
+    60_000,
+  );
 });

@@ -181,7 +181,9 @@ describe("evaluate.pairwise in the experiment file", () => {
       nUnparseable: 1,
       nBothParsed: 3,
       nConsistent: 3,
-      winRateA: 0.5,
+      nVerdicts: 3,
+      winRateA: 2 / 3,
+      winRateAdjustedA: 5 / 6,
       consistencyRate: 1,
     });
     expect(report.pairwise!.rows[1]).toMatchObject({
@@ -192,18 +194,22 @@ describe("evaluate.pairwise in the experiment file", () => {
       winsB: 2,
       ties: 1,
       nUnparseable: 1,
-      winRateB: 0.5,
+      winRateB: 2 / 3,
     });
     expect(report.pairwise!.signatures[0]).toMatch(
       /^judge-pairwise\|prompt:mt-bench-pair-v2\+nonce-v1\|ref:auto\|.*judge:openai-compatible:fake-judge\|used-ref:yes$/,
     );
     const md = readFileSync(join(exp.runDir, "report", "report.md"), "utf8");
     expect(md).toContain("## Pairwise comparisons");
-    expect(md).toContain("| tuned | base | 4 | 2 | 0 | 1 | 1 | 0.500 (2/4) | 0.000 (0/4) | 1.000 (3/3) |");
-    expect(md).toContain("| short | base | 4 | 0 | 2 | 1 | 1 | 0.000 (0/4) | 0.500 (2/4) | 1.000 (3/3) |");
+    expect(md).toContain(
+      "| tuned | base | 4 | 2 | 0 | 1 | 1 | 0.667 (2/3) | 0.000 (0/3) | 0.833 (2.5/3) | 1.000 (3/3) |",
+    );
+    expect(md).toContain(
+      "| short | base | 4 | 0 | 2 | 1 | 1 | 0.000 (0/3) | 0.667 (2/3) | 0.167 (0.5/3) | 1.000 (3/3) |",
+    );
     const html = readFileSync(join(exp.runDir, "report", "report.html"), "utf8");
     expect(html).toContain("<h2>Pairwise comparisons</h2>");
-    expect(html).toContain("<td>0.500 (2/4)</td>");
+    expect(html).toContain("<td>0.667 (2/3)</td>");
     const manifest = JSON.parse(readFileSync(join(exp.runDir, "evaluate", "manifest.json"), "utf8")) as StageManifest;
     expect(manifest.notes.join("\n")).toContain(
       "pairwise tuned vs base: 1 of 4 comparisons without a verdict (1 unparseable, 0 errors",

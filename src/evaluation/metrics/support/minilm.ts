@@ -38,6 +38,20 @@ export interface LoadedMiniLm {
   dispose(): Promise<void>;
 }
 
+/** Files a MiniLM folder must hold (what scripts/export_minilm_onnx.py writes). */
+const MINILM_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"] as const;
+
+/**
+ * Why `dir` cannot be loaded as a MiniLM (the first missing file and the setup step), or undefined when every
+ * file is there. Cheap (file existence only): for validation before a run.
+ */
+export function miniLmProblem(dir: string): string | undefined {
+  const missing = MINILM_FILES.find((f) => !existsSync(join(dir, f)));
+  return missing === undefined
+    ? undefined
+    : `MiniLM encoder: ${join(dir, missing)} missing; run scripts/setup.sh (scripts/export_minilm_onnx.py)`;
+}
+
 /**
  * Loads the tokenizer and ONNX model from `dir` (default {@link defaultMiniLmDir}), offline only
  * (`env.allowRemoteModels = false`, a process-wide transformers.js setting).
@@ -45,11 +59,8 @@ export interface LoadedMiniLm {
  * @throws ConfigError naming the missing file and the setup step.
  */
 export async function loadMiniLm(dir: string = defaultMiniLmDir(), threads = 1): Promise<LoadedMiniLm> {
-  for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"])
-    if (!existsSync(join(dir, f)))
-      throw new ConfigError(
-        `MiniLM encoder: ${join(dir, f)} missing; run scripts/setup.sh (scripts/export_minilm_onnx.py)`,
-      );
+  const problem = miniLmProblem(dir);
+  if (problem) throw new ConfigError(problem);
   const tjs = await import("@huggingface/transformers");
   tjs.env.allowRemoteModels = false;
   tjs.env.allowLocalModels = true;

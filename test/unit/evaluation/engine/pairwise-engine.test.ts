@@ -139,7 +139,7 @@ describe("comparePairsAll (loopback judge)", () => {
     expect(block(g1!, "Reference Answer")).toBe("gold q3");
   });
 
-  it("an unparseable reply is a counted null (kept in every rate's denominator), with both raw replies stored", async () => {
+  it("an unparseable reply is a counted null (reported, left out of the rates), with both raw replies stored", async () => {
     respond = (req) =>
       userPrompt(req).includes("question q2?") && block(userPrompt(req), "Assistant A's Answer") === ANSWERS.base!.q2
         ? { content: "I cannot decide." }
@@ -159,8 +159,10 @@ describe("comparePairsAll (loopback judge)", () => {
       nBothParsed: 2,
       nConsistent: 2,
     });
-    expect(r.rows[0]!.winRateA).toBeCloseTo(1 / 3, 12);
-    expect(r.rows[0]!.tieRate).toBeCloseTo(1 / 3, 12);
+    expect(r.rows[0]!.nVerdicts).toBe(2);
+    expect(r.rows[0]!.winRateA).toBe(1 / 2);
+    expect(r.rows[0]!.tieRate).toBe(1 / 2);
+    expect(r.rows[0]!.winRateAdjustedA).toBe(3 / 4);
     const row = store.db
       .prepare("SELECT status, verdict, game1, game2, consistent, raw1, raw2 FROM pair_verdicts WHERE item_id = 'q2'")
       .get();
@@ -251,7 +253,7 @@ describe("summarisePairVerdicts", () => {
     cached: false,
   });
 
-  it("counts per ordered pair; win rates over all comparisons, consistency over both-parsed ones", () => {
+  it("counts per ordered pair; win rates over comparisons with a verdict, consistency over both-parsed ones", () => {
     const rows = summarisePairVerdicts([
       rec("x", "y", "A", "scored", true, 0.5),
       rec("x", "y", "tie", "scored", false),
@@ -265,14 +267,17 @@ describe("summarisePairVerdicts", () => {
       variantA: "x",
       variantB: "y",
       n: 5,
+      nVerdicts: 4,
       winsA: 1,
       winsB: 1,
       ties: 2,
       nUnparseable: 1,
       nError: 0,
-      winRateA: 0.2,
-      winRateB: 0.2,
-      tieRate: 0.4,
+      winRateA: 0.25,
+      winRateB: 0.25,
+      tieRate: 0.5,
+      winRateAdjustedA: 0.5,
+      winRateAdjustedB: 0.5,
       nBothParsed: 4,
       nConsistent: 3,
       consistencyRate: 0.75,
@@ -282,6 +287,15 @@ describe("summarisePairVerdicts", () => {
       nCached: 0,
       signatures: ["s"],
     });
-    expect(rows[1]).toMatchObject({ variantA: "z", n: 1, nError: 1, winRateA: 0, consistencyRate: null, usd: null });
+    expect(rows[1]).toMatchObject({
+      variantA: "z",
+      n: 1,
+      nVerdicts: 0,
+      nError: 1,
+      winRateA: null,
+      winRateAdjustedA: null,
+      consistencyRate: null,
+      usd: null,
+    });
   });
 });

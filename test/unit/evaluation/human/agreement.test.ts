@@ -12,6 +12,7 @@ const fixture = JSON.parse(
     nominal: number;
     ordinal: number;
     interval: number;
+    ratio: number;
     ordinal_domain_1_5: number;
   }>;
   cohen: Array<Record<string, number> & { name: string; a: (number | null)[]; b: (number | null)[] }>;
@@ -21,7 +22,7 @@ const TOL = 1e-9;
 
 describe("krippendorffAlpha", () => {
   for (const c of fixture.krippendorff) {
-    for (const level of ["nominal", "ordinal", "interval"] as const) {
+    for (const level of ["nominal", "ordinal", "interval", "ratio"] as const) {
       it(`${c.name} ${level} equals the krippendorff package`, () => {
         expect(Math.abs(krippendorffAlpha(c.data, { level })! - c[level])).toBeLessThan(TOL);
       });
@@ -36,6 +37,29 @@ describe("krippendorffAlpha", () => {
     const data = fixture.krippendorff[0]!.data;
     expect(krippendorffAlpha(data, { level: "nominal" })).toBeCloseTo(0.743, 3);
     expect(krippendorffAlpha(data, { level: "ordinal" })).toBeCloseTo(0.815, 3);
+  });
+  // issue 14, case 6: Krippendorff's 4 raters x 12 units example, every level
+  it("the 4x12 example: nominal 0.7434, ordinal 0.8154, interval 0.8491, ratio 0.7974", () => {
+    const data = [
+      [1, 2, 3, 3, 2, 1, 4, 1, 2, null, null, null],
+      [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, null, 3],
+      [null, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, null],
+      [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, null],
+    ];
+    expect(data).toEqual(fixture.krippendorff[0]!.data);
+    expect(krippendorffAlpha(data, { level: "nominal" })).toBeCloseTo(0.7434, 4);
+    expect(krippendorffAlpha(data, { level: "ordinal" })).toBeCloseTo(0.8154, 4);
+    expect(krippendorffAlpha(data, { level: "interval" })).toBeCloseTo(0.8491, 4);
+    expect(krippendorffAlpha(data, { level: "ratio" })).toBeCloseTo(0.7974, 4);
+    // and to 1e-9 of the krippendorff package (fixture)
+    expect(Math.abs(krippendorffAlpha(data, { level: "ratio" })! - fixture.krippendorff[0]!.ratio)).toBeLessThan(TOL);
+  });
+  it("refuses a level it does not know instead of computing another one", () => {
+    const data = fixture.krippendorff[0]!.data;
+    for (const level of ["Ratio", "ordinal ", "likert", ""])
+      expect(() => krippendorffAlpha(data, { level: level as "ratio" })).toThrow(
+        `unknown level of measurement "${level}"; use one of nominal, ordinal, interval, ratio`,
+      );
   });
   it("is 1 for perfect agreement and null when undefined", () => {
     expect(

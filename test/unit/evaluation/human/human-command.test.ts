@@ -230,4 +230,73 @@ describe("wayfarer human", () => {
     ).toBe(1);
     expect(c.o.err).toMatch(/items\.jsonl:1 field "answer"/);
   });
+
+  // issue 14, case 8
+  it("export --what preferences drops pairs whose chosen equals rejected, and counts them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wf-human-"));
+    // q2: both variants gave the same answer (after trimming); q1 and q3 differ; a tie on q3 from ben
+    const answers: Record<string, Record<string, string>> = {
+      q1: { base: "Take the metro.", dpo: "Take the Aerobus, 35 minutes." },
+      q2: { base: "Two hours before.", dpo: "Two hours before.  " },
+      q3: { base: "Walk.", dpo: "Tram 28, early." },
+    };
+    const lines = Object.entries(answers).flatMap(([q, byVariant]) =>
+      Object.entries(byVariant).map(([v, answer]) =>
+        JSON.stringify({ variant: v, item_id: q, question: `Q ${q}`, answer }),
+      ),
+    );
+    writeFileSync(join(dir, "items.jsonl"), `${lines.join("\n")}\n`);
+    const c = capture(dir);
+    expect(
+      await main(
+        [
+          "human",
+          "create",
+          "--experiment",
+          "e",
+          "--raters",
+          "ana,ben",
+          "--items",
+          "items.jsonl",
+          "--criteria",
+          "helpfulness",
+          "--pairwise",
+          "--store",
+          "s.sqlite",
+        ],
+        c.ctx,
+      ),
+    ).toBe(0);
+    const links = [...c.o.out.matchAll(/\/r\/([\w-]+)/g)].map((m) => m[1]!);
+    {
+      using store = Store.open(join(dir, "s.sqlite"));
+      for (const token of links.slice(0, 2)) {
+        const r = findRater(store, token)!;
+        for (const t of tasksForRater(store, r)) {
+          if (t.kind !== "pair") continue;
+          const tie = r.name === "ben" && t.question === "Q q3";
+          submitRating(store, r, { assignmentId: t.id, choice: tie ? "tie" : "a" });
+        }
+      }
+    }
+    const e = capture(dir);
+    expect(
+      await main(
+        ["human", "export", "--experiment", "e", "--what", "preferences", "--out", "p.jsonl", "--store", "s.sqlite"],
+        e.ctx,
+      ),
+    ).toBe(0);
+    const prefs = readFileSync(join(dir, "p.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map(
+        (l) => JSON.parse(l) as { chosen: string; rejected: string; provenance: { item_id: string; rater: string } },
+      );
+    // 6 choices: 2 on q2 are identical pairs, 1 on q3 is a tie -> 3 pairs
+    expect(prefs.map((p) => `${p.provenance.item_id}/${p.provenance.rater}`)).toEqual(["q1/ana", "q1/ben", "q3/ana"]);
+    expect(prefs.every((p) => p.chosen.trim() !== p.rejected.trim())).toBe(true);
+    expect(e.o.err).toBe(
+      "3 preference pairs written to p.jsonl; left out: 1 tie (a tie is no preference), 2 pairs whose chosen and rejected answers are the same text (nothing to learn)\n",
+    );
+  });
 });

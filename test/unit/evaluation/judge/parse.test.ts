@@ -50,6 +50,17 @@ describe("parsePairVerdict", () => {
   it("null without a marker", () => {
     expect(parsePairVerdict("Assistant A is better")).toBeNull();
   });
+  // issue 14, case 4
+  it.each([
+    ["[[b]]", "B"],
+    ["Assistant B is more specific. [[b]]", "B"],
+    ["[[a]]", "A"],
+    ["[[ c ]]", "C"],
+    ['{"verdict": "b"}', "B"],
+    ["[[A]] at first, but on reflection [[b]]", "B"],
+  ] as const)("markers are case-insensitive: %j -> %s", (text, v) => {
+    expect(parsePairVerdict(text)).toBe(v);
+  });
 });
 
 describe("parseYesNo (LangChain criteria parser rules)", () => {
@@ -64,6 +75,28 @@ describe("parseYesNo (LangChain criteria parser rules)", () => {
   });
   it("null without Y/N", () => {
     expect(parseYesNo("It depends.")).toBeNull();
+  });
+  // issue 14, case 5: a reply without an explicit verdict field must not pass by a trailing letter
+  it.each([
+    '{"reasoning": "The answer is short and to the point. Y"}',
+    '{"reasoning": "Concise: Y"}',
+    '```json\n{"reasoning": "It meets the criterion.\nY"}\n```',
+    '{"reasoning": "ok", "verdict": "maybe Y"}',
+    '{"reasoning": "ok", "verdict": null}',
+  ])("a JSON reply without a Y/N verdict field is unparseable: %j", (text) => {
+    expect(parseYesNo(text)).toBeNull();
+    expect(parseYesNo(text, { structured: true })).toBeNull();
+  });
+  it("structured mode reads only the verdict field: free text ending in Y is unparseable", () => {
+    expect(parseYesNo("The answer is short and to the point.\nY", { structured: true })).toBeNull();
+    expect(parseYesNo('{"reasoning": "short", "verdict": "Y"}', { structured: true })).toEqual({
+      verdict: "Y",
+      value: 1,
+      reasoning: "short",
+    });
+    expect(parseYesNo('{"reasoning": "rambles", "verdict": "no"}', { structured: true })).toMatchObject({ value: 0 });
+    // broken JSON (a raw newline in a string) still counts only by its verdict field
+    expect(parseYesNo('{"reasoning": "line one\nY", "verdict": "N"}')).toMatchObject({ verdict: "N", value: 0 });
   });
 });
 

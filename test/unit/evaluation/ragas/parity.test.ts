@@ -14,7 +14,8 @@
  * 400 and fails the test. Our metrics run through the OpenAI-compatible client against it, with an
  * embedder that serves the vectors ragas got (and fails on any text ragas did not embed, in another
  * order). Scores must equal ragas' to 1e-12 (TOLERANCE); rows ragas scored NaN must be
- * `status: "error"` with value null.
+ * `status: "error"` with value null. Each metric runs with its ragas-parity options (PARITY_OPTIONS), where
+ * Wayfarer's default deliberately differs from ragas.
  *
  * A few rows (the fixture's `fault`) get a prose reply ragas cannot parse: ragas' FixOutputFormat calls
  * that follow are checked like any other call (prompt hash included), and the cost must count them.
@@ -152,6 +153,19 @@ afterAll(async () => {
   await fake.close();
 });
 
+/**
+ * The options that restore ragas 0.4.3's arithmetic where Wayfarer's default deliberately differs
+ * (src/evaluation/ragas/common.ts): context precision's 1e-10 in the denominator; answer relevancy's
+ * empty questions in the mean and its "all noncommittal" rule.
+ */
+const PARITY_OPTIONS = {
+  faithfulness: {},
+  "answer-relevancy": { noncommittal: "all", emptyQuestions: "include" },
+  "context-precision": { ragasEpsilon: true },
+  "context-recall": {},
+  "answer-correctness": {},
+} as const;
+
 const METRICS = [
   ["faithfulness", "ragas-faithfulness"],
   ["answer-relevancy", "ragas-answer-relevancy"],
@@ -208,7 +222,7 @@ describe.skipIf(!HAVE_DATA)(`parity with ragas 0.4.3 (needs ${DATA_DIR})`, () =>
           references: [row.reference],
           ...(row.contexts ? { contexts: row.contexts } : {}),
         };
-        const r = await EVALUATORS[id].evaluate(input, ctx).catch((e: Error) => {
+        const r = await EVALUATORS[id].evaluate(input, ctx, { options: PARITY_OPTIONS[file] }).catch((e: Error) => {
           throw new Error(`${fr.id}: ${failures[0] ?? e.message}`);
         });
         expect(failures, fr.id).toEqual([]);

@@ -97,6 +97,53 @@ describe("faithfulness", () => {
     // ragas' nested FixOutputFormat retry: the step's call + 3 fix calls, then it gives up
     expect(fake.requests.length - before2).toBe(4);
   });
+
+  // issue 14, case 3
+  const isFixStep = (p: string) => p.startsWith("The output string did not satisfy the constraints");
+  /** A judge whose NLI step returns these verdicts for statements A.–D. (and repeats them to every fix call). */
+  const verdictJudge = (verdicts: unknown[]) => {
+    const reply = JSON.stringify({
+      statements: verdicts.map((verdict, i) => ({ statement: `${"ABCD"[i]}.`, reason: "r", verdict })),
+    });
+    respond = (_req, p) => {
+      if (isStatementStep(p))
+        return { content: JSON.stringify({ statements: ["A.", "B.", "C.", "D."].slice(0, verdicts.length) }) };
+      return { content: isFixStep(p) ? JSON.stringify({ text: reply }) : reply };
+    };
+  };
+  const faith = () => EVALUATORS["ragas-faithfulness"].evaluate({ question: "q", answer: "a", contexts: ["c"] }, ctx());
+
+  it('faithfulness verdicts "yes"/"no" and 1/0/"1"/"0" mean the same', async () => {
+    for (const verdicts of [
+      ["yes", "no", "yes", "no"],
+      [1, 0, 1, 0],
+      ["1", "0", "1", "0"],
+      ["Yes", 0, "1", "NO"],
+    ]) {
+      verdictJudge(verdicts);
+      const before = fake.requests.length;
+      expect(await faith(), JSON.stringify(verdicts)).toMatchObject({
+        status: "scored",
+        value: 0.5,
+        details: { statements: 4, supported: 2 },
+      });
+      expect(fake.requests.length - before, "no FixOutputFormat call").toBe(2);
+    }
+  });
+
+  it('a verdict "-1" (or any other value) is a parse error, never counted as supported', async () => {
+    for (const bad of ["-1", -1, 2, "maybe", null]) {
+      verdictJudge([1, bad]);
+      const before = fake.requests.length;
+      const r = await faith();
+      expect(r, JSON.stringify(bad)).toMatchObject({ status: "error", value: null });
+      expect(r.reason).toMatch(
+        /statement verdicts: unexpected JSON shape \(verdict .* is not 1\/0 or "yes"\/"no"\); 1 FixOutputFormat call did not fix it/,
+      );
+      // statements + verdicts + ragas' FixOutputFormat call (its fixed text is parsed once, without another retry)
+      expect(fake.requests.length - before).toBe(3);
+    }
+  });
 });
 
 describe("answer relevancy", () => {
@@ -117,25 +164,103 @@ describe("answer relevancy", () => {
     expect(reqs.map((x) => (x as { seed?: number }).seed)).toEqual([0, 1, 2]);
   });
 
-  it("zero only when every generation is noncommittal (ragas >= 0.2); 'any' mode = ragas 0.1.x", async () => {
+  it("one noncommittal generation zeroes the score by default ('any'); 'all' = ragas >= 0.2", async () => {
     let i = 0;
     respond = () => ({
       content: JSON.stringify({ question: "Where is the Louvre?", noncommittal: i++ === 1 ? 1 : 0 }),
     });
     const input = { question: "Where is the Louvre?", answer: "I'm not sure." };
-    expect((await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx())).value).toBeCloseTo(1, 12);
+    const def = await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx());
+    expect(def).toMatchObject({ status: "scored", value: 0, details: { noncommittal: 1, meanCosine: 1 } });
+    expect(def.signature).toContain("|noncommittal:any|empty-questions:skip|");
     i = 0;
-    const any = await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "any" } });
-    expect(any.value).toBe(0);
+    const all = await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "all" } });
+    expect(all.value).toBeCloseTo(1, 12);
+    expect(all.signature).toContain("|noncommittal:all|");
     respond = () => ({ content: JSON.stringify({ question: "Where is the Louvre?", noncommittal: 1 }) });
-    expect((await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx())).value).toBe(0);
+    expect(
+      (await EVALUATORS["ragas-answer-relevancy"].evaluate(input, ctx(), { options: { noncommittal: "all" } })).value,
+    ).toBe(0);
+  });
+
+  // issue 14, case 2: the generated questions and flags of the issue, exactly
+  const LISBON = [
+    "How early should I arrive at Lisbon airport?",
+    "",
+    "When should I get to the airport in Lisbon?",
+  ] as const;
+  const LISBON_VOCAB = [
+    "how",
+    "early",
+    "should",
+    "i",
+    "arrive",
+    "at",
+    "lisbon",
+    "airport",
+    "when",
+    "get",
+    "to",
+    "the",
+    "in",
+  ];
+  const lisbonCtx = (): EvaluatorContext => ({
+    judge: fake.generator(),
+    embedder: new BagOfWordsEmbedder(LISBON_VOCAB),
+  });
+  const lisbonInput = {
+    question: "How early should I get to Lisbon airport?",
+    answer: "Two hours before a Schengen flight.",
+  };
+  const cos = async (a: string, b: string) => {
+    const [x, y] = await new BagOfWordsEmbedder(LISBON_VOCAB).embed([a, b]);
+    return cosine(x!, y!);
+  };
+
+  it("an empty generated question stays out of the cosine mean by default; 'include' = ragas 0.4.3", async () => {
+    let i = 0;
+    respond = () => ({ content: JSON.stringify({ question: LISBON[i++ % 3], noncommittal: 0 }) });
+    const r = await EVALUATORS["ragas-answer-relevancy"].evaluate(lisbonInput, lisbonCtx());
+    const c0 = await cos(lisbonInput.question, LISBON[0]);
+    const c2 = await cos(lisbonInput.question, LISBON[2]);
+    // 6 shared words of 8 and 8 (how early should i lisbon airport); of 8 and 9 (should i get to lisbon airport)
+    expect(c0).toBeCloseTo(6 / 8, 12);
+    expect(c2).toBeCloseTo(6 / Math.sqrt(8 * 9), 12);
+    expect(r).toMatchObject({ status: "scored", details: { emptyQuestions: 1 } });
+    expect(r.value).toBeCloseTo((c0 + c2) / 2, 12);
+    expect(r.reason).toContain("(empty question) (left out of the mean)");
+    // ragas embeds "" (a zero vector here: cosine NaN, so ragas' row is NaN: an error for us)
+    i = 0;
+    const ragas = await EVALUATORS["ragas-answer-relevancy"].evaluate(lisbonInput, lisbonCtx(), {
+      options: { emptyQuestions: "include", noncommittal: "all" },
+    });
+    expect(ragas).toMatchObject({ status: "error", value: null, reason: "an embedding has zero length" });
+  });
+
+  it("noncommittal flags [0, 1, 0] zero the score (the 'any' rule); ragas' 'all' keeps the mean", async () => {
+    let i = 0;
+    respond = () => {
+      const k = i++ % 3;
+      return { content: JSON.stringify({ question: LISBON[k], noncommittal: [0, 1, 0][k] }) };
+    };
+    const r = await EVALUATORS["ragas-answer-relevancy"].evaluate(lisbonInput, lisbonCtx());
+    expect(r).toMatchObject({ status: "scored", value: 0, details: { noncommittal: 1 } });
+    i = 0;
+    const all = await EVALUATORS["ragas-answer-relevancy"].evaluate(lisbonInput, lisbonCtx(), {
+      options: { noncommittal: "all" },
+    });
+    expect(all.value).toBeCloseTo(
+      ((await cos(lisbonInput.question, LISBON[0])) + (await cos(lisbonInput.question, LISBON[2]))) / 2,
+      12,
+    );
+    expect(all.value).toBeGreaterThan(0.5);
   });
 });
 
 describe("context precision", () => {
   it("average precision over per-chunk verdicts in rank order", async () => {
-    expect(averagePrecision([1, 0, 1])).toBeCloseTo((1 + 2 / 3) / 2, 9);
-    expect(averagePrecision([0, 1])).toBeCloseTo(0.5, 9);
+    expect(averagePrecision([1, 0, 1])).toBe((1 + 2 / 3) / 2);
+    expect(averagePrecision([0, 1])).toBe(0.5);
     expect(averagePrecision([0, 0])).toBe(0);
     respond = (_req, p) => ({
       content: JSON.stringify({ reason: "r", verdict: ragasInput(p).context.includes("Louvre") ? 1 : 0 }),
@@ -152,6 +277,35 @@ describe("context precision", () => {
     expect(r.value).toBeCloseTo((1 / 2 + 2 / 3) / 2, 9);
     // the reference, not the answer, is what the chunk must be useful for
     expect(ragasInput(userPrompt(fake.requests.at(-1)!)).answer).toBe("The Louvre is in Paris.");
+  });
+
+  // issue 14, case 1: exact values by default (ragas adds 1e-10 to every denominator)
+  it.each([
+    [[1, 1, 1], 1.0],
+    [[0, 1], 0.5],
+    [[1, 0, 1], 5 / 6],
+    [[0, 0, 0], 0.0],
+  ] as const)("verdicts %j give exactly %s; ragasEpsilon gives ragas' value", async (verdicts, expected) => {
+    // 1, 0.5 and 0 exactly; (1 + 2/3) / 2 is 5/6 to the last bit double arithmetic allows
+    const exactly = (v: number | null) =>
+      expected === 5 / 6 ? expect(Math.abs(v! - expected)).toBeLessThanOrEqual(2 ** -52) : expect(v).toBe(expected);
+    exactly(averagePrecision(verdicts));
+    const contexts = verdicts.map((v, i) => `chunk ${i} ${v ? "useful" : "useless"}`);
+    respond = (_req, p) => ({
+      content: JSON.stringify({ reason: "r", verdict: ragasInput(p).context.endsWith(" useful") ? 1 : 0 }),
+    });
+    const input = { question: "q", answer: "a", references: ["ref"], contexts };
+    const exact = await EVALUATORS["ragas-context-precision"].evaluate(input, ctx());
+    expect(exact.status).toBe("scored");
+    exactly(exact.value);
+    expect(exact.signature).toContain("|denom:exact|");
+    const ragas = await EVALUATORS["ragas-context-precision"].evaluate(input, ctx(), {
+      options: { ragasEpsilon: true },
+    });
+    const useful = verdicts.filter((v) => v === 1).length;
+    expect(ragas.value).toBeCloseTo(useful === 0 ? 0 : (expected * useful) / (useful + 1e-10), 15);
+    if (useful > 0) expect(expected - ragas.value!).toBeGreaterThan(1e-11);
+    expect(ragas.signature).toContain("|denom:+1e-10(ragas)|");
   });
 
   it("not-applicable without contexts or without a reference", async () => {
