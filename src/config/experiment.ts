@@ -13,6 +13,7 @@ import { RaftDatasetSchema } from "./raft.ts";
 import { RetrievalSchema } from "./rag.ts";
 import { RetrievalConfigSchema } from "./retrieval.ts";
 import { SelectionsSchema, studyIssues } from "./study.ts";
+import { checkTrainAdapters, TrainAdapterSchema } from "./training.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const Name = z.string().regex(NAME, "use letters, digits, '.', '_' or '-' (no spaces)");
@@ -105,50 +106,9 @@ export const DatasetsSchema = z
   })
   .strict();
 
-export const LoraSchema = z
-  .object({
-    r: z.number().int().min(1).default(16).describe("LoRA rank."),
-    alpha: z.number().positive().default(32).describe("LoRA alpha; the update is scaled by alpha / r."),
-    dropout: z.number().min(0).max(1).default(0.05).describe("Dropout on the LoRA input."),
-    target_modules: z
-      .array(z.string())
-      .default(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
-      .describe("Linear layers that get adapters (no embeddings or lm_head: llama.cpp cannot load those)."),
-  })
-  .strict();
-
-export const TrainingSchema = z
-  .object({
-    epochs: z.number().positive().default(2).describe("Passes over the training set (ignored when max_steps > 0)."),
-    max_steps: z.number().int().default(-1).describe("Stop after this many optimizer steps; -1 = use epochs."),
-    learning_rate: z.number().positive().default(2e-4),
-    batch_size: z.number().int().min(1).default(4).describe("Per-device batch size."),
-    gradient_accumulation_steps: z.number().int().min(1).default(1),
-    max_seq_length: z.number().int().min(16).default(256).describe("Tokens per example; longer ones are truncated."),
-    warmup_ratio: z.number().min(0).max(1).default(0.03),
-    lr_scheduler: z.string().default("cosine").describe("transformers scheduler name (cosine, linear, constant...)."),
-    logging_steps: z.number().int().min(1).default(1),
-    max_grad_norm: z.number().positive().default(0.3),
-  })
-  .strict();
-
-export const AdapterSchema = z
-  .object({
-    name: Name.describe("Adapter name; variants refer to it."),
-    method: z.enum(["sft"]).default("sft").describe("Training method (sft = LoRA/QLoRA supervised fine-tuning)."),
-    base: Name.describe("A key of `models` (provider llama): the base model to train."),
-    dataset: z.enum(["sft"]).default("sft").describe("Which dataset of the datasets stage to train on."),
-    from: Name.optional().describe(
-      "Starting point: another adapter's name, or a selection rule (selections) whose pick it starts from.",
-    ),
-    quantization: z
-      .enum(["none", "nf4"])
-      .default("none")
-      .describe("none = LoRA on full-precision weights; nf4 = QLoRA (4-bit base via bitsandbytes, GPU or AVX2 CPU)."),
-    lora: LoraSchema.prefault({}),
-    training: TrainingSchema.prefault({}),
-  })
-  .strict();
+/** One `train.adapters` entry: method, LoRA and training settings (src/config/training.ts). */
+export const AdapterSchema = TrainAdapterSchema;
+export { LoraSchema, TrainingSchema } from "./training.ts";
 
 export const RepeatPenaltySchema = z
   .object({
@@ -319,6 +279,7 @@ export const ExperimentSchema = z
       adapters.add(a.name);
       model(a.base, ["train", "adapters", i, "base"], true);
     });
+    checkTrainAdapters(x, ctx);
     const variants = new Set<string>();
     x.generate.variants.forEach((v, i) => {
       if (variants.has(v.name))

@@ -12,6 +12,7 @@ import {
 } from "node-llama-cpp";
 import { ConfigError } from "../errors/config-error.ts";
 import { WayfarerError } from "../errors/wayfarer-error.ts";
+import { normalizeMessageText, servingChatWrapper, toChatHistory } from "./chat-template.ts";
 import type {
   GenerateOptions,
   GenerateResult,
@@ -123,7 +124,7 @@ export class LlamaRuntime {
  * A GGUF model (+ LoRA) behind `GeneratorV1`: one llama.cpp context for this (base, adapter) — node-llama-cpp
  * applies LoRA per context — with `sequences` parallel sequences over the runtime's shared base weights. Up to
  * `sequences` calls run at once (node-llama-cpp decodes them in one batch); further calls wait in FIFO order.
- * Uses the chat template embedded in the GGUF; log-probabilities are not supported (reported in warnings).
+ * Formats chats with the trainer's template (`servingChatWrapper`, src/models/chat-template.ts); log-probabilities are not supported (reported in warnings).
  */
 export class LlamaGenerator implements GeneratorV1 {
   readonly specificationVersion = "v1" as const;
@@ -205,16 +206,16 @@ export class LlamaGenerator implements GeneratorV1 {
     onDelta: (delta: string) => void,
   ): Promise<Extract<GenerateStreamPart, { type: "finish" }>> {
     const started = performance.now();
-    const history: ChatHistoryItem[] = [];
-    for (const m of options.messages.slice(0, -1)) {
-      if (m.role === "system") history.push({ type: "system", text: m.content });
-      else if (m.role === "user") history.push({ type: "user", text: m.content });
-      else history.push({ type: "model", response: [m.content] });
-    }
+    const history: ChatHistoryItem[] = toChatHistory(options.messages.slice(0, -1));
     const release = await this.#slots.acquire(signal);
     try {
       const sequence = this.#free.pop() ?? this.#context.getSequence();
-      const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+      const session = new LlamaChatSession({
+        contextSequence: sequence,
+        autoDisposeSequence: false,
+        // the trainer's chat template, byte for byte (src/models/chat-template.ts)
+        chatWrapper: servingChatWrapper(this.#model).wrapper,
+      });
       try {
         session.setChatHistory(history);
         const grammar = options.jsonSchema
@@ -223,7 +224,7 @@ export class LlamaGenerator implements GeneratorV1 {
         const stop = (options.stop ?? []).filter((s) => s.length > 0);
         const inputBefore = sequence.tokenMeter.usedInputTokens;
         let completionTokens = 0;
-        const meta = await session.promptWithMeta(prompt, {
+        const meta = await session.promptWithMeta(normalizeMessageText(prompt), {
           maxTokens: options.maxTokens,
           temperature: options.temperature,
           ...(options.topP !== undefined && options.topP < 1 ? { topP: options.topP } : {}),

@@ -47,6 +47,9 @@ export interface LossPoint {
 /** `train/<adapter>/summary.json`: what ran and how it went, for the report. */
 export interface TrainSummary {
   adapter: string;
+  /** The training method (sft, raft, reward, dpo, rlhf). */
+  trainingMethod?: string;
+  /** What ran underneath: lora or qlora. */
   method: string;
   base: string;
   steps: number;
@@ -60,6 +63,12 @@ export interface TrainSummary {
   epochMeanLoss: { epoch: number; loss: number; steps: number }[];
   losses: LossPoint[];
   evalLosses: LossPoint[];
+  /** Per logging step, the method's other metrics under TRL's names (rewards/margins, accuracy, reward, kl...). */
+  metrics?: { step: number; metrics: Record<string, unknown> }[];
+  /** rlhf: sampled completions with their reward-model scores (null = not scored). */
+  samples?: unknown[];
+  /** The trainer's `done` event (eval accuracy/margin, DPO metrics, RL rewards...). */
+  done?: Record<string, unknown>;
   spec: unknown;
 }
 

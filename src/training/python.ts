@@ -33,6 +33,8 @@ export interface TrainerEvent {
 export interface RunTrainerOptions {
   /** `python -m trainer` arguments, e.g. `["sft", "--spec", file]`. */
   args: string[];
+  /** Interpreter arguments before `args`; default `["-m", "trainer"]` (see accelerateLaunchPrefix). */
+  launch?: string[];
   /** Called for every JSON event on stdout, in order. */
   onEvent?: (event: TrainerEvent) => void;
   /** Called with each line the trainer wrote to stderr (human-readable log). */
@@ -50,7 +52,7 @@ export interface RunTrainerOptions {
 export function runTrainerCommand(opts: RunTrainerOptions): Promise<TrainerEvent> {
   const python = trainerPython(opts.env ?? process.env);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(python, ["-m", "trainer", ...opts.args], {
+    const child = spawn(python, [...(opts.launch ?? ["-m", "trainer"]), ...opts.args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, PYTHONUNBUFFERED: "1", TOKENIZERS_PARALLELISM: "false", HF_HUB_OFFLINE: "1", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -54,8 +54,8 @@ def test_export_writes_llama_cpp_lora_layout(random_adapter, base_gguf, tmp_path
 
     out = str(tmp_path / "lora.gguf")
     result = export_lora_gguf(random_adapter, base_gguf, out)
-    assert result == {"out": out, "architecture": "llama", "alpha": 8.0, "rank": R,
-                      "tensor_pairs": LAYERS * 7, "permuted": True}
+    assert result == {"out": out, "architecture": "llama", "alpha": 8.0, "peft_alpha": 8.0, "rslora": False,
+                      "rank": R, "tensor_pairs": LAYERS * 7, "permuted": True}
 
     reader = gguf.GGUFReader(out)
     assert reader.fields["general.type"].contents() == "adapter"
@@ -99,13 +99,15 @@ def test_export_writes_llama_cpp_lora_layout(random_adapter, base_gguf, tmp_path
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        ({"use_rslora": True}, "rsLoRA"),
         ({"use_dora": True}, "DoRA"),
         ({"rank_pattern": {"q_proj": 8}}, "rank_pattern"),
         ({"alpha_pattern": {"q_proj": 8}}, "alpha_pattern"),
         ({"modules_to_save": ["lm_head"]}, "modules_to_save"),
+        ({"modules_to_save": ["score"]}, "modules_to_save"),
         ({"target_modules": ["q_proj", "lm_head"]}, "lm_head"),
+        ({"trainable_token_indices": [2, 5]}, "trainable_token_indices"),
         ({"bias": "lora_only"}, "bias"),
+        ({"fan_in_fan_out": True}, "fan_in_fan_out"),
     ],
 )
 def test_unsupported_adapters_are_refused(random_adapter, base_gguf, tmp_path, change, fragment):
@@ -127,3 +129,53 @@ def test_cli_reports_missing_adapter_as_one_error_line(base_gguf, tmp_path):
     assert [e["event"] for e in events] == ["start", "error"]
     assert "nope" in events[-1]["message"] and "adapter_config.json" in events[-1]["message"]
     assert "Traceback" not in stderr
+
+
+def test_rslora_scale_is_written_into_alpha(random_adapter, base_gguf, tmp_path):
+    import gguf
+
+    bad = tmp_path / "rs"
+    shutil.copytree(random_adapter, bad)
+    cfg = json.loads((bad / "adapter_config.json").read_text())
+    cfg["use_rslora"] = True
+    (bad / "adapter_config.json").write_text(json.dumps(cfg))
+    result = export_lora_gguf(str(bad), base_gguf, str(tmp_path / "rs.gguf"))
+    # llama.cpp scales by alpha'/r; PEFT rsLoRA by alpha/sqrt(r): alpha' = alpha * sqrt(r) = 8 * 2
+    assert result["rslora"] is True and result["peft_alpha"] == 8.0 and result["alpha"] == 16.0
+    assert result["alpha"] / R == pytest.approx(8.0 / R**0.5)
+    assert gguf.GGUFReader(str(tmp_path / "rs.gguf")).fields["adapter.lora.alpha"].contents() == 16.0
+
+
+@pytest.mark.parametrize(
+    ("targets", "fragment"),
+    [
+        (("q_proj", "embed_tokens"), "embed_tokens"),
+        (("q_proj", "lm_head"), "lm_head"),
+    ],
+)
+def test_real_adapters_on_tied_embeddings_are_refused(base_dir, base_gguf, tmp_path, targets, fragment):
+    """PEFT adapters really trained on embeddings / the tied lm_head: refused with the reason, nothing written."""
+    from trainer.random_adapter import make_random_adapter
+
+    adapter = str(tmp_path / "emb")
+    make_random_adapter(base_dir, adapter, r=2, alpha=4.0, target_modules=targets)
+    out = tmp_path / "x.gguf"
+    with pytest.raises(UnsupportedAdapterError, match=fragment) as err:
+        export_lora_gguf(adapter, base_gguf, str(out))
+    message = str(err.value)
+    assert "linear layers only" in message and "tied to the token embeddings" in message  # SmolLM2 ties them
+    assert "retrain with target_modules" in message
+    assert not out.exists()
+
+
+def test_embedding_tensors_are_refused_even_when_the_config_hides_them(base_dir, base_gguf, tmp_path):
+    """A config that does not list embed_tokens but whose file holds embedding tensors: refused, not dropped."""
+    from trainer.random_adapter import make_random_adapter
+
+    adapter = tmp_path / "emb"
+    make_random_adapter(base_dir, str(adapter), r=2, alpha=4.0, target_modules=("q_proj", "embed_tokens"))
+    cfg = json.loads((adapter / "adapter_config.json").read_text())
+    cfg["target_modules"] = ["q_proj"]
+    (adapter / "adapter_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(UnsupportedAdapterError, match="embed_tokens.*linear layers only"):
+        export_lora_gguf(str(adapter), base_gguf, str(tmp_path / "x.gguf"))

@@ -25,6 +25,7 @@ import type { Experiment } from "../../config/experiment.ts";
 import type { LoadedExperiment } from "../../config/load.ts";
 import { adapterFrom } from "../../config/study.ts";
 import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
+import { ConfigError } from "../../errors/config-error.ts";
 import type { Stage, StageContext, StageId } from "../stage.ts";
 import { collectStage } from "../stages/collect-stage.ts";
 import { corpusStage } from "../stages/corpus-stage.ts";
@@ -36,7 +37,7 @@ import { trainStage } from "../stages/train-stage.ts";
 import { type Artifact, type ArtifactContext, type ArtifactResult, registeredFactories } from "./artifact.ts";
 import { ArtifactGraph } from "./graph.ts";
 import { metaArtifact } from "./meta-artifact.ts";
-import { selectionArtifact } from "./selection.ts";
+import { readChoice, selectionArtifact } from "./selection.ts";
 
 /** A copy of the experiment with some top-level settings replaced (one adapter, one variant). */
 function withConfig(exp: LoadedExperiment, patch: Partial<Experiment>): LoadedExperiment {
@@ -60,6 +61,8 @@ interface FromStage {
   /** The outputs of inputs it reads (see Artifact.reads). */
   reads?: Record<string, readonly string[]>;
   after?: (ctx: ArtifactContext, r: ArtifactResult) => Promise<ArtifactResult>;
+  /** Settles run-time choices (a selection's pick) in the stage's experiment just before it runs. */
+  prepare?: (ctx: ArtifactContext, exp: LoadedExperiment) => Promise<LoadedExperiment>;
 }
 
 /** Wraps one of today's stages as an artifact that runs it on a slice of the experiment. */
@@ -76,8 +79,9 @@ export function stageArtifact(stage: Stage, o: FromStage): Artifact {
     async run(ctx) {
       const runDir = ctx.exp.runDir;
       const own = join(runDir, o.stageDir ?? o.dir);
+      const exp = o.prepare ? await o.prepare(ctx, o.exp) : o.exp;
       const sctx: StageContext = {
-        exp: o.exp,
+        exp,
         store: ctx.store,
         progress: ctx.progress,
         dir: (s) => (s === stage.id ? own : join(runDir, o.dirs?.[s] ?? s)),
@@ -147,10 +151,28 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
         kind: "adapter",
         dir: `train/${a.name}`,
         stageDir: "train",
-        inputs: ["datasets", ...start],
+        // rlhf scores its samples with a trained reward model: that adapter runs first
+        inputs: [
+          "datasets",
+          ...start,
+          ...("rewardModel" in a && typeof a.rewardModel === "string" ? [`adapter:${a.rewardModel}`] : []),
+        ],
         // only its own training set: another recipe's change (RAFT's P) does not retrain it
         reads: { datasets: [`${a.dataset}/`] },
         exp: withConfig(exp, { train: { adapters: [a] } }),
+        ...(from !== undefined && !adapterNames.has(from) && selections[from]
+          ? {
+              // `from: <selection>`: train from the adapter of the variant the selection picked
+              prepare: async (ctx: ArtifactContext, e: LoadedExperiment) => {
+                const choice = readChoice(ctx.inputDir(`select:${from}`));
+                if (!choice?.adapter)
+                  throw new ConfigError(
+                    `adapter "${a.name}" starts from selection "${from}", which ${choice ? `picked "${choice.variant}", a variant without an adapter` : "has not run"}`,
+                  );
+                return withConfig(e, { train: { adapters: [{ ...a, from: choice.adapter } as typeof a] } });
+              },
+            }
+          : {}),
       }),
     );
   }

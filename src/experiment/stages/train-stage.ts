@@ -2,9 +2,12 @@ import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { stableHash } from "../../config/load.ts";
+import { CHAT_METHODS, type JobSpec } from "../../config/training.ts";
 import { writeJson } from "../../datasets/jsonl.ts";
 import { resolveGgufPath, wayfarerHome } from "../../models/model-cache.ts";
 import { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
+import { accelerateConfig, accelerateLaunchPrefix } from "../../training/accelerate.ts";
+import { buildJobSpec, jobData, jobInputHashes, trainOrder } from "../../training/jobs.ts";
 import { runTrainerCommand, type TrainerEvent } from "../../training/python.ts";
 import type { Stage, StageContext } from "../stage.ts";
 
@@ -18,15 +21,23 @@ async function prepareBase(ctx: StageContext, gguf: string): Promise<string> {
   return out;
 }
 
+/** Folder of a job's trained adapter (the served one for dpo/rlhf: start + delta). */
+function adapterDirOf(trainDir: string, name: string): string {
+  return join(trainDir, name, "trainer", "adapter");
+}
+
 /**
- * train: one LoRA adapter per `train.adapters` entry through the Python trainer (TRL SFTTrainer),
- * exported to GGUF LoRA (`train/<adapter>/adapter.gguf`) for node-llama-cpp. An interrupted job
- * resumes from its last checkpoint; a job whose spec changed starts over.
+ * train: one adapter per `train.adapters` entry through the Python trainer (TRL: SFT, RAFT,
+ * reward model, DPO, GRPO/RLOO), in dependency order (`from`, `rewardModel` first). Chat adapters
+ * are exported to GGUF LoRA (`train/<adapter>/adapter.gguf`) for node-llama-cpp; a reward model is
+ * not. Every job's data files are checked before any model loads. A job whose settings or input
+ * *contents* (data, start adapter, reward model) changed starts over; an interrupted one resumes
+ * from its last checkpoint.
  */
 export const trainStage: Stage = {
   id: "train",
   deps: ["datasets"],
-  version: 1,
+  version: 2,
   settings: (exp) => ({
     adapters: exp.config.train.adapters,
     bases: exp.config.train.adapters.map((a) => exp.config.models[a.base]),
@@ -37,64 +48,103 @@ export const trainStage: Stage = {
     const outputs: string[] = [];
     const notes: string[] = [];
     const counts: Record<string, number> = { adapters: config.train.adapters.length };
-    for (const adapter of config.train.adapters) {
+    const trainDir = ctx.dir("train");
+    const order = trainOrder(config.train.adapters);
+    // every job's data must exist before the first model loads
+    const data = new Map(order.map((a) => [a.name, jobData(a, ctx.dir("datasets"), ctx.exp.file)]));
+    const specs = new Map<string, { spec: JobSpec; gguf: string }>();
+    const prepared = new Map<string, string>();
+    for (const adapter of order) {
       const model = config.models[adapter.base]!;
       if (model.provider !== "llama") throw new Error("unreachable: validated in the schema");
       const gguf = resolveGgufPath(model.path, ctx.env);
-      const hfDir = await prepareBase(ctx, gguf);
-      const dir = join(ctx.dir("train"), adapter.name);
-      const datasets = ctx.dir("datasets");
-      const validation = join(datasets, "sft", "validation.jsonl");
-      const hasValidation = existsSync(validation) && (await readFile(validation, "utf8")).trim() !== "";
-      const spec = {
-        base_model_dir: hfDir,
-        train_file: join(datasets, "sft", "train.jsonl"),
-        eval_file: hasValidation ? validation : null,
-        output_dir: join(dir, "trainer"),
-        lora: adapter.lora,
-        quantization: adapter.quantization,
-        training: { ...adapter.training, seed: config.seed },
-        threads: null,
-      };
-      const specHash = stableHash(spec);
-      const specFile = join(dir, "job.json");
-      if (existsSync(specFile) && stableHash(JSON.parse(await readFile(specFile, "utf8"))) !== specHash) {
-        ctx.progress.log(`  ${adapter.name}: settings changed, discarding old checkpoints`);
+      const hfDir = prepared.get(gguf) ?? (await prepareBase(ctx, gguf));
+      prepared.set(gguf, hfDir);
+      const from = adapter.method === "dpo" || adapter.method === "rlhf" ? adapter.from : undefined;
+      const rewardModel = adapter.method === "rlhf" ? adapter.rewardModel : undefined;
+      const spec = buildJobSpec(adapter, {
+        baseModelDir: hfDir,
+        data: data.get(adapter.name)!,
+        outputDir: join(trainDir, adapter.name, "trainer"),
+        ...(from ? { startAdapterDir: adapterDirOf(trainDir, from) } : {}),
+        ...(rewardModel ? { rewardModelDir: adapterDirOf(trainDir, rewardModel) } : {}),
+        seed: config.seed,
+      });
+      // the trainer checks the spec and the data format of every job before the first one trains
+      const checkFile = join(trainDir, ".checks", `${adapter.name}.json`);
+      await writeJson(checkFile, spec);
+      await runTrainerCommand({ args: [adapter.method, "--spec", checkFile, "--check-only"], env: ctx.env });
+      specs.set(adapter.name, { spec, gguf });
+    }
+    for (const adapter of order) {
+      const { spec, gguf } = specs.get(adapter.name)!;
+      const dir = join(trainDir, adapter.name);
+      // the job's identity is its settings + the CONTENT of its inputs (not their paths)
+      const jobHash = stableHash({ spec, inputs: await jobInputHashes(spec) });
+      const hashFile = join(dir, "job.hash");
+      if (existsSync(hashFile) && (await readFile(hashFile, "utf8")).trim() !== jobHash) {
+        ctx.progress.log(`  ${adapter.name}: data or settings changed, discarding old checkpoints`);
         await rm(dir, { recursive: true, force: true });
       }
+      const specFile = join(dir, "job.json");
       await writeJson(specFile, spec);
+      await writeFile(hashFile, `${jobHash}\n`);
+      let launch: string[] | undefined;
+      if (adapter.launcher === "accelerate") {
+        const accFile = join(dir, "accelerate.json");
+        await writeJson(accFile, accelerateConfig(adapter.accelerate, adapter.training));
+        launch = accelerateLaunchPrefix(adapter.accelerate, accFile);
+      }
       const losses: LossPoint[] = [];
       const evalLosses: LossPoint[] = [];
+      const metrics: { step: number; metrics: Record<string, unknown> }[] = [];
+      const samples: unknown[] = [];
       let start: TrainerEvent | undefined;
       let bar: ReturnType<typeof ctx.progress.bar> | undefined;
       const done = await runTrainerCommand({
-        args: ["sft", "--spec", specFile],
+        args: [adapter.method, "--spec", specFile],
+        ...(launch ? { launch } : {}),
         env: ctx.env,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         onEvent: (e) => {
           if (e.event === "start") {
             start = e;
             ctx.progress.log(
-              `  ${adapter.name}: ${String(e.method)} on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}`,
+              `  ${adapter.name}: ${adapter.method} (${String(e.method)}) on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}`,
             );
           } else if (e.event === "progress" && typeof e.step === "number") {
             bar ??= ctx.progress.bar(`train ${adapter.name}`, Number(e.total_steps) || 0);
             if (typeof e.loss === "number")
               losses.push({ step: e.step, loss: e.loss, ...(typeof e.epoch === "number" ? { epoch: e.epoch } : {}) });
+            if (e.metrics && typeof e.metrics === "object")
+              metrics.push({ step: e.step, metrics: e.metrics as Record<string, unknown> });
             bar.update(e.step, typeof e.loss === "number" ? `loss ${e.loss.toFixed(3)}` : "");
           } else if (e.event === "eval" && typeof e.eval_loss === "number") {
             evalLosses.push({ step: Number(e.step), loss: e.eval_loss });
+          } else if (e.event === "samples" && Array.isArray(e.samples)) {
+            samples.push(...e.samples.map((x) => ({ step: e.step, ...(x as object) })));
           }
         },
       });
       bar?.stop();
-      const adapterGguf = join(dir, "adapter.gguf");
-      await runTrainerCommand({
-        args: ["export-gguf", "--adapter", String(done.adapter_dir), "--base-gguf", gguf, "--out", adapterGguf],
-        env: ctx.env,
-      });
+      const chat = CHAT_METHODS.includes(adapter.method);
+      if (chat) {
+        await runTrainerCommand({
+          args: [
+            "export-gguf",
+            "--adapter",
+            String(done.adapter_dir),
+            "--base-gguf",
+            gguf,
+            "--out",
+            join(dir, "adapter.gguf"),
+          ],
+          env: ctx.env,
+        });
+      }
       const summary: TrainSummary = {
         adapter: adapter.name,
+        trainingMethod: adapter.method,
         method: String(done.method ?? start?.method ?? "lora"),
         base: adapter.base,
         steps: Number(done.steps),
@@ -107,19 +157,34 @@ export const trainStage: Stage = {
         epochMeanLoss: epochMeans(losses),
         losses,
         evalLosses,
+        metrics,
+        samples,
+        done,
         spec,
       };
       await writeJson(join(dir, "summary.json"), summary);
       await writeFile(join(dir, "loss.csv"), `step,loss\n${losses.map((l) => `${l.step},${l.loss}`).join("\n")}\n`);
-      outputs.push(`${adapter.name}/adapter.gguf`);
+      outputs.push(chat ? `${adapter.name}/adapter.gguf` : `${adapter.name}/summary.json`);
       counts[`${adapter.name}.steps`] = summary.steps;
       if (summary.trainLossFirst !== null) counts[`${adapter.name}.lossFirst`] = summary.trainLossFirst;
       if (summary.trainLossLast !== null) counts[`${adapter.name}.lossLast`] = summary.trainLossLast;
       const em = summary.epochMeanLoss;
       notes.push(
-        `${adapter.name}: ${summary.method}, ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}`,
+        `${adapter.name}: ${adapter.method} (${summary.method}), ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}${methodNote(done)}`,
       );
     }
     return { counts, outputs, notes };
   },
 };
+
+/** The method's headline numbers for the report line (reward accuracy, DPO margins, RL reward). */
+function methodNote(done: TrainerEvent): string {
+  const f = (v: unknown) => (typeof v === "number" ? v.toFixed(3) : "n/a");
+  if ("eval_accuracy" in done) return `, held-out accuracy ${f(done.eval_accuracy)}, margin ${f(done.eval_margin)}`;
+  const last = done.dpo_metrics_last as Record<string, unknown> | null | undefined;
+  if (last)
+    return `, rewards/margins ${f(last["rewards/margins"])}, rewards/accuracies ${f(last["rewards/accuracies"])}`;
+  if ("reward_last" in done)
+    return `, mean reward ${f(done.reward_first)} -> ${f(done.reward_last)}, kl ${f(done.kl_last)}`;
+  return "";
+}
