@@ -18,12 +18,14 @@
  * Registered kinds ({@link registerArtifactKind}) add their artifacts after these.
  */
 
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { copyFile, readFile, rename } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Experiment } from "../../config/experiment.ts";
 import type { LoadedExperiment } from "../../config/load.ts";
 import { adapterFrom } from "../../config/study.ts";
+import { DEFAULT_DATASET, type TrainMethod } from "../../config/training.ts";
 import { readJsonlAll, writeJson, writeJsonl } from "../../datasets/jsonl.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import type { Stage, StageContext, StageId } from "../stage.ts";
@@ -124,6 +126,26 @@ async function scoreCost(file: string): Promise<ArtifactResult["cost"]> {
   };
 }
 
+/**
+ * What an adapter artifact reads of its training data: its datasets-stage folder (`sft/`, `raft/`,
+ * `preferences/`; the method's default when `dataset` is not set), or, for a `.jsonl` file of the user's,
+ * nothing of the datasets stage and the file's contents (and its `.validation.jsonl` sibling) as settings,
+ * so an edited file retrains the adapter.
+ */
+function datasetReads(
+  a: { method: TrainMethod; dataset?: string | undefined },
+  experimentFile: string,
+): { reads: Record<string, string[]>; extra?: unknown } {
+  const ds = a.dataset ?? DEFAULT_DATASET[a.method];
+  if (!ds.endsWith(".jsonl")) return { reads: { datasets: [`${ds}/`] } };
+  const file = resolve(dirname(experimentFile), ds);
+  const digest = (f: string) => (existsSync(f) ? createHash("sha256").update(readFileSync(f)).digest("hex") : null);
+  return {
+    reads: { datasets: [] },
+    extra: { datasetFile: digest(file), validationFile: digest(file.replace(/\.jsonl$/, ".validation.jsonl")) },
+  };
+}
+
 /** The built-in artifacts of an experiment (without registered kinds); see the table above. */
 export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
   const c = exp.config;
@@ -158,7 +180,7 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
           ...("rewardModel" in a && typeof a.rewardModel === "string" ? [`adapter:${a.rewardModel}`] : []),
         ],
         // only its own training set: another recipe's change (RAFT's P) does not retrain it
-        reads: { datasets: [`${a.dataset}/`] },
+        ...datasetReads(a, exp.file),
         exp: withConfig(exp, { train: { adapters: [a] } }),
         ...(from !== undefined && !adapterNames.has(from) && selections[from]
           ? {

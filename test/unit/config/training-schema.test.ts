@@ -88,6 +88,44 @@ describe("training schema: one JSON Schema for TypeScript and Python", () => {
     ).toContain('adapter "r" is a reward adapter; DPO starts from an sft or raft adapter');
   });
 
+  it("DPO from a selection: every candidate must be an sft/raft adapter on the DPO's base", async () => {
+    const selections = (among: string) => `
+selections:
+  best: { among: ${among}, by: bleu }
+`;
+    const variants =
+      "[{ name: vs, model: m, adapter: s }, { name: vg, model: g, adapter: sg }, { name: base, model: m }]";
+    const train = "[{ name: s, base: m }, { name: sg, base: g }, { name: d, base: m, method: dpo, from: best }]";
+    const f = (among: string) => {
+      const file = join(dir, `sel${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(
+        file,
+        `name: t
+import: { inputs: [{ path: data }] }
+datasets: { golden: { file: golden.csv } }
+models:
+  m: { provider: llama, path: smollm2-135m-instruct-q4_1 }
+  g: { provider: llama, path: gemma-3-270m-q4_k_m }
+train:
+  adapters: ${train}
+generate:
+  variants: ${variants}
+evaluate: { evaluators: [bleu] }
+${selections(among)}`,
+      );
+      return loadExperiment(file).then(
+        () => "(loaded without error)",
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
+      );
+    };
+    expect(await f("[vs]")).toBe("(loaded without error)");
+    const err = await f("[vs, vg, base]");
+    expect(err).toContain(
+      'selection "best" may pick variant "vg", which is not an sft or raft adapter on "m" (DPO starts from one)',
+    );
+    expect(err).toContain('selection "best" may pick variant "base", which is not an sft or raft adapter');
+  });
+
   it("an adapter for another base", async () => {
     expect(await loadError("[{ name: s, base: g }, { name: d, base: m, method: dpo, from: s }]")).toContain(
       'field "train.adapters.1.from": adapter "s" was trained on "g", not "m"',

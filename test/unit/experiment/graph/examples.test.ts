@@ -47,8 +47,17 @@ describe("example experiments", () => {
 
   it("study-cpu: its selection reads the candidates' scores and feeds the report", async () => {
     const g = buildGraph(await loadExperiment(join(ROOT, "examples", "study-cpu.yaml")));
-    expect(g.byId.get("select:best-sft")!.inputs).toEqual(["scores:smol-sft", "scores:gemma-sft"]);
-    expect(g.byId.get("report")!.inputs).toContain("select:best-sft");
+    expect(g.byId.get("select:best-smol")!.inputs).toEqual(["scores:smol-sft", "scores:smol-raft"]);
+    expect(g.byId.get("report")!.inputs).toContain("select:best-smol");
+    // DPO and RLHF start from the pick; RLHF also waits for its reward model
+    expect(g.byId.get("adapter:best-dpo")!.inputs).toEqual(["datasets", "select:best-smol"]);
+    expect(g.byId.get("adapter:best-rlhf")!.inputs).toEqual(["datasets", "select:best-smol", "adapter:smol-reward"]);
+    // each adapter reads only its own training set (RAFT's P does not retrain the SFT adapters)
+    expect(g.byId.get("adapter:smol-raft")!.reads).toEqual({ datasets: ["raft/"] });
+    expect(g.byId.get("adapter:smol-sft")!.reads).toEqual({ datasets: ["sft/"] });
+    expect(g.byId.get("adapter:best-dpo")!.reads).toEqual({ datasets: ["preferences/"] });
+    // a reward model is never a chat variant
+    expect(g.order.some((a) => a.id === "answers:smol-reward")).toBe(false);
     expect(g.byId.get("pairwise")!.inputs).toEqual(["generate"]);
   });
 
