@@ -82,9 +82,7 @@ export async function loadExperiment(path: string, cwd = process.cwd()): Promise
       const line = isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
       return `${file}${line ? `:${line}` : ""} field "${path.join(".") || "(root)"}": ${issue.message}`;
     });
-    throw new ConfigError(
-      lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join("\n  ")}`,
-    );
+    throw new ConfigError(lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join("\n  ")}`);
   }
   const config = resolvePaths(parsed.data!, dirname(file));
   const workspace = config.workspace;
