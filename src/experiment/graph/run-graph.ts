@@ -72,7 +72,8 @@ function artifactProgress(base: Progress, id: string, position: string, emit: (e
     bar(label, total) {
       const inner = base.bar(`${position} ${label}`, total);
       const started = performance.now();
-      let last = 0;
+      // the first update always emits (performance.now() can be under a second in a young process)
+      let last = Number.NEGATIVE_INFINITY;
       return {
         update(done, status) {
           inner.update(done, status);
