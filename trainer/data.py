@@ -23,6 +23,7 @@ import json
 import os
 from typing import Any, Literal
 
+from .chat_format import strip_answer
 from .errors import InputFileError
 
 DataFormat = Literal["chat", "prompt_completion", "preference", "prompt_only"]
@@ -53,7 +54,8 @@ def messages_to_prompt_completion(messages: list[dict[str, Any]]) -> dict[str, l
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or not isinstance(m.get("content"), str) or m.get("role") not in _ROLES:
             raise ValueError(f"message {i} must be {{'role': one of {list(_ROLES)}, 'content': str}}")
-        clean.append({"role": m["role"], "content": m["content"]})
+        # stripped as the server strips (train/serve parity: chat_format.strip_answer)
+        clean.append({"role": m["role"], "content": strip_answer(m["content"])})
     if clean[-1]["role"] != "assistant":
         raise ValueError(f"the last message must have role 'assistant' (got '{clean[-1]['role']}')")
     if len(clean) < 2:
@@ -65,14 +67,14 @@ def _conversation(value: Any, key: str, role_if_string: str) -> list[dict[str, s
     if isinstance(value, str):
         if not value.strip():
             raise ValueError(f"'{key}' is an empty string")
-        return [{"role": role_if_string, "content": value}]
+        return [{"role": role_if_string, "content": strip_answer(value)}]
     if not isinstance(value, list) or not value:
         raise ValueError(f"'{key}' must be a non-empty string or a non-empty list of messages")
     out = []
     for i, m in enumerate(value):
         if not isinstance(m, dict) or not isinstance(m.get("content"), str) or m.get("role") not in _ROLES:
             raise ValueError(f"{key}[{i}] must be {{'role': one of {list(_ROLES)}, 'content': str}}")
-        out.append({"role": m["role"], "content": m["content"]})
+        out.append({"role": m["role"], "content": strip_answer(m["content"])})
     return out
 
 
