@@ -26,6 +26,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRng } from "../src/evaluation/meta/bootstrap.ts";
 import { MiniLmSentenceEmbedder } from "../src/evaluation/metrics/sentence-embedder.ts";
 import { importThreads, readThreadsJsonl } from "../src/reddit/import.ts";
 import type { Thread } from "../src/reddit/thread.ts";
@@ -116,16 +117,7 @@ function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry = createRng;
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), "wf-retrieval-bench-"));

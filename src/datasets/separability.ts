@@ -21,6 +21,7 @@
  * option, fits an intercept, has no L2 penalty and needs dense matrices (a BoW vocabulary of thousands of words).
  */
 import type { SeparabilityConfig } from "../config/datasets-recipes.ts";
+import { createRng } from "../evaluation/meta/bootstrap.ts";
 
 /** The report written into a preference card. */
 export interface SeparabilityReport {
@@ -53,17 +54,8 @@ export interface TextPair {
 const WORD = /[\p{L}\p{N}']+/gu;
 const words = (s: string): string[] => s.toLowerCase().match(WORD) ?? [];
 
-/** Seeded PRNG (mulberry32), the one the datasets stage samples with. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32), the one the datasets stage samples with: the project's one implementation. */
+export const mulberry32 = createRng;
 
 /** Wilson score interval (95%) of k successes in n trials. */
 export function wilson95(k: number, n: number): [number, number] | null {

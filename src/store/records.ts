@@ -21,7 +21,12 @@ export interface AnswerRecord {
   /** RAG variants: the retrieved documents' texts, in the order they were put in the prompt. */
   contexts?: string[];
   /** RAG variants: the retrieved documents without their text (src/retrieval's RetrievedDocument: id, title, score, source). */
-  sources?: Array<Record<string, unknown>>;
+  sources?: Array<{
+    id: string;
+    title?: string;
+    score: number;
+    source: { threadId: string; commentIds: string[] };
+  }>;
   /** Post-processing rules that changed this answer. */
   postprocessed?: string[];
 }

@@ -11,30 +11,11 @@ import { applyPostprocess } from "../../models/postprocess.ts";
 import { promptWithDocuments } from "../../models/rag-prompt.ts";
 import { createGenerator } from "../../models/registry.ts";
 import type { RetrievedDocument, Retriever } from "../../retrieval/index.ts";
+import type { AnswerRecord } from "../../store/records.ts";
 import type { Stage } from "../stage.ts";
 
-/** One row of `generate/answers.jsonl`. */
-export interface AnswerRecord {
-  variant: string;
-  itemId: string;
-  question: string;
-  /** The answer after post-processing (what evaluators see). */
-  answer: string;
-  /** The model's text before post-processing. */
-  rawAnswer: string;
-  reference: string;
-  latencySeconds: number;
-  promptTokens: number;
-  completionTokens: number;
-  finishReason: string;
-  modelId: string;
-  /** RAG variants: the retrieved documents' texts, in the order they were put in the prompt. */
-  contexts?: string[];
-  /** RAG variants: the retrieved documents (id, title, score, source thread and comments). */
-  sources?: Array<Omit<RetrievedDocument, "text">>;
-  /** Post-processing rules that changed this answer. */
-  postprocessed?: string[];
-}
+/** One row of `generate/answers.jsonl` (defined with the other file formats in src/store/records.ts). */
+export type { AnswerRecord } from "../../store/records.ts";
 
 /**
  * generate: every variant answers every golden question. Each answer is stored in the workspace
