@@ -9,7 +9,7 @@ import { ROOT } from "../../helpers/paths.ts";
 const dir = mkdtempSync(join(tmpdir(), "wf-train-schema-"));
 
 /** An experiment whose train/generate sections are `train` and `variants` (YAML flow text). */
-async function loadError(train: string, variants = "[{ name: base, model: m }]"): Promise<string> {
+async function loadError(train: string, variants = "[{ name: base, model: m }]", extra = ""): Promise<string> {
   const f = join(dir, `e${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(
     f,
@@ -23,7 +23,7 @@ train:
   adapters: ${train}
 generate:
   variants: ${variants}
-`,
+${extra}`,
   );
   const err = await loadExperiment(f).catch((e: unknown) => e);
   return err instanceof Error ? err.message : "(loaded without error)";
@@ -96,28 +96,7 @@ selections:
     const variants =
       "[{ name: vs, model: m, adapter: s }, { name: vg, model: g, adapter: sg }, { name: base, model: m }]";
     const train = "[{ name: s, base: m }, { name: sg, base: g }, { name: d, base: m, method: dpo, from: best }]";
-    const f = (among: string) => {
-      const file = join(dir, `sel${Math.random().toString(36).slice(2)}.yaml`);
-      writeFileSync(
-        file,
-        `name: t
-import: { inputs: [{ path: data }] }
-datasets: { golden: { file: golden.csv } }
-models:
-  m: { provider: llama, path: smollm2-135m-instruct-q4_1 }
-  g: { provider: llama, path: gemma-3-270m-q4_k_m }
-train:
-  adapters: ${train}
-generate:
-  variants: ${variants}
-evaluate: { evaluators: [bleu] }
-${selections(among)}`,
-      );
-      return loadExperiment(file).then(
-        () => "(loaded without error)",
-        (e: unknown) => (e instanceof Error ? e.message : String(e)),
-      );
-    };
+    const f = (among: string) => loadError(train, variants, `evaluate: { evaluators: [bleu] }\n${selections(among)}`);
     expect(await f("[vs]")).toBe("(loaded without error)");
     const err = await f("[vs, vg, base]");
     expect(err).toContain(
