@@ -288,6 +288,7 @@ export async function createTeacher(o: TeacherOptions): Promise<Teacher> {
               createdAt: now().toISOString(),
             });
           },
+          costOf: (r) => r.cost,
         },
         {
           ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),

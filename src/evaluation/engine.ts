@@ -202,6 +202,7 @@ export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationS
         cost: { promptTokens: 0, completionTokens: 0, usd: null },
       }),
       save: (t, r) => write(t.item, t.e.req.id, t.key, t.digest, r),
+      costOf: (r) => r.cost,
     },
     opts,
   );

@@ -277,6 +277,7 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
         cached: false,
       }),
       save: (t, r) => write(t.key, t.digest, r),
+      costOf: (r) => r.cost,
     },
     opts,
   );

@@ -10,6 +10,7 @@ import { ConfigError } from "../../errors/config-error.ts";
 import { applyPostprocess } from "../../models/postprocess.ts";
 import { promptWithDocuments } from "../../models/rag-prompt.ts";
 import { createGenerator } from "../../models/registry.ts";
+import { reportSpend } from "../../models/spend.ts";
 import type { RetrievedDocument, Retriever } from "../../retrieval/index.ts";
 import { generationCache } from "../../store/generations.ts";
 import type { AnswerRecord } from "../../store/records.ts";
@@ -126,6 +127,7 @@ export const generateStage: Stage = {
               ...(ctx.signal ? { signal: ctx.signal } : {}),
             });
             raw = { ...r, modelId: generator.modelId };
+            reportSpend(r); // tokens to the run's live view (src/models/spend.ts)
             cache.insert({
               experiment: config.name,
               variant: variant.name,
