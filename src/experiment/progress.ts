@@ -40,7 +40,7 @@ export interface ViewStream {
 
 /** A {@link Progress} that owns a terminal line: `close()` when the run ends (stops its redraw timer). */
 export interface RunView extends Progress {
-  /** Draws the status line now (a timer also redraws it 10 times a second while it changes). */
+  /** Draws the status line now (a timer also redraws it 5 times a second). */
   redraw(): void;
   close(): void;
 }
@@ -180,7 +180,7 @@ export function createRunView(stream: ViewStream, o: { now?: () => number } = {}
     clearOnComplete: true,
     // the line is redrawn after every log line (which overwrote it), unchanged or not
     forceRedraw: true,
-    fps: 10,
+    fps: 5,
   });
   // The bar's own value/total are unused: the format reads `state`.
   multi.create(1, 0);
