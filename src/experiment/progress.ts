@@ -175,8 +175,13 @@ export function createRunView(stream: ViewStream, o: { now?: () => number } = {}
   };
   const multi = new cliProgress.MultiBar({
     stream: stream as unknown as NodeJS.WritableStream,
-    format: (_options: unknown, params: { maxWidth?: number }) => formatStatus(state, now(), params.maxWidth ?? 80),
+    // one column spare: a line of exactly the terminal's width wraps on some terminals
+    format: (_options: unknown, params: { maxWidth?: number }) =>
+      formatStatus(state, now(), (params.maxWidth ?? 80) - 1),
+    // the terminal's state is left alone (no hidden cursor, no line-wrap switch), so a killed run
+    // (Ctrl-C) leaves a normal terminal; the line is cut to the width instead
     hideCursor: false,
+    linewrap: true,
     clearOnComplete: true,
     // the line is redrawn after every log line (which overwrote it), unchanged or not
     forceRedraw: true,

@@ -66,6 +66,9 @@ describe("live view on a terminal", () => {
     }
     // closing clears the status line (the runner's summary line was logged above it)
     expect(out.chunks.at(-1)).toBe("\x1b[0J");
+    // the terminal's modes are left alone: a killed run leaves wrapping and the cursor as they were
+    expect(out.text()).not.toContain("\x1b[?7l");
+    expect(out.text()).not.toContain("\x1b[?25l");
   });
 
   it("cuts the line to the terminal width and formats rate and ETA for slow and long steps", () => {
@@ -85,6 +88,15 @@ describe("live view on a terminal", () => {
     expect(formatStatus(s, 12_000, 40)).toHaveLength(40);
     expect(formatStatus({ ...s, done: 0 }, 12_000, 200)).toContain("0/400 0% --/s eta --");
     expect(formatDuration(3 * 3600 + 125)).toBe("3h02m");
+    // drawn on a 40-column terminal: cut to 39 (a full-width line wraps on some terminals)
+    const out = fakeStream(true);
+    out.columns = 40;
+    const view = createRunView(out, { now: () => 12_000 });
+    view.artifact!("[12/35]", "scores:rlhf-best");
+    view.spent!(s.spent);
+    view.redraw();
+    view.close();
+    expect(lastFrame(out.text())).toBe("[12/35] scores:rlhf-best | 131,346 tok…");
   });
 });
 
