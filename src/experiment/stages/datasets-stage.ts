@@ -163,13 +163,14 @@ export async function writeAggregateCard(
 ): Promise<void> {
   const card: Record<string, unknown> = { kind: "wayfarer-dataset-card", version: 2 };
   const counts: Record<string, number> = {};
+  let leaks: unknown = [];
   for (const r of recipes) {
     const { excludedForGoldenOverlap, ...summary } = r.summary;
     card[r.name] = summary;
-    if (excludedForGoldenOverlap !== undefined) card.excludedForGoldenOverlap = excludedForGoldenOverlap;
+    if (excludedForGoldenOverlap !== undefined) leaks = excludedForGoldenOverlap;
     Object.assign(counts, r.counts);
   }
-  card.excludedForGoldenOverlap ??= [];
+  card.excludedForGoldenOverlap = leaks;
   await writeJson(join(dir, "dataset-card.json"), card);
   const rows = Object.entries(counts)
     .map(([k, v]) => `| ${k} | ${v} |`)
