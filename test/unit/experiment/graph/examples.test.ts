@@ -185,6 +185,33 @@ describe("example experiments", () => {
     );
   });
 
+  it("study-cpu: the retrieval settings rerun the index, the RAFT set and line, and the RAG variants' answers — not the SFT adapters or the plain answers", async () => {
+    const base = await loadText("study-cpu");
+    const r = await loadText("study-cpu", (t) =>
+      t.replace("retrieval: { splits: [train, validation] }", "retrieval: { splits: [train] }"),
+    );
+    const picks = { "select:best-smol": "adapter:smol-sft" };
+    expect(changed(base, r, picks)).toEqual([
+      "retrieval-index",
+      "dataset:raft",
+      "datasets",
+      "adapter:smol-raft",
+      "adapter:gemma-raft",
+      "answers:smol-raft",
+      "answers:gemma-raft",
+      "answers:smol-sft-rag",
+      "scores:smol-raft",
+      "scores:gemma-raft",
+      "scores:smol-sft-rag", // Ragas context metrics score the contexts these answers retrieved
+      "select:best-smol",
+      "generate",
+      "pairwise",
+      "evaluate",
+      "meta",
+      "report",
+    ]);
+  });
+
   it("study-cpu: changing the judge reruns only scoring, the pick (same pick: nothing starts over), meta and report (and, since the judge model is also the RAFT teacher and the pairwise judge, a new judge model reruns the RAFT line and pairwise too)", async () => {
     const base = await loadText("study-cpu");
     const picks = { "select:best-smol": "adapter:smol-sft" };
