@@ -11,6 +11,7 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadExperiment } from "../../../src/config/load.ts";
 import type { DatasetCard } from "../../../src/datasets/card.ts";
+import { experimentStatus } from "../../../src/experiment/graph/status.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
 import { HAS_SMOLLM2, ROOT } from "../../helpers/paths.ts";
@@ -201,6 +202,19 @@ describe.skipIf(!HAS_SMOLLM2)("datasets recipes on the quick-start threads", () 
       experiment("remote").replace("oracleProbability: 0.8", "oracleProbability: 0.3"),
     );
     const exp2 = await loadExperiment(join(dir, "exp.yaml"));
+    // `wayfarer status` before the run: the RAFT set and the aggregate card are stale, no other recipe
+    const status = experimentStatus(exp2)
+      .filter((r) => ["retrieval-index", "dataset", "datasets"].includes(r.kind))
+      .map((r) => `${r.id} ${r.state}${r.state === "done" ? "" : ` (${r.reason})`}`);
+    expect(status).toEqual([
+      "retrieval-index done",
+      "dataset:golden done",
+      "dataset:sft done",
+      "dataset:preferences done",
+      "dataset:raft stale (settings changed)",
+      "dataset:golden-drafts done",
+      "datasets stale (input dataset:raft changes)",
+    ]);
     const rerun = await runExperiment({ exp: exp2, progress: SILENT_PROGRESS, only: ["datasets"], env: {} });
     expect(fake.requests.length).toBe(calls);
     const ranIds = rerun.flatMap((g) => g.artifacts.filter((a) => a.status === "ran").map((a) => `${g.stage}:${a.id}`));
