@@ -140,8 +140,7 @@ function datasetInput(
   experimentFile: string,
 ): { inputs: string[]; reads?: Record<string, string[]>; extra?: unknown } {
   const ds = a.dataset ?? DEFAULT_DATASET[a.method];
-  if (!ds.endsWith(".jsonl"))
-    return { inputs: [`dataset:${ds}`], reads: { [`dataset:${ds}`]: TRAINING_FILES } };
+  if (!ds.endsWith(".jsonl")) return { inputs: [`dataset:${ds}`], reads: { [`dataset:${ds}`]: TRAINING_FILES } };
   const file = resolve(dirname(experimentFile), ds);
   const digest = (f: string) => (existsSync(f) ? createHash("sha256").update(readFileSync(f)).digest("hex") : null);
   return {

@@ -77,7 +77,10 @@ export function retrievalIndexArtifact(exp: LoadedExperiment): Artifact {
           settings: index.settings,
           counts: index.counts,
         });
-        return { counts: { documents: index.counts.documents, threads: index.counts.threads }, outputs: ["index.json"] };
+        return {
+          counts: { documents: index.counts.documents, threads: index.counts.threads },
+          outputs: ["index.json"],
+        };
       } finally {
         await index.dispose();
       }
@@ -94,7 +97,7 @@ interface Recipe {
 }
 
 /** A recipe as an artifact in `datasets/<name>/`: runs `build` with the stage context the recipes expect. */
-function recipeArtifact(exp: LoadedExperiment, r: Recipe): Artifact {
+function recipeArtifact(r: Recipe): Artifact {
   return {
     id: `dataset:${r.name}`,
     kind: "dataset",
@@ -171,13 +174,21 @@ export function datasetArtifacts(exp: LoadedExperiment): Artifact[] {
     // a judged run's files (`<workspace runs>/<from>/...`), as buildPreferences reads them
     const judged = p.sources.flatMap((s) =>
       s.kind === "judge"
-        ? [join(exp.runDir, "..", s.from, "evaluate", "pairwise.jsonl"), join(exp.runDir, "..", s.from, "generate", "answers.jsonl")]
+        ? [
+            join(exp.runDir, "..", s.from, "evaluate", "pairwise.jsonl"),
+            join(exp.runDir, "..", s.from, "generate", "answers.jsonl"),
+          ]
         : [],
     );
     recipes.push({
       name: "preferences",
       inputs: ["corpus"],
-      settings: { preferences: p, systemPrompt: c.systemPrompt, seed: c.seed, tokenizer: modelSettings(exp, tokenizer) },
+      settings: {
+        preferences: p,
+        systemPrompt: c.systemPrompt,
+        seed: c.seed,
+        tokenizer: modelSettings(exp, tokenizer),
+      },
       ...(human.length || judged.length
         ? {
             // pairs from outside the run folder: new human choices or a re-judged run rebuild the pairs
@@ -209,7 +220,7 @@ export function datasetArtifacts(exp: LoadedExperiment): Artifact[] {
       settings: { build: d.golden.build, teacher: teacherSettings(exp, d.golden.build.teacher) },
       build: (s) => buildGoldenDrafts(s),
     });
-  for (const r of recipes) out.push(recipeArtifact(exp, r));
+  for (const r of recipes) out.push(recipeArtifact(r));
   const ids = recipes.map((r) => `dataset:${r.name}`);
   out.push({
     id: "datasets",

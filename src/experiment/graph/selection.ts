@@ -70,9 +70,11 @@ export function selectionArtifact(name: string, s: SelectionConfig, c: Experimen
           `selection "${name}": none of ${s.among.join(", ")} has a score by ${s.by} (every answer unscored?)`,
         );
       const adapterOutput = best.adapter
-        ? (JSON.parse(readFileSync(join(ctx.inputDir(`adapter:${best.adapter}`), "manifest.json"), "utf8")) as {
-            outputHash: string;
-          }).outputHash
+        ? (
+            JSON.parse(readFileSync(join(ctx.inputDir(`adapter:${best.adapter}`), "manifest.json"), "utf8")) as {
+              outputHash: string;
+            }
+          ).outputHash
         : null;
       const choice: SelectionChoice = { selection: name, variant: best.variant, adapter: best.adapter, adapterOutput };
       await writeJson(join(ctx.dir, "selection.json"), {

@@ -9,7 +9,13 @@ import { type SftExample, type SftSkipReason, sftExampleFromThread } from "../..
 import { ConfigError } from "../../errors/config-error.ts";
 import { readThreadsJsonl } from "../../reddit/import.ts";
 import type { StageContext } from "../stage.ts";
-import { buildSynthesisSft, corpusProvenance, type RecipeResult, seededShuffle, TRAIN_SPLITS } from "./datasets-recipes.ts";
+import {
+  buildSynthesisSft,
+  corpusProvenance,
+  type RecipeResult,
+  seededShuffle,
+  TRAIN_SPLITS,
+} from "./datasets-recipes.ts";
 
 /**
  * The golden set (the test questions every variant answers): the experiment's golden CSV or reviewed JSONL ->

@@ -105,7 +105,11 @@ describe("example experiments", () => {
     expect(g.byId.get("dataset:sft")!.inputs).toEqual(["corpus", "dataset:golden"]);
     expect(g.byId.get("dataset:golden")!.inputs).toEqual([]);
     expect(g.byId.get("answers:smol-raft")!.inputs).toEqual(["dataset:golden", "adapter:smol-raft", "retrieval-index"]);
-    expect(g.byId.get("answers:smol-sft-rag")!.inputs).toEqual(["dataset:golden", "adapter:smol-sft", "retrieval-index"]);
+    expect(g.byId.get("answers:smol-sft-rag")!.inputs).toEqual([
+      "dataset:golden",
+      "adapter:smol-sft",
+      "retrieval-index",
+    ]);
     expect(g.byId.get("answers:smol-base")!.inputs).toEqual(["dataset:golden"]);
     expect(g.byId.get("answers:smol-base")!.reads).toEqual({ "dataset:golden": ["golden.jsonl"] });
     // a reward model is never a chat variant
@@ -242,7 +246,10 @@ describe("example experiments", () => {
     expect(changed(base, judge2, picks)).toEqual([...scores, "evaluate", "meta", "report"]);
     // the model behind the key "judge" (RAFT teacher + judge + pairwise judge): also the RAFT set and its line
     const model = await loadText("study-cpu", (t) =>
-      t.replace("  judge:\n    provider: llama\n    path: smollm2-135m-instruct-q4_1", "  judge:\n    provider: llama\n    path: gemma-3-270m-q4_k_m"),
+      t.replace(
+        "  judge:\n    provider: llama\n    path: smollm2-135m-instruct-q4_1",
+        "  judge:\n    provider: llama\n    path: gemma-3-270m-q4_k_m",
+      ),
     );
     expect(changed(base, model, picks)).toEqual([
       "dataset:raft",

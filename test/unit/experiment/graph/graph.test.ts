@@ -327,11 +327,12 @@ describe("one artifact per dataset recipe", () => {
       // the real selection artifact: its choice.json holds the picked adapter's output hash
       selectionArtifact("best", { among: ["sft", "raft"], by: "judge", higherIsBetter: true }, c),
       reader("adapter:dpo", ["select:best", "dataset:preferences"], "choice.json"),
-      node("report", [], "r", { inputs: ["datasets", "answers:base", "scores:sft", "scores:raft", "adapter:dpo", "adapter:reward"] }),
+      node("report", [], "r", {
+        inputs: ["datasets", "answers:base", "scores:sft", "scores:raft", "adapter:dpo", "adapter:reward"],
+      }),
     ];
     // what ran, from the runner's outcomes (the selection artifact does not log into `runs`)
-    const ran = async (g: Artifact[]) =>
-      (await run(exp, g)).out.filter((o) => o.status === "ran").map((o) => o.id);
+    const ran = async (g: Artifact[]) => (await run(exp, g)).out.filter((o) => o.status === "ran").map((o) => o.id);
     expect(await ran(graph(0.8))).toHaveLength(17);
     expect(await ran(graph(0.8))).toEqual([]);
     const raftLine = ["dataset:raft", "datasets", "adapter:raft", "answers:raft", "scores:raft", "select:best"];
