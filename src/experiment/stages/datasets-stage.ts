@@ -1,3 +1,8 @@
+/**
+ * The golden set, the SFT set and the aggregate dataset card. Once one `datasets` stage; now each recipe is
+ * its own artifact of the graph (src/experiment/graph/dataset-artifacts.ts), calling these and the recipes of
+ * datasets-recipes.ts with a stage context whose `dir("datasets")` is the run's `datasets/` folder.
+ */
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileSha256, writeDatasetCard } from "../../datasets/card.ts";
