@@ -45,7 +45,7 @@ export const generateStage: Stage = {
     const openRetriever = (variant: string): Promise<Retriever> => {
       if (!ctx.retriever)
         throw new ConfigError(
-          `generate.variants "${variant}": retrieval is set but this run has no retrieval index (build it in the datasets stage)`,
+          `generate.variants "${variant}": retrieval is set but this run has no retrieval index (artifact retrieval-index builds it)`,
         );
       retriever ??= ctx.retriever();
       return retriever;
