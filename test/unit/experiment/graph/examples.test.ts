@@ -233,7 +233,7 @@ describe("example experiments", () => {
     ];
     // the judge's grading settings: every score set, the pick (same pick: DPO and RLHF reused), meta, report
     const options = await loadText("study-cpu", (t) =>
-      t.replace("maxTokens: 200, maxExplanationChars: 240", "maxTokens: 120, maxExplanationChars: 240"),
+      t.replace("maxTokens: 120, maxExplanationChars: 200", "maxTokens: 100, maxExplanationChars: 200"),
     );
     expect(changed(base, options, picks)).toEqual([...scores, "evaluate", "meta", "report"]);
     // another judge model for the evaluators only (evaluate.judge -> a new models key): the same set;
