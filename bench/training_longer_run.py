@@ -4,7 +4,9 @@ accuracy and margin, DPO rewards/margins and accuracies, RL rewards and KL).
 
     .venv/bin/python bench/training_longer_run.py --base-dir DIR --work /tmp/wf-longer [--steps 30]
 
-Data: test/fixtures/training (8 training examples per format, 2 held out). Writes
+Data: test/fixtures/training (8 training examples per format, 2 held out), or with `--data
+runs/<experiment>/datasets` the datasets an experiment's recipes wrote (sft, raft, preferences; the
+RL prompts are the preference prompts). Writes
 bench/results/training-longer-run.md and prints it. Each job is a `python -m trainer <method>` process,
 exactly as the train stage runs it.
 """
@@ -46,20 +48,31 @@ def main():
     a.add_argument("--work", required=True)
     a.add_argument("--steps", type=int, default=30)
     a.add_argument("--threads", type=int, default=2)
+    a.add_argument("--data", help="a run's datasets folder (runs/<experiment>/datasets: sft/, raft/, preferences/) "
+                                  "instead of the test fixtures")
+    a.add_argument("--max-seq-length", type=int, default=96)
     args = a.parse_args()
     os.makedirs(args.work, exist_ok=True)
     n = args.steps
-    tr = {"max_steps": n, "batch_size": 2, "learning_rate": 5e-4, "max_seq_length": 96, "warmup_ratio": 0.03,
+    global DATA_NOTE
+    tr = {"max_steps": n, "batch_size": 2, "learning_rate": 5e-4, "max_seq_length": args.max_seq_length, "warmup_ratio": 0.03,
           "lr_scheduler": "cosine", "eval_steps": 5, "save_steps": 5, "early_stopping_patience": 3, "seed": 42}
     lora = {"r": 8, "alpha": 16, "dropout": 0.05}
     common = {"base_model_dir": args.base_dir, "lora": lora, "threads": args.threads}
     f = lambda name: os.path.join(FIX, name)  # noqa: E731
+    if args.data:
+        f = lambda name: study_file(args.data, name, args.work)  # noqa: E731
+        DATA_NOTE = f"Data: {args.data} (" + ", ".join(
+            f"{k} {count_lines(study_file(args.data, k + '.jsonl', args.work))} train / "
+            f"{count_lines(study_file(args.data, k + '.validation.jsonl', args.work)) if study_file(args.data, k + '.validation.jsonl', args.work) else 0} held-out"
+            for k in ("sft", "raft", "preferences")) + f"; RL prompts: the preference prompts); max {args.max_seq_length} tokens."
     out = {}
     report = lambda: write_report(out, n)  # noqa: E731
     out["sft"] = run("sft", {**common, "train_file": f("sft.jsonl"), "eval_file": f("sft.validation.jsonl"), "training": tr}, args.work)
     report()
-    out["raft"] = run("raft", {**common, "train_file": f("raft.jsonl"), "eval_file": f("raft.validation.jsonl"),
-                               "training": {**tr, "max_seq_length": 192}}, args.work)
+    raft_eval = {"eval_file": f("raft.validation.jsonl")} if f("raft.validation.jsonl") else {}
+    out["raft"] = run("raft", {**common, "train_file": f("raft.jsonl"), **raft_eval,
+                               "training": {**tr, "max_seq_length": max(192, args.max_seq_length)}}, args.work)
     report()
     out["reward"] = run("reward", {**common, "train_file": f("preferences.jsonl"), "eval_file": f("preferences.validation.jsonl"),
                                    "training": {**tr, "learning_rate": 2e-4}}, args.work)
@@ -76,11 +89,34 @@ def main():
     report()
 
 
+DATA_NOTE = "Data: test/fixtures/training (8 train / 2 held-out examples per format)."
+
+
+def count_lines(path):
+    with open(path) as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def study_file(data, name, work):
+    """Maps a fixture name (sft.jsonl, raft.validation.jsonl, prompts.jsonl) onto a run's datasets folder;
+    None for a held-out file the recipe did not write. prompts.jsonl is made from the preference prompts."""
+    if name == "prompts.jsonl":
+        out = os.path.join(work, "prompts.jsonl")
+        with open(os.path.join(data, "preferences", "train.jsonl")) as src, open(out, "w") as dst:
+            for line in src:
+                if line.strip():
+                    dst.write(json.dumps({"prompt": json.loads(line)["prompt"]}) + "\n")
+        return out
+    recipe, _, rest = name.partition(".")
+    path = os.path.join(data, recipe, "validation.jsonl" if rest.startswith("validation") else "train.jsonl")
+    return path if os.path.exists(path) else None
+
+
 def write_report(out, n):
     lines = [f"# Longer training run: every method on SmolLM2-135M (CPU)\n",
-             f"`.venv/bin/python bench/training_longer_run.py --steps {n}`, {time.strftime('%Y-%m-%d %H:%M')} UTC, "
-             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Data: test/fixtures/training "
-             "(8 train / 2 held-out examples per format). LoRA r 8 (DPO r 16), batch 2, cosine, warm-up 3%, "
+             "`.venv/bin/python bench/training_longer_run.py " + " ".join(sys.argv[1:]).replace(os.path.expanduser("~"), "~") + "`"
+             + f", {time.strftime('%Y-%m-%d %H:%M')} UTC, "
+             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. {DATA_NOTE} LoRA r 8 (DPO r 16), batch 2, cosine, warm-up 3%, "
              "eval every 5 steps, early stopping patience 3.\n"]
     for m, ev in out.items():
         d = ev[-1]
