@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from .base_train import common_args, load_base, log_note, lora_config, prepare_output_dir, run_training
-from .data import file_sha256, load_dataset_file
+from .data import file_sha256, load_job_data
 from .progress import ProgressReporter
 from .reward_config import DATA_FORMAT, REWARD_MARKER, RewardJobSpec
 
@@ -35,8 +35,7 @@ def run_reward(spec: RewardJobSpec, reporter: ProgressReporter) -> dict[str, Any
 
     if spec.threads is not None:
         torch.set_num_threads(spec.threads)
-    train_rows = load_dataset_file(spec.train_file, DATA_FORMAT, "train_file")
-    eval_rows = load_dataset_file(spec.eval_file, DATA_FORMAT, "eval_file") if spec.eval_file else None
+    train_rows, eval_rows = load_job_data(spec, DATA_FORMAT)
     resume, resume_note = prepare_output_dir(
         spec, {"train_file": file_sha256(spec.train_file), "eval_file": file_sha256(spec.eval_file)}
     )

@@ -19,6 +19,10 @@ BASE_GGUF = os.path.join(
     os.environ.get("WAYFARER_HOME", os.path.expanduser("~/.cache/wayfarer")),
     "models/smollm2-135m-instruct-q4_1/SmolLM2-135M-Instruct.Q4_1.gguf",
 )
+GEMMA_GGUF = os.path.join(
+    os.environ.get("WAYFARER_HOME", os.path.expanduser("~/.cache/wayfarer")),
+    "models/gemma-3-270m-q4_k_m/gemma-3-270m-q4_k_m.gguf",
+)
 CACHE = os.path.join(tempfile.gettempdir(), "wayfarer-trainer-test-cache")
 
 
@@ -44,4 +48,20 @@ def base_dir(base_gguf: str) -> str:
 
     out = os.path.join(CACHE, "smollm2-135m-base")
     prepare_base(base_gguf, out, log=lambda s: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def gemma_gguf() -> str:
+    if not os.path.isfile(GEMMA_GGUF):
+        pytest.skip(f"Gemma base not found at {GEMMA_GGUF} (run npm run setup)")
+    return GEMMA_GGUF
+
+
+@pytest.fixture(scope="session")
+def gemma_dir(gemma_gguf: str) -> str:
+    from trainer.base_model import prepare_base
+
+    out = os.path.join(CACHE, "gemma-3-270m-base")
+    prepare_base(gemma_gguf, out, log=lambda s: None)
     return out
