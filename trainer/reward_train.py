@@ -13,15 +13,20 @@ from .progress import ProgressReporter
 from .reward_config import DATA_FORMAT, REWARD_MARKER, RewardJobSpec
 
 
-def load_reward_model(base_model_dir: str, adapter_dir: str):
-    """Base + trained reward adapter (with its score head) in eval mode; returns ``(model, tokenizer)``."""
+def load_reward_model(base_model_dir: str, adapter_dir: str, tokenizer=None):
+    """Base + trained reward adapter (with its score head) in eval mode; returns ``(model, tokenizer)``.
+
+    Args:
+        tokenizer: the base's tokenizer when the caller has it loaded already (Gemma's takes seconds to load);
+            else it is loaded from ``base_model_dir``.
+    """
     import torch
     from peft import PeftModel
     from transformers import AutoModelForSequenceClassification
 
     from .base_model import load_tokenizer
 
-    tokenizer = load_tokenizer(base_model_dir)
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(base_model_dir)
     base = AutoModelForSequenceClassification.from_pretrained(base_model_dir, num_labels=1, dtype=torch.float32)
     base.config.pad_token_id = tokenizer.pad_token_id
     model = PeftModel.from_pretrained(base, adapter_dir).eval()

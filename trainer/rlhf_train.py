@@ -46,8 +46,9 @@ class RewardModelFunction:
         """Raw scalar scores of full formatted conversations (NaN when the model gives one)."""
         import torch
 
+        # right padding as RewardTrainer trained it (the policy's tokenizer, shared here, pads left)
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_length,
-                             add_special_tokens=False)
+                             add_special_tokens=False, padding_side="right")
         device = next(self.model.parameters()).device
         with torch.no_grad():
             logits = self.model(**{k: v.to(device) for k, v in enc.items()}).logits
@@ -89,7 +90,7 @@ def run_rlhf(spec: RlhfJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
 
     from .reward_train import load_reward_model
 
-    rm, rm_tok = load_reward_model(spec.base_model_dir, spec.reward_model_dir)
+    rm, rm_tok = load_reward_model(spec.base_model_dir, spec.reward_model_dir, tokenizer=job.tokenizer)
     if use_cuda:
         rm = rm.to("cuda")
     box: dict[str, Any] = {}

@@ -1,7 +1,8 @@
 """Every method end to end on both small bases through the CLI, CI-sized, chained as an experiment chains them:
-sft -> dpo, raft, reward -> rlhf (LoRA r 4, 2 optimizer steps each). SmolLM2-135M runs on the 8-example
-fixtures; Gemma-3-270M (262k vocabulary: every token costs more) on their first 2 examples, batch 1. A Gemma
-test skips, with the reason, when the Gemma GGUF is absent.
+sft -> dpo, raft, reward -> rlhf (LoRA r 4). SmolLM2-135M runs 2 optimizer steps per job on the 8-example
+fixtures; Gemma-3-270M (262k vocabulary: every token costs 2x SmolLM2's compute) runs on their first 2
+examples, batch 1, 1 step per job (2 for DPO: the margin must move after an update), 6-token RL samples.
+A Gemma test skips, with the reason, when the Gemma GGUF is absent.
 
 Values asserted, not "it ran": DPO's first logged rewards are exactly 0 (the reference IS the start
 adapter: policy == reference before the first update); the served adapter of a stacked job equals
@@ -37,7 +38,7 @@ class Base:
     raft_max_seq_length: int  # cuts the end-of-turn of some RAFT examples (their documents are long)
     architecture: str
     layers: int
-    rlhf_batch_size: int = 2  # a multiple of num_generations (2)
+    rl_completion_tokens: int
     n_train: int = field(init=False)
 
     def __post_init__(self):
@@ -59,11 +60,11 @@ NAMES = ("sft", "raft", "preferences", "preferences.validation", "prompts")
 def base(request, tmp_path_factory) -> Base:
     if request.param == "smollm2":
         return Base("smollm2", request.getfixturevalue("base_dir"), request.getfixturevalue("base_gguf"),
-                    {n: os.path.join(FIX, f"{n}.jsonl") for n in NAMES}, TRAIN, 160, "llama", 30)
+                    {n: os.path.join(FIX, f"{n}.jsonl") for n in NAMES}, TRAIN, 160, "llama", 30, 12)
     gemma_dir, gguf = request.getfixturevalue("gemma_dir"), request.getfixturevalue("gemma_gguf")
     d = tmp_path_factory.mktemp("gemma-data")
     files = {n: _head(os.path.join(FIX, f"{n}.jsonl"), d / f"{n}.jsonl", 2) for n in NAMES}
-    return Base("gemma", gemma_dir, gguf, files, {**TRAIN, "batch_size": 1}, 120, "gemma3", 18)
+    return Base("gemma", gemma_dir, gguf, files, {**TRAIN, "batch_size": 1, "max_steps": 1}, 120, "gemma3", 18, 6)
 
 
 @pytest.fixture(scope="module")
@@ -105,21 +106,22 @@ def reward(base, work):
 @pytest.fixture(scope="module")
 def dpo(base, work, sft):
     return _run(base, work, "dpo", start_adapter_dir=sft[-1]["adapter_dir"], train_file=base.files["preferences"],
-                dpo={"beta": 0.1})
+                dpo={"beta": 0.1}, training={"max_steps": 2})
 
 
 @pytest.fixture(scope="module")
 def rlhf(base, work, sft, reward):
     return _run(base, work, "rlhf", start_adapter_dir=sft[-1]["adapter_dir"], reward_model_dir=reward[-1]["adapter_dir"],
-                train_file=base.files["prompts"], training={"batch_size": base.rlhf_batch_size},
-                rlhf={"num_generations": 2, "max_completion_length": 12, "beta": 0.05, "log_completions": 2})
+                train_file=base.files["prompts"], training={"batch_size": 2},  # a multiple of num_generations
+                rlhf={"num_generations": 2, "max_completion_length": base.rl_completion_tokens, "beta": 0.05,
+                      "log_completions": 2})
 
 
 def test_sft_trains_and_every_end_of_turn_keeps_its_label(base, sft):
     start, done = sft[0], sft[-1]
     assert start["command"] == "sft" and start["train_examples"] == start["train_examples_kept"] == base.n_train
     assert start["train_examples_eot_truncated"] == done["train_examples_eot_truncated"] == 0  # all fit in 64
-    assert done["steps"] == 2 and math.isfinite(done["train_loss_last"]) and 0 < done["train_loss_last"] < 10
+    assert done["steps"] == base.training["max_steps"] and 0 < done["train_loss_last"] < 10
     assert os.path.isfile(os.path.join(done["adapter_dir"], "adapter_model.safetensors"))
 
 
@@ -130,8 +132,9 @@ def test_raft_trains_on_completion_only_and_counts_cut_end_of_turns(base, raft):
 
     start, done = raft[0], raft[-1]
     assert start["command"] == "raft" and start["train_examples"] == start["train_examples_kept"] == base.n_train
-    assert [e["step"] for e in raft if e["event"] == "progress"] == [1, 2]
-    assert done["steps"] == 2 and math.isfinite(done["train_loss_last"]) and 0 < done["train_loss_last"] < 10
+    steps = base.training["max_steps"]
+    assert [e["step"] for e in raft if e["event"] == "progress"] == list(range(1, steps + 1))
+    assert done["steps"] == steps and 0 < done["train_loss_last"] < 10
     assert os.path.isfile(os.path.join(done["adapter_dir"], "adapter_model.safetensors"))
     # the run counts on TRL's prepared data; end_of_turn_label predicts the same from the rows
     tok = load_tokenizer(base.base_dir)
@@ -143,10 +146,10 @@ def test_raft_trains_on_completion_only_and_counts_cut_end_of_turns(base, raft):
     assert done["eval_examples_eot_truncated"] is None
 
 
-def test_reward_model_reports_held_out_accuracy_and_margin(reward):
+def test_reward_model_reports_held_out_accuracy_and_margin(base, reward):
     done = reward[-1]
     evals = [e for e in reward if e["event"] == "eval"]
-    assert [e["step"] for e in evals] == [0, 2]  # before training and after (eval once per epoch > 2 steps)
+    assert [e["step"] for e in evals] == [0, base.training["max_steps"]]  # before training and at the end
     assert all(0.0 <= e["metrics"]["accuracy"] <= 1.0 and math.isfinite(e["metrics"]["margin"]) for e in evals)
     assert 0.0 <= done["eval_accuracy"] <= 1.0 and math.isfinite(done["eval_margin"])
     assert all(math.isfinite(e["loss"]) for e in reward if e["event"] == "progress")
@@ -185,7 +188,7 @@ def test_served_adapter_equals_start_plus_delta(base, sft, dpo):
     assert torch.max(torch.abs(a - b)).item() < 1e-3
 
 
-def test_rlhf_scores_samples_with_the_reward_model(rlhf):
+def test_rlhf_scores_samples_with_the_reward_model(base, rlhf):
     start, done = rlhf[0], rlhf[-1]
     assert start["algorithm"] == "grpo" and start["beta"] == 0.05
     samples = [s for e in rlhf if e["event"] == "samples" for s in e["samples"]]
@@ -193,8 +196,9 @@ def test_rlhf_scores_samples_with_the_reward_model(rlhf):
     assert all(s["reward"] is None or math.isfinite(s["reward"]) for s in samples)
     assert any(s["reward"] is not None for s in samples)
     progress = [e for e in rlhf if e["event"] == "progress"]
-    assert len(progress) == 2 and all("kl" in p["metrics"] and "reward" in p["metrics"] for p in progress)
-    assert math.isfinite(done["reward_last"]) and done["steps"] == 2
+    steps = base.training["max_steps"]
+    assert len(progress) == steps and all("kl" in p["metrics"] and "reward" in p["metrics"] for p in progress)
+    assert math.isfinite(done["reward_last"]) and done["steps"] == steps
     served = json.load(open(os.path.join(done["adapter_dir"], "adapter_config.json")))
     assert served["r"] == 8
 
