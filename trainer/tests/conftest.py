@@ -35,33 +35,36 @@ def run_trainer(*args: str, timeout: float = 600) -> tuple[int, list[dict], str]
     return proc.returncode, events, proc.stderr
 
 
+def _gguf_or_skip(path: str, what: str) -> str:
+    if not os.path.isfile(path):
+        pytest.skip(f"{what} not found at {path} (run npm run setup)")
+    return path
+
+
+def _prepared(gguf_path: str, folder: str) -> str:
+    """The HF folder of ``gguf_path`` in the shared test cache (``prepare-base`` skips when it is there)."""
+    from trainer.base_model import prepare_base
+
+    out = os.path.join(CACHE, folder)
+    prepare_base(gguf_path, out, log=lambda s: None)
+    return out
+
+
 @pytest.fixture(scope="session")
 def base_gguf() -> str:
-    if not os.path.isfile(BASE_GGUF):
-        pytest.skip(f"base model not found at {BASE_GGUF} (run npm run setup)")
-    return BASE_GGUF
+    return _gguf_or_skip(BASE_GGUF, "base model")
 
 
 @pytest.fixture(scope="session")
 def base_dir(base_gguf: str) -> str:
-    from trainer.base_model import prepare_base
-
-    out = os.path.join(CACHE, "smollm2-135m-base")
-    prepare_base(base_gguf, out, log=lambda s: None)
-    return out
+    return _prepared(base_gguf, "smollm2-135m-base")
 
 
 @pytest.fixture(scope="session")
 def gemma_gguf() -> str:
-    if not os.path.isfile(GEMMA_GGUF):
-        pytest.skip(f"Gemma base not found at {GEMMA_GGUF} (run npm run setup)")
-    return GEMMA_GGUF
+    return _gguf_or_skip(GEMMA_GGUF, "Gemma base")
 
 
 @pytest.fixture(scope="session")
 def gemma_dir(gemma_gguf: str) -> str:
-    from trainer.base_model import prepare_base
-
-    out = os.path.join(CACHE, "gemma-3-270m-base")
-    prepare_base(gemma_gguf, out, log=lambda s: None)
-    return out
+    return _prepared(gemma_gguf, "gemma-3-270m-base")
