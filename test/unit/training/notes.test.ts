@@ -10,7 +10,9 @@ describe("endOfTurnTruncationNote", () => {
   });
 
   it("is empty when no example is cut or the method does not report it", () => {
-    expect(endOfTurnTruncationNote({ event: "start", train_examples_kept: 8, train_examples_eot_truncated: 0 }, 64)).toBe("");
+    expect(
+      endOfTurnTruncationNote({ event: "start", train_examples_kept: 8, train_examples_eot_truncated: 0 }, 64),
+    ).toBe("");
     expect(endOfTurnTruncationNote({ event: "done", eval_accuracy: 0.5 })).toBe("");
     expect(endOfTurnTruncationNote(undefined)).toBe("");
   });
