@@ -10,6 +10,8 @@ export interface CliContext {
   err: (text: string) => void;
   /** True when stderr is a terminal (progress bars are drawn only then). */
   interactive: boolean;
+  /** Width of the stderr terminal in characters, when it is one (the live status line is cut to it). */
+  columns?: number;
 }
 
 /** One CLI command: `register` adds it to the program and wires its action to a `run<Name>` function. */

@@ -71,6 +71,7 @@ if (isEntry || process.env.WAYFARER_CLI_ENTRY === "1") {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     interactive: Boolean(process.stderr.isTTY),
+    ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
   });
   process.exitCode = code;
 }

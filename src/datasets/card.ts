@@ -7,7 +7,7 @@
  * writes byte-identical cards.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeJson, writeJsonl } from "./jsonl.ts";
 
@@ -77,7 +77,7 @@ export async function fileSha256(file: string): Promise<string | null> {
 
 /**
  * Writes every split of a dataset as JSONL (`<dir>/<name>/<split>.jsonl`) and its card (`card.json`,
- * `card.md`). Returns the card. Paths in the card are relative to `dir`.
+ * `card.md`), each to a `.partial` file then renamed. Returns the card. Paths in the card are relative to `dir`.
  */
 export async function writeDatasetCard(dir: string, input: DatasetCardInput): Promise<DatasetCard> {
   const files: DatasetCard["files"] = [];
@@ -95,7 +95,10 @@ export async function writeDatasetCard(dir: string, input: DatasetCardInput): Pr
   };
   await mkdir(join(dir, input.name), { recursive: true });
   await writeJson(join(dir, input.name, "card.json"), card);
-  await writeFile(join(dir, input.name, "card.md"), renderDatasetCard(card, markdown));
+  // written then renamed, like the JSONL files and card.json: a killed run never leaves half a card
+  const md = join(dir, input.name, "card.md");
+  await writeFile(`${md}.partial`, renderDatasetCard(card, markdown));
+  await rename(`${md}.partial`, md);
   return card;
 }
 

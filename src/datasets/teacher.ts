@@ -34,6 +34,7 @@ import type { LlamaRuntime } from "../models/llama-generator.ts";
 import { resolveGgufPath } from "../models/model-cache.ts";
 import { createGenerator } from "../models/registry.ts";
 import type { Store } from "../store/store.ts";
+import { teacherCallCache } from "../store/teacher-calls.ts";
 
 /** One thing to ask the teacher. */
 export interface TeacherRequest {
@@ -144,16 +145,6 @@ export interface Teacher {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-interface CallRow {
-  status: "ok" | "error";
-  text: string | null;
-  error: string | null;
-  finish_reason: string | null;
-  prompt_tokens: number;
-  completion_tokens: number;
-  usd: number | null;
-}
-
 /** Result of one distinct content. */
 type CallResult = Omit<TeacherReply, "cached">;
 
@@ -198,16 +189,7 @@ export async function createTeacher(o: TeacherOptions): Promise<Teacher> {
   const signature = `teacher:${modelSignature(model, env)};seed=${o.seed}${rp ? `;repeat=${rp.penalty}/${rp.lastTokens}` : ""}`;
   const now = o.now ?? (() => new Date());
   const retryErrors = o.retryErrors ?? true;
-  const { db } = o.store;
-  const find = db.prepare<[string, string], CallRow>(
-    `SELECT status, text, error, finish_reason, prompt_tokens, completion_tokens, usd
-       FROM teacher_calls WHERE experiment = ? AND cache_key = ?`,
-  );
-  const upsert = db.prepare(
-    `INSERT OR REPLACE INTO teacher_calls (experiment, cache_key, signature, status, text, error, finish_reason,
-                                           prompt_tokens, completion_tokens, usd, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const calls = teacherCallCache(o.store, o.experiment);
 
   let generator: Promise<GeneratorV1> | undefined;
   /** Set when creating the generator failed: that error is a configuration problem, thrown, not a reply. */
@@ -258,7 +240,7 @@ export async function createTeacher(o: TeacherOptions): Promise<Teacher> {
         {
           tasks: list,
           lookup: (t) => {
-            const row = find.get(o.experiment, t.key);
+            const row = calls.find(t.key);
             if (!row || (row.status === "error" && retryErrors)) return undefined;
             return {
               text: row.status === "ok" ? (row.text ?? "") : null,
@@ -293,20 +275,20 @@ export async function createTeacher(o: TeacherOptions): Promise<Teacher> {
             };
           },
           save: (t, r) => {
-            upsert.run(
-              o.experiment,
-              t.key,
+            calls.write({
+              cacheKey: t.key,
               signature,
-              r.text === null ? "error" : "ok",
-              r.text,
-              r.error ?? null,
-              r.finishReason,
-              r.cost.promptTokens,
-              r.cost.completionTokens,
-              r.cost.usd,
-              now().toISOString(),
-            );
+              status: r.text === null ? "error" : "ok",
+              text: r.text,
+              error: r.error ?? null,
+              finishReason: r.finishReason,
+              promptTokens: r.cost.promptTokens,
+              completionTokens: r.cost.completionTokens,
+              usd: r.cost.usd,
+              createdAt: now().toISOString(),
+            });
           },
+          costOf: (r) => r.cost,
         },
         {
           ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),

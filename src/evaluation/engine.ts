@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { ConfigError } from "../errors/config-error.ts";
+import { type ScoreRow, scoreCache } from "../store/scores.ts";
 import type { Store } from "../store/store.ts";
 import { EVALUATORS, type EvaluatorContext, type EvaluatorId } from "./registry.ts";
 import type { EvaluationCost, EvaluationInput, EvaluationResult } from "./types.ts";
@@ -90,17 +91,6 @@ interface Outcome {
   cached: boolean;
 }
 
-interface ScoreRow {
-  status: "scored" | "error" | "not-applicable";
-  value: number | null;
-  reason: string | null;
-  details_json: string | null;
-  signature: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  usd: number | null;
-}
-
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** Hash of what an evaluator reads from one input (order-sensitive for references and contexts). */
@@ -162,41 +152,24 @@ export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationS
     seen.add(k);
   }
 
-  const find = store.db.prepare<[string, string, string, string, string], ScoreRow>(
-    `SELECT status, value, reason, details_json, signature, prompt_tokens, completion_tokens, usd
-       FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND cache_key = ?
-       ORDER BY id DESC LIMIT 1`,
-  );
-  const del = store.db.prepare(
-    "DELETE FROM scores WHERE experiment = ? AND variant = ? AND item_id = ? AND evaluator = ? AND (cache_key = ? OR signature = ?)",
-  );
-  const insert = store.db.prepare(
-    `INSERT INTO scores (experiment, variant, item_id, evaluator, status, value, reason, details_json, signature,
-                         prompt_tokens, completion_tokens, usd, created_at, cache_key, input_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const write = store.db.transaction(
-    (item: EvaluationItem, evaluator: string, key: string, digest: string, r: EvaluationResult) => {
-      del.run(experiment, item.variant, item.itemId, evaluator, key, r.signature);
-      insert.run(
-        experiment,
-        item.variant,
-        item.itemId,
-        evaluator,
-        r.status,
-        r.value,
-        r.reason ?? null,
-        r.status === "scored" && r.details ? JSON.stringify(r.details) : null,
-        r.signature,
-        r.cost.promptTokens,
-        r.cost.completionTokens,
-        r.cost.usd,
-        now().toISOString(),
-        key,
-        digest,
-      );
-    },
-  );
+  const scores = scoreCache(store, experiment);
+  const write = (item: EvaluationItem, evaluator: string, key: string, digest: string, r: EvaluationResult) =>
+    scores.write({
+      variant: item.variant,
+      itemId: item.itemId,
+      evaluator,
+      cacheKey: key,
+      inputHash: digest,
+      status: r.status,
+      value: r.value,
+      reason: r.reason ?? null,
+      detailsJson: r.status === "scored" && r.details ? JSON.stringify(r.details) : null,
+      signature: r.signature,
+      promptTokens: r.cost.promptTokens,
+      completionTokens: r.cost.completionTokens,
+      usd: r.cost.usd,
+      createdAt: now().toISOString(),
+    });
 
   interface Task {
     item: EvaluationItem;
@@ -213,7 +186,7 @@ export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationS
     {
       tasks,
       lookup: (t) => {
-        const row = find.get(experiment, t.item.variant, t.item.itemId, t.e.req.id, t.key);
+        const row = scores.find(t.item.variant, t.item.itemId, t.e.req.id, t.key);
         return row && (row.status !== "error" || !retryErrors) ? rowToResult(row) : undefined;
       },
       compute: (t, signal) =>
@@ -229,6 +202,7 @@ export async function evaluateAll(opts: EvaluateAllOptions): Promise<EvaluationS
         cost: { promptTokens: 0, completionTokens: 0, usd: null },
       }),
       save: (t, r) => write(t.item, t.e.req.id, t.key, t.digest, r),
+      costOf: (r) => r.cost,
     },
     opts,
   );

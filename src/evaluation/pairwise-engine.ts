@@ -20,6 +20,7 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { ConfigError } from "../errors/config-error.ts";
+import { type PairVerdictRow, pairVerdictCache } from "../store/pair-verdicts.ts";
 import { cacheKey, type EngineRunOptions } from "./engine.ts";
 import {
   comparePair,
@@ -132,20 +133,7 @@ export interface ComparePairsResult {
   cached: number;
 }
 
-interface VerdictRow {
-  status: PairStatus;
-  verdict: "A" | "B" | "tie" | null;
-  game1: PairVerdict | null;
-  game2: PairVerdict | null;
-  consistent: number | null;
-  raw1: string | null;
-  raw2: string | null;
-  reason: string | null;
-  signature: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  usd: number | null;
-}
+type VerdictRow = PairVerdictRow;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -231,45 +219,27 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
     seen.add(k);
   }
 
-  const find = store.db.prepare<[string, string, string, string, string, string], VerdictRow>(
-    `SELECT status, verdict, game1, game2, consistent, raw1, raw2, reason, signature, prompt_tokens, completion_tokens, usd
-       FROM pair_verdicts
-      WHERE experiment = ? AND item_id = ? AND variant_a = ? AND variant_b = ? AND evaluator = ? AND cache_key = ?
-      ORDER BY id DESC LIMIT 1`,
-  );
-  const del = store.db.prepare(
-    "DELETE FROM pair_verdicts WHERE experiment = ? AND item_id = ? AND variant_a = ? AND variant_b = ? AND evaluator = ? AND cache_key = ?",
-  );
-  const insert = store.db.prepare(
-    `INSERT INTO pair_verdicts (experiment, item_id, variant_a, variant_b, evaluator, cache_key, input_hash, signature, status,
-                                verdict, game1, game2, consistent, raw1, raw2, reason, prompt_tokens, completion_tokens, usd, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const write = store.db.transaction((key: string, digest: string, r: Omit<PairVerdictRecord, "cached">) => {
-    del.run(experiment, r.itemId, r.variantA, r.variantB, PAIRWISE_EVALUATOR, key);
-    insert.run(
-      experiment,
-      r.itemId,
-      r.variantA,
-      r.variantB,
-      PAIRWISE_EVALUATOR,
-      key,
-      digest,
-      r.signature,
-      r.status,
-      r.verdict,
-      r.games[0],
-      r.games[1],
-      r.consistent === null ? null : r.consistent ? 1 : 0,
-      r.raw[0],
-      r.raw[1],
-      r.reason,
-      r.cost.promptTokens,
-      r.cost.completionTokens,
-      r.cost.usd,
-      now().toISOString(),
-    );
-  });
+  const verdicts = pairVerdictCache(store, experiment);
+  const write = (key: string, digest: string, r: Omit<PairVerdictRecord, "cached">) =>
+    verdicts.write({
+      itemId: r.itemId,
+      variantA: r.variantA,
+      variantB: r.variantB,
+      evaluator: PAIRWISE_EVALUATOR,
+      cacheKey: key,
+      inputHash: digest,
+      signature: r.signature,
+      status: r.status,
+      verdict: r.verdict,
+      games: r.games,
+      consistent: r.consistent,
+      raw: r.raw,
+      reason: r.reason,
+      promptTokens: r.cost.promptTokens,
+      completionTokens: r.cost.completionTokens,
+      usd: r.cost.usd,
+      createdAt: now().toISOString(),
+    });
 
   interface Task {
     item: PairItem;
@@ -284,7 +254,7 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
     {
       tasks,
       lookup: ({ item, key }) => {
-        const row = find.get(experiment, item.itemId, item.variantA, item.variantB, PAIRWISE_EVALUATOR, key);
+        const row = verdicts.find(item.itemId, item.variantA, item.variantB, PAIRWISE_EVALUATOR, key);
         return row && (row.status !== "error" || !retryErrors) ? fromRow(item, row) : undefined;
       },
       compute: async ({ item }, signal) => ({
@@ -307,6 +277,7 @@ export async function comparePairsAll(opts: ComparePairsOptions): Promise<Compar
         cached: false,
       }),
       save: (t, r) => write(t.key, t.digest, r),
+      costOf: (r) => r.cost,
     },
     opts,
   );

@@ -12,6 +12,8 @@
  * - Aborts: `signal` stops scheduling; finished results are kept; the promise rejects with the abort reason.
  */
 
+import { reportSpend, type Spend } from "../models/spend.ts";
+
 /** Scheduling options shared by every engine path (see the module doc). */
 export interface WorkPoolOptions {
   /** Calls in flight at once, >= 1. Default 4. */
@@ -37,6 +39,11 @@ export interface CachedWork<T, R> {
   onError(task: T, error: unknown): R;
   /** Persists a computed (or failed) result; not called for reused ones. Runs synchronously, e.g. one transaction. */
   save(task: T, result: R): void;
+  /**
+   * What a computed result cost (tokens, dollars); reported to the run's spend meter (src/models/spend.ts)
+   * right after `save`, so a live view shows tokens as they are spent. Reused results are not reported.
+   */
+  costOf?(result: R): Partial<Spend> | null | undefined;
 }
 
 /** Results in task order, with which were reused. */
@@ -106,6 +113,7 @@ export async function runCachedWork<T, R>(
     }
     computed++;
     work.save(task, result);
+    if (work.costOf) reportSpend(work.costOf(result));
     results[index] = result;
   };
 

@@ -8,17 +8,12 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { serverSecret } from "../store/secrets.ts";
 import type { Store } from "../store/store.ts";
 
 /** Loads the server secret from the store, creating it on first use. */
 export function loadServerSecret(store: Store): string {
-  const row = store.db.prepare("SELECT value FROM server_secrets WHERE name = 'csrf'").get() as
-    | { value: string }
-    | undefined;
-  if (row) return row.value;
-  const value = randomBytes(32).toString("hex");
-  store.db.prepare("INSERT OR IGNORE INTO server_secrets (name, value) VALUES ('csrf', ?)").run(value);
-  return (store.db.prepare("SELECT value FROM server_secrets WHERE name = 'csrf'").get() as { value: string }).value;
+  return serverSecret(store, "csrf", () => randomBytes(32).toString("hex"));
 }
 
 /** The CSRF token of one session. */

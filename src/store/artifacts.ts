@@ -53,7 +53,7 @@ export interface ArtifactResult {
 
 /** One node of the graph. */
 export interface Artifact {
-  /** Unique in the graph: `<kind-prefix>:<name>` or a bare stage name (`datasets`, `report`). */
+  /** Unique in the graph: `<kind-prefix>:<name>` (`dataset:raft`) or a bare name (`datasets`, `report`). */
   id: string;
   /** A registered kind (`adapter`, `answers`, `scores`, ...): what it is, for status and the report. */
   kind: string;
@@ -61,8 +61,8 @@ export interface Artifact {
   inputs: readonly string[];
   /**
    * Which outputs of an input it actually reads, as path prefixes relative to that input's folder
-   * (`{datasets: ["golden.jsonl"]}`). Its key then depends on those files only, so a change to
-   * another part of the input (the RAFT set, for an adapter trained on SFT data) does not rerun it.
+   * (`{"dataset:golden": ["golden.jsonl"]}`). Its key then depends on those files only, so a change to
+   * another part of the input (the golden card's wording, for the answers) does not rerun it.
    * Inputs not listed count whole.
    */
   reads?: Record<string, readonly string[]>;

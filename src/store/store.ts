@@ -59,6 +59,14 @@ export class Store {
     return new Store(path, db);
   }
 
+  /**
+   * Runs `fn` in one SQLite transaction (nested calls become savepoints) and returns its result; a
+   * throw rolls everything back and is rethrown. The way code outside src/store/ groups store writes.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   get disposed(): boolean {
     return this.#disposed;
   }

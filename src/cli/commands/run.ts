@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadExperiment } from "../../config/load.ts";
-import { createProgress } from "../../experiment/progress.ts";
+import { createRunView } from "../../experiment/progress.ts";
 import { checkSelection, runExperiment, type StageOutcome } from "../../experiment/runner.ts";
 import { STAGE_IDS, type StageId } from "../../experiment/stage.ts";
 import "../../report/artifact.ts"; // registers the report artifact kind
@@ -32,18 +32,28 @@ export async function runRun(opts: RunCommandOptions, ctx: CliContext): Promise<
   const only = list(opts.only);
   const from = list(opts.from);
   checkSelection(exp, { ...(only ? { only } : {}), ...(from ? { from } : {}) });
-  const progress = createProgress(ctx.err, ctx.interactive);
+  // on a terminal: one live status line (artifact, items, rate, ETA, tokens, cost); else plain lines
+  const progress = createRunView({
+    write: ctx.err,
+    isTTY: ctx.interactive,
+    ...(ctx.columns ? { columns: ctx.columns } : {}),
+  });
   progress.log(`wayfarer: experiment "${exp.config.name}" from ${exp.file} -> ${exp.runDir}`);
   const started = performance.now();
-  const outcomes = await runExperiment({
-    exp,
-    progress,
-    force: opts.force ?? false,
-    env: ctx.env,
-    ...(only ? { only } : {}),
-    ...(from ? { from } : {}),
-    ...(opts.events ? { onEvent: (e: unknown) => ctx.out(`${JSON.stringify(e)}\n`) } : {}),
-  });
+  let outcomes: StageOutcome[];
+  try {
+    outcomes = await runExperiment({
+      exp,
+      progress,
+      force: opts.force ?? false,
+      env: ctx.env,
+      ...(only ? { only } : {}),
+      ...(from ? { from } : {}),
+      ...(opts.events ? { onEvent: (e: unknown) => ctx.out(`${JSON.stringify(e)}\n`) } : {}),
+    });
+  } finally {
+    progress.close();
+  }
   const total = (performance.now() - started) / 1000;
   if (opts.events) {
     // the events were the output

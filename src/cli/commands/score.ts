@@ -36,6 +36,7 @@ import {
 } from "../../evaluation/resources.ts";
 import type { EvaluationInput } from "../../evaluation/types.ts";
 import { LlamaRuntime } from "../../models/llama-generator.ts";
+import { newestScoreOf } from "../../store/scores.ts";
 import { Store } from "../../store/store.ts";
 import type { CliContext, CommandDefinition } from "../context.ts";
 
@@ -274,22 +275,11 @@ export async function runScore(opts: ScoreCommandOptions, ctx: CliContext): Prom
       ...(ctx.interactive ? { onProgress: (d: number, t: number) => ctx.err(`\rscoring ${d}/${t}`) } : {}),
     });
     if (ctx.interactive) ctx.err("\n");
-    const read = store.db.prepare<
-      [string, string],
-      {
-        status: ScoredItem["status"];
-        value: number | null;
-        reason: string | null;
-        details_json: string | null;
-        signature: string;
-      }
-    >(
-      "SELECT status, value, reason, details_json, signature FROM scores WHERE evaluator = ? AND item_id = ? ORDER BY id DESC LIMIT 1",
-    );
+    const read = newestScoreOf(store);
     const metrics: MetricOutput[] = requests.map((req) => {
       const s = summary.rows.find((r) => r.evaluator === req.id)!;
       const itemsOut: ScoredItem[] = rows.map((r) => {
-        const row = read.get(req.id, String(r.line))!;
+        const row = read(req.id, String(r.line))!;
         return {
           line: r.line,
           ...(r.id !== undefined ? { id: r.id } : {}),

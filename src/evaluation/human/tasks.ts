@@ -9,6 +9,23 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { WayfarerError } from "../../errors/wayfarer-error.ts";
+import {
+  type AssignmentRow,
+  assignmentChoice,
+  assignmentOfRater,
+  assignmentScores,
+  assignmentsOfExperiment,
+  assignmentsOfRater,
+  countRatingTasks,
+  decisivePairChoices,
+  goldAssignments,
+  likertRatings,
+  pairChoices,
+  raterByTokenHash,
+  ratingTaskWriter,
+  upsertPairChoice,
+  upsertRating,
+} from "../../store/human.ts";
 import type { Store } from "../../store/store.ts";
 import { createRng, randomInt, shuffled } from "../meta/bootstrap.ts";
 import type { HumanJudgment } from "../meta/judgments.ts";
@@ -155,53 +172,44 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
     if (seen.has(k)) throw new WayfarerError(`item "${it.item_id}" appears twice for variant "${it.variant}"`);
     seen.add(k);
   }
-  const db = store.db;
   const rng = createRng(options.seed);
-  return db.transaction((): CreatedRatingTasks => {
-    const existing = db
-      .prepare("SELECT COUNT(*) AS n FROM rating_tasks WHERE experiment = ?")
-      .get(options.experiment) as { n: number };
-    if (existing.n > 0)
+  const write = ratingTaskWriter(store);
+  return store.transaction((): CreatedRatingTasks => {
+    const existing = countRatingTasks(store, options.experiment);
+    if (existing > 0)
       throw new WayfarerError(
-        `experiment "${options.experiment}" already has ${existing.n} rating tasks; use another experiment name or a fresh store`,
+        `experiment "${options.experiment}" already has ${existing} rating tasks; use another experiment name or a fresh store`,
       );
-    const insertRater = db.prepare(
-      "INSERT INTO raters (experiment, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-    );
+    const insertRater = (name: string, role: "rater" | "admin", token: string) =>
+      write.insertRater({ experiment: options.experiment, name, role, tokenHash: hashToken(token), createdAt: now });
     const creds: RaterCredential[] = [];
     const raterIds: number[] = [];
     for (const name of options.raters) {
       const token = newToken();
-      raterIds.push(Number(insertRater.run(options.experiment, name, "rater", hashToken(token), now).lastInsertRowid));
+      raterIds.push(insertRater(name, "rater", token));
       creds.push({ name, role: "rater", token, link: `/r/${token}`, tasks: 0 });
     }
     const adminToken = newToken();
-    insertRater.run(options.experiment, adminName, "admin", hashToken(adminToken), now);
+    insertRater(adminName, "admin", adminToken);
 
-    const insertTask = db.prepare(
-      "INSERT INTO rating_tasks (experiment, kind, item_id, question, variant, answer, variant_b, answer_b, golden, show_golden, criteria_json, created_at, gold_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
     const taskIds: Array<{ id: number; kind: "single" | "pair" }> = [];
-    const showGolden = options.showGolden ? 1 : 0;
+    const showGolden = options.showGolden ?? false;
+    const base = { experiment: options.experiment, showGolden, createdAt: now };
     if (criteria.length > 0) {
       for (const it of options.items) {
-        const id = Number(
-          insertTask.run(
-            options.experiment,
-            "single",
-            it.item_id,
-            it.question,
-            it.variant,
-            it.answer,
-            null,
-            null,
-            it.golden ?? null,
-            showGolden,
-            JSON.stringify(criteria),
-            now,
-            null,
-          ).lastInsertRowid,
-        );
+        const id = write.insertTask({
+          ...base,
+          kind: "single",
+          itemId: it.item_id,
+          question: it.question,
+          variant: it.variant,
+          answer: it.answer,
+          variantB: null,
+          answerB: null,
+          golden: it.golden ?? null,
+          criteriaJson: JSON.stringify(criteria),
+          goldJson: null,
+        });
         taskIds.push({ id, kind: "single" });
       }
     }
@@ -213,23 +221,19 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
           for (let j = i + 1; j < group.length; j++) {
             const a = group[i]!;
             const b = group[j]!;
-            const id = Number(
-              insertTask.run(
-                options.experiment,
-                "pair",
-                a.item_id,
-                a.question,
-                a.variant,
-                a.answer,
-                b.variant,
-                b.answer,
-                a.golden ?? null,
-                showGolden,
-                "[]",
-                now,
-                null,
-              ).lastInsertRowid,
-            );
+            const id = write.insertTask({
+              ...base,
+              kind: "pair",
+              itemId: a.item_id,
+              question: a.question,
+              variant: a.variant,
+              answer: a.answer,
+              variantB: b.variant,
+              answerB: b.answer,
+              golden: a.golden ?? null,
+              criteriaJson: "[]",
+              goldJson: null,
+            });
             taskIds.push({ id, kind: "pair" });
           }
       }
@@ -249,32 +253,25 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
     }
     // Gold items: one task each, given to every rater, shuffled in among their normal tasks.
     const goldIds = gold.map((g, i) =>
-      Number(
-        insertTask.run(
-          options.experiment,
-          "single",
-          `${GOLD_ITEM_PREFIX}${i + 1}`,
-          g.question,
-          GOLD_VARIANT,
-          g.answer,
-          null,
-          null,
-          g.golden ?? null,
-          showGolden,
-          JSON.stringify(criteria),
-          now,
-          JSON.stringify({ expected: g.expected, tolerance: g.tolerance ?? DEFAULT_GOLD_TOLERANCE }),
-        ).lastInsertRowid,
-      ),
+      write.insertTask({
+        ...base,
+        kind: "single",
+        itemId: `${GOLD_ITEM_PREFIX}${i + 1}`,
+        question: g.question,
+        variant: GOLD_VARIANT,
+        answer: g.answer,
+        variantB: null,
+        answerB: null,
+        golden: g.golden ?? null,
+        criteriaJson: JSON.stringify(criteria),
+        goldJson: JSON.stringify({ expected: g.expected, tolerance: g.tolerance ?? DEFAULT_GOLD_TOLERANCE }),
+      }),
     );
     if (goldIds.length > 0) for (const tasks of perRater) tasks.push(...goldIds);
-    const insertAssignment = db.prepare(
-      "INSERT INTO rating_assignments (task_id, rater_id, position, swapped) VALUES (?, ?, ?, ?)",
-    );
     let assignments = 0;
     perRater.forEach((tasks, i) => {
       shuffled(tasks, rng).forEach((taskId, position) => {
-        insertAssignment.run(taskId, raterIds[i]!, position, randomInt(rng, 2));
+        write.insertAssignment({ taskId, raterId: raterIds[i]!, position, swapped: randomInt(rng, 2) });
         assignments++;
       });
       creds[i]!.tasks = tasks.length;
@@ -286,7 +283,7 @@ export function createRatingTasks(store: Store, options: CreateRatingTasksOption
       raters: creds,
       admin: { name: adminName, role: "admin", token: adminToken, link: `/r/${adminToken}`, tasks: 0 },
     };
-  })();
+  });
 }
 
 /** Item id and variant stored for gold tasks (never shown to raters). */
@@ -304,10 +301,7 @@ export interface RaterIdentity {
 /** Looks a token up; null when unknown. Constant-time in the sense that only the hash is compared in SQL. */
 export function findRater(store: Store, token: string): RaterIdentity | null {
   if (!token || token.length > 200) return null;
-  const row = store.db
-    .prepare("SELECT id, experiment, name, role FROM raters WHERE token_hash = ?")
-    .get(hashToken(token)) as RaterIdentity | undefined;
-  return row ?? null;
+  return raterByTokenHash(store, hashToken(token)) ?? null;
 }
 
 /** One task as a rater sees it: no variant names, answers in this rater's order. */
@@ -329,38 +323,12 @@ export interface RaterTaskView {
   done: boolean;
 }
 
-interface AssignmentRow {
-  id: number;
-  position: number;
-  swapped: number;
-  kind: "single" | "pair";
-  question: string;
-  answer: string;
-  answer_b: string | null;
-  golden: string | null;
-  show_golden: number;
-  criteria_json: string;
-  rater_id: number;
-  rater_name: string;
-  variant: string;
-  variant_b: string | null;
-  item_id: string;
-  gold_json: string | null;
-}
-
-const ASSIGNMENT_SELECT = `SELECT a.id, a.position, a.swapped, a.rater_id, r.name AS rater_name, t.kind, t.question, t.answer, t.answer_b, t.golden,
-  t.show_golden, t.criteria_json, t.variant, t.variant_b, t.item_id, t.gold_json
-  FROM rating_assignments a JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id`;
-
 const flip = (c: "a" | "b" | "tie"): "a" | "b" | "tie" => (c === "a" ? "b" : c === "b" ? "a" : "tie");
 
 function toView(store: Store, row: AssignmentRow): RaterTaskView {
   const criteria = JSON.parse(row.criteria_json) as string[];
   const scores: Record<string, number> = {};
-  for (const s of store.db
-    .prepare("SELECT criterion, score FROM ratings WHERE assignment_id = ?")
-    .all(row.id) as Array<{ criterion: string; score: number }>)
-    scores[s.criterion] = s.score;
+  for (const s of assignmentScores(store, row.id)) scores[s.criterion] = s.score;
   const view: RaterTaskView = {
     id: row.id,
     position: row.position,
@@ -376,10 +344,8 @@ function toView(store: Store, row: AssignmentRow): RaterTaskView {
     const swapped = row.swapped === 1;
     view.answer = swapped ? row.answer_b! : row.answer;
     view.answerB = swapped ? row.answer : row.answer_b!;
-    const c = store.db.prepare("SELECT choice FROM pair_choices WHERE assignment_id = ?").get(row.id) as
-      | { choice: "a" | "b" | "tie" }
-      | undefined;
-    if (c) view.choice = swapped ? flip(c.choice) : c.choice;
+    const c = assignmentChoice(store, row.id);
+    if (c) view.choice = swapped ? flip(c) : c;
     view.done = c !== undefined && criteria.every((k) => scores[k] !== undefined);
   } else view.done = criteria.every((k) => scores[k] !== undefined);
   return view;
@@ -387,10 +353,7 @@ function toView(store: Store, row: AssignmentRow): RaterTaskView {
 
 /** The rater's own tasks in their order. */
 export function tasksForRater(store: Store, rater: RaterIdentity): RaterTaskView[] {
-  const rows = store.db
-    .prepare(`${ASSIGNMENT_SELECT} WHERE a.rater_id = ? ORDER BY a.position`)
-    .all(rater.id) as AssignmentRow[];
-  return rows.map((r) => toView(store, r));
+  return assignmentsOfRater(store, rater.id).map((r) => toView(store, r));
 }
 
 /** Admin overview row: everything, including variants and rater names. */
@@ -406,10 +369,7 @@ export interface AdminAssignmentView extends RaterTaskView {
 /** Every assignment of the admin's experiment (admin only). */
 export function allAssignments(store: Store, admin: RaterIdentity): AdminAssignmentView[] {
   if (admin.role !== "admin") throw new WayfarerError("only an admin can list all assignments");
-  const rows = store.db
-    .prepare(`${ASSIGNMENT_SELECT} WHERE t.experiment = ? ORDER BY r.name, a.position`)
-    .all(admin.experiment) as AssignmentRow[];
-  return rows.map((r) => ({
+  return assignmentsOfExperiment(store, admin.experiment).map((r) => ({
     ...toView(store, r),
     rater: r.rater_name,
     variant: r.variant,
@@ -442,11 +402,8 @@ export function submitRating(
   submission: RatingSubmission,
   now: () => Date = () => new Date(),
 ): RaterTaskView {
-  const db = store.db;
-  return db.transaction((): RaterTaskView => {
-    const row = db
-      .prepare(`${ASSIGNMENT_SELECT} WHERE a.id = ? AND a.rater_id = ?`)
-      .get(submission.assignmentId, rater.id) as AssignmentRow | undefined;
+  return store.transaction((): RaterTaskView => {
+    const row = assignmentOfRater(store, submission.assignmentId, rater.id);
     if (!row) throw new AssignmentNotFoundError(`assignment ${submission.assignmentId} is not one of your tasks`);
     const criteria = JSON.parse(row.criteria_json) as string[];
     const at = now().toISOString();
@@ -455,28 +412,20 @@ export function submitRating(
         throw new WayfarerError(`criterion "${criterion}" is not rated in this task (use: ${criteria.join(", ")})`);
       if (!Number.isInteger(score) || score < LIKERT_MIN || score > LIKERT_MAX)
         throw new WayfarerError(`score ${score} for "${criterion}": use a whole number ${LIKERT_MIN}–${LIKERT_MAX}`);
-      db.prepare(
-        "INSERT INTO ratings (assignment_id, criterion, score, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (assignment_id, criterion) DO UPDATE SET score = excluded.score, created_at = excluded.created_at",
-      ).run(row.id, criterion, score, at);
+      upsertRating(store, row.id, criterion, score, at);
     }
     if (submission.choice !== undefined) {
       if (row.kind !== "pair") throw new WayfarerError("this task has no pairwise choice");
       const stored = row.swapped === 1 ? flip(submission.choice) : submission.choice;
-      db.prepare(
-        "INSERT INTO pair_choices (assignment_id, choice, created_at) VALUES (?, ?, ?) ON CONFLICT (assignment_id) DO UPDATE SET choice = excluded.choice, created_at = excluded.created_at",
-      ).run(row.id, stored, at);
+      upsertPairChoice(store, row.id, stored, at);
     }
     return toView(store, row);
-  })();
+  });
 }
 
 /** All Likert ratings of an experiment as human judgments (input = item_id, system = variant). */
 export function ratingsAsJudgments(store: Store, experiment: string): HumanJudgment[] {
-  const rows = store.db
-    .prepare(`SELECT t.item_id, t.variant, r.name AS rater, g.criterion, g.score FROM ratings g
-      JOIN rating_assignments a ON a.id = g.assignment_id JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
-      WHERE t.experiment = ? AND t.kind = 'single' AND t.gold_json IS NULL ORDER BY t.item_id, t.variant, r.name, g.criterion`)
-    .all(experiment) as Array<{ item_id: string; variant: string; rater: string; criterion: string; score: number }>;
+  const rows = likertRatings(store, experiment);
   return rows.map((r) => ({
     inputId: r.item_id,
     systemId: r.variant,
@@ -531,21 +480,7 @@ export function exportPreferencePairs(store: Store, experiment: string): HumanPr
 
 /** Every non-tie human choice as a prompt/chosen/rejected pair (identical answers included). */
 function choicePairs(store: Store, experiment: string): HumanPreferencePair[] {
-  const rows = store.db
-    .prepare(`SELECT t.item_id, t.question, t.variant, t.answer, t.variant_b, t.answer_b, r.name AS rater, c.choice, c.created_at FROM pair_choices c
-      JOIN rating_assignments a ON a.id = c.assignment_id JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
-      WHERE t.experiment = ? AND c.choice != 'tie' AND t.gold_json IS NULL ORDER BY t.item_id, t.variant, t.variant_b, r.name`)
-    .all(experiment) as Array<{
-    item_id: string;
-    question: string;
-    variant: string;
-    answer: string;
-    variant_b: string;
-    answer_b: string;
-    rater: string;
-    choice: "a" | "b";
-    created_at: string;
-  }>;
+  const rows = decisivePairChoices(store, experiment);
   return rows.map((r) => {
     const aWins = r.choice === "a";
     return {
@@ -582,17 +517,7 @@ export interface HumanPairChoiceRow {
  * `src/evaluation/meta/pairwise-verdicts.ts`).
  */
 export function exportPairChoices(store: Store, experiment: string): HumanPairChoiceRow[] {
-  const rows = store.db
-    .prepare(`SELECT t.item_id, t.variant, t.variant_b, r.name AS rater, c.choice FROM pair_choices c
-      JOIN rating_assignments a ON a.id = c.assignment_id JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
-      WHERE t.experiment = ? AND t.gold_json IS NULL ORDER BY t.item_id, t.variant, t.variant_b, r.name`)
-    .all(experiment) as Array<{
-    item_id: string;
-    variant: string;
-    variant_b: string;
-    rater: string;
-    choice: "a" | "b" | "tie";
-  }>;
+  const rows = pairChoices(store, experiment);
   return rows.map((r) => ({
     input_id: r.item_id,
     model_a: r.variant,
@@ -620,21 +545,14 @@ export interface RaterAttention {
  * experiment has no gold items.
  */
 export function raterAttention(store: Store, experiment: string): RaterAttention[] {
-  const rows = store.db
-    .prepare(`SELECT a.id, r.name AS rater, t.gold_json FROM rating_assignments a
-      JOIN rating_tasks t ON t.id = a.task_id JOIN raters r ON r.id = a.rater_id
-      WHERE t.experiment = ? AND t.gold_json IS NOT NULL ORDER BY r.name, a.id`)
-    .all(experiment) as Array<{ id: number; rater: string; gold_json: string }>;
-  const scoresOf = store.db.prepare("SELECT criterion, score FROM ratings WHERE assignment_id = ?");
+  const rows = goldAssignments(store, experiment);
   const by = new Map<string, RaterAttention>();
   for (const row of rows) {
     const entry = by.get(row.rater) ?? { rater: row.rater, goldAssigned: 0, goldRated: 0, passed: 0, passRate: null };
     by.set(row.rater, entry);
     entry.goldAssigned++;
     const gold = JSON.parse(row.gold_json) as { expected: Record<string, number>; tolerance: number };
-    const scores = new Map(
-      (scoresOf.all(row.id) as Array<{ criterion: string; score: number }>).map((s) => [s.criterion, s.score]),
-    );
+    const scores = new Map(assignmentScores(store, row.id).map((s) => [s.criterion, s.score]));
     const expected = Object.entries(gold.expected);
     if (!expected.every(([c]) => scores.has(c))) continue;
     entry.goldRated++;

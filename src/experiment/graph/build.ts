@@ -4,14 +4,14 @@
  * | artifact | kind | reads | folder |
  * |---|---|---|---|
  * | `collect`, `import`, `corpus` | stage | the one before | `<stage>/` |
- * | `datasets` | dataset | corpus | `datasets/` |
- * | `adapter:<name>` | adapter | datasets (or `dataset:<name>`), its `from` (an adapter or a selection) | `train/<name>/` |
- * | `answers:<variant>` | answers | datasets, its adapter | `generate/variants/<variant>/` |
+ * | `retrieval-index`, `dataset:<recipe>`, `datasets` | retrieval-index, dataset, datasets | see dataset-artifacts.ts | `retrieval/`, `datasets/<recipe>/`, `datasets/` |
+ * | `adapter:<name>` | adapter | `dataset:<its dataset>` (none for a user .jsonl, hashed), its `from` (an adapter or a selection) | `train/<name>/` |
+ * | `answers:<variant>` | answers | `dataset:golden`, its adapter, `retrieval-index` (RAG) | `generate/variants/<variant>/` |
  * | `generate` | answers-all | every `answers:*` | `generate/` (answers.jsonl, as the report reads it) |
  * | `scores:<variant>` | scores | its answers | `evaluate/variants/<variant>/` |
  * | `pairwise` | pairwise | generate | `evaluate/pairwise/` |
  * | `evaluate` | scores-all | every `scores:*`, pairwise | `evaluate/` (scores.jsonl, as the report reads it) |
- * | `select:<name>` | selection | the scores of its candidates | `select/<name>/` |
+ * | `select:<name>` | selection | the scores and adapters of its candidates | `select/<name>/` |
  * | `meta` | meta | evaluate | `meta/` |
  * | `report` | report (registered by src/report/) | everything above | `report/` |
  *
@@ -31,12 +31,12 @@ import { ConfigError } from "../../errors/config-error.ts";
 import type { Stage, StageContext, StageId } from "../stage.ts";
 import { collectStage } from "../stages/collect-stage.ts";
 import { corpusStage } from "../stages/corpus-stage.ts";
-import { datasetsStage } from "../stages/datasets-stage.ts";
 import { evaluateStage, runPairwise, type ScoreRecord } from "../stages/evaluate-stage.ts";
 import { type AnswerRecord, generateStage } from "../stages/generate-stage.ts";
 import { importStage } from "../stages/import-stage.ts";
 import { trainStage } from "../stages/train-stage.ts";
 import { type Artifact, type ArtifactContext, type ArtifactResult, registeredFactories } from "./artifact.ts";
+import { datasetArtifacts } from "./dataset-artifacts.ts";
 import { ArtifactGraph } from "./graph.ts";
 import { metaArtifact } from "./meta-artifact.ts";
 import { readChoice, selectionArtifact } from "./selection.ts";
@@ -126,22 +126,25 @@ async function scoreCost(file: string): Promise<ArtifactResult["cost"]> {
   };
 }
 
+/** The data files of a training set an adapter reads (`jobData`, src/training/jobs.ts). */
+const TRAINING_FILES = ["train.jsonl", "validation.jsonl"];
+
 /**
- * What an adapter artifact reads of its training data: its datasets-stage folder (`sft/`, `raft/`,
- * `preferences/`; the method's default when `dataset` is not set), or, for a `.jsonl` file of the user's,
- * nothing of the datasets stage and the file's contents (and its `.validation.jsonl` sibling) as settings,
- * so an edited file retrains the adapter.
+ * What an adapter artifact reads of its training data: the artifact of its dataset recipe (`dataset:sft`,
+ * `dataset:raft`, `dataset:preferences`; the method's default when `dataset` is not set), its data files only
+ * (a card-only change does not retrain), or, for a `.jsonl` file of the user's, no dataset artifact and the
+ * file's contents (and its `.validation.jsonl` sibling) as settings, so an edited file retrains the adapter.
  */
-function datasetReads(
+function datasetInput(
   a: { method: TrainMethod; dataset?: string | undefined },
   experimentFile: string,
-): { reads: Record<string, string[]>; extra?: unknown } {
+): { inputs: string[]; reads?: Record<string, string[]>; extra?: unknown } {
   const ds = a.dataset ?? DEFAULT_DATASET[a.method];
-  if (!ds.endsWith(".jsonl")) return { reads: { datasets: [`${ds}/`] } };
+  if (!ds.endsWith(".jsonl")) return { inputs: [`dataset:${ds}`], reads: { [`dataset:${ds}`]: TRAINING_FILES } };
   const file = resolve(dirname(experimentFile), ds);
   const digest = (f: string) => (existsSync(f) ? createHash("sha256").update(readFileSync(f)).digest("hex") : null);
   return {
-    reads: { datasets: [] },
+    inputs: [],
     extra: { datasetFile: digest(file), validationFile: digest(file.replace(/\.jsonl$/, ".validation.jsonl")) },
   };
 }
@@ -153,7 +156,7 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
   out.push(stageArtifact(collectStage, { id: "collect", kind: "stage", dir: "collect", inputs: [], exp }));
   out.push(stageArtifact(importStage, { id: "import", kind: "stage", dir: "import", inputs: ["collect"], exp }));
   out.push(stageArtifact(corpusStage, { id: "corpus", kind: "stage", dir: "corpus", inputs: ["import"], exp }));
-  out.push(stageArtifact(datasetsStage, { id: "datasets", kind: "dataset", dir: "datasets", inputs: ["corpus"], exp }));
+  out.push(...datasetArtifacts(exp));
 
   const selections = c.selections ?? {};
   const adapterNames = new Set(c.train.adapters.map((a) => a.name));
@@ -167,6 +170,7 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
           : selections[from]
             ? [`select:${from}`]
             : [];
+    const data = datasetInput(a, exp.file);
     out.push(
       stageArtifact(trainStage, {
         id: `adapter:${a.name}`,
@@ -175,12 +179,13 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
         stageDir: "train",
         // rlhf scores its samples with a trained reward model: that adapter runs first
         inputs: [
-          "datasets",
+          ...data.inputs,
           ...start,
           ...("rewardModel" in a && typeof a.rewardModel === "string" ? [`adapter:${a.rewardModel}`] : []),
         ],
         // only its own training set: another recipe's change (RAFT's P) does not retrain it
-        ...datasetReads(a, exp.file),
+        ...(data.reads ? { reads: data.reads } : {}),
+        ...(data.extra !== undefined ? { extra: data.extra } : {}),
         exp: withConfig(exp, { train: { adapters: [a] } }),
         ...(from !== undefined && !adapterNames.has(from) && selections[from]
           ? {
@@ -205,10 +210,15 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
         id: `answers:${v.name}`,
         kind: "answers",
         dir: variantDir(v.name),
-        inputs: ["datasets", ...(v.adapter ? [`adapter:${v.adapter}`] : [])],
+        inputs: [
+          "dataset:golden",
+          ...(v.adapter ? [`adapter:${v.adapter}`] : []),
+          ...(v.retrieval ? ["retrieval-index"] : []),
+        ],
         // the golden questions only: a changed training set reaches it through the adapter
-        reads: { datasets: ["golden.jsonl"] },
+        reads: { "dataset:golden": ["golden.jsonl"] },
         exp: withConfig(exp, { generate: { ...c.generate, variants: [v] } }),
+        dirs: { datasets: "datasets/golden" },
         after: async (ctx, r) => ({ ...r, cost: await answerCost(join(ctx.dir, "answers.jsonl")) }),
       }),
     );
@@ -339,20 +349,13 @@ export function builtinArtifacts(exp: LoadedExperiment): Artifact[] {
 export function buildGraph(exp: LoadedExperiment): ArtifactGraph {
   const artifacts = builtinArtifacts(exp);
   for (const [, factory] of registeredFactories()) artifacts.push(...factory(exp));
-  // An adapter trains on `dataset:<its dataset>` when a recipe makes that artifact.
-  const ids = new Set(artifacts.map((a) => a.id));
-  const withRecipes = artifacts.map((node) => {
-    const adapter = exp.config.train.adapters.find((a) => node.id === `adapter:${a.name}`);
-    const recipe = adapter ? `dataset:${adapter.dataset}` : undefined;
-    return recipe && ids.has(recipe) && !node.inputs.includes(recipe)
-      ? { ...node, inputs: [...node.inputs, recipe] }
-      : node;
-  });
-  return new ArtifactGraph(withRecipes);
+  return new ArtifactGraph(artifacts);
 }
 
 /** The stage of the older pipeline an artifact belongs to (`adapter:x` -> train), for `--only train`. */
 export function stageOfArtifact(a: Artifact): string {
+  // `--only datasets` (and `wayfarer datasets`) = every recipe, the retrieval index and the aggregate card
+  if (a.kind === "dataset" || a.kind === "retrieval-index") return "datasets";
   if (a.kind === "adapter") return "train";
   if (a.kind === "answers" || a.kind === "answers-all") return "generate";
   if (["scores", "scores-all", "pairwise", "selection", "meta"].includes(a.kind)) return "evaluate";

@@ -13,9 +13,10 @@ import { writeJson } from "../../datasets/jsonl.ts";
 import { ConfigError } from "../../errors/config-error.ts";
 import { WayfarerError } from "../../errors/wayfarer-error.ts";
 import { LlamaRuntime } from "../../models/llama-generator.ts";
+import { addSpend, meterSpend, NO_SPEND, type Spend, spentAnything } from "../../models/spend.ts";
 import { finishRun, finishStageRun, startRun, startStageRun } from "../../store/runs.ts";
 import type { Store } from "../../store/store.ts";
-import type { Progress } from "../progress.ts";
+import { formatCount, formatSpend, formatUsd, type Progress } from "../progress.ts";
 import type { Artifact, ArtifactContext, ArtifactManifest } from "./artifact.ts";
 import {
   type ArtifactGraph,
@@ -55,12 +56,12 @@ export type RunEvent =
     }
   | { type: "run-done"; seconds: number; ran: number; reused: number; spent: Spent };
 
-/** Tokens and dollars spent by the artifacts that ran in this run (dollars only where priced). */
-export interface Spent {
-  promptTokens: number;
-  completionTokens: number;
-  usd: number | null;
-}
+/**
+ * Tokens and dollars spent by the artifacts that ran in this run (dollars only where priced): per artifact,
+ * its model calls as metered while it ran (src/models/spend.ts: generation, judging, pairwise, teacher), or,
+ * when nothing was metered, the cost it reports itself.
+ */
+export type Spent = Spend;
 
 /**
  * Progress for one artifact: bars are labelled with the artifact's position (`[3/12] answers:base`),
@@ -70,7 +71,8 @@ function artifactProgress(base: Progress, id: string, position: string, emit: (e
   return {
     log: base.log,
     bar(label, total) {
-      const inner = base.bar(`${position} ${label}`, total);
+      // a live view shows the position itself
+      const inner = base.bar(base.artifact ? label : `${position} ${label}`, total);
       const started = performance.now();
       // the first update always emits (performance.now() can be under a second in a young process)
       let last = Number.NEGATIVE_INFINITY;
@@ -172,7 +174,7 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
   emit({ type: "run-start", experiment: exp.config.name, artifacts: graph.order.length, at: new Date().toISOString() });
   const current = new Map<string, ArtifactManifest>();
   const outcomes: ArtifactOutcome[] = [];
-  const spent: Spent = { promptTokens: 0, completionTokens: 0, usd: null };
+  let spent: Spent = { ...NO_SPEND };
   let failed = true;
   try {
     for (const a of graph.order) {
@@ -210,7 +212,8 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
       }
       const reason = forced ? "forced" : manifest ? "changed" : "new";
       const position = `[${graph.order.indexOf(a) + 1}/${graph.order.length}]`;
-      const m = await runOne(
+      progress.artifact?.(position, a.id);
+      const { manifest: m, metered } = await runOne(
         a,
         { ...opts, env, progress: artifactProgress(progress, a.id, position, emit) },
         key,
@@ -222,16 +225,15 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
         },
         `${reason}, ${position}`,
         emit,
+        (live) => progress.spent?.(addSpend(spent, live)),
       );
       current.set(a.id, m);
-      if (m.cost) {
-        spent.promptTokens += m.cost.promptTokens ?? 0;
-        spent.completionTokens += m.cost.completionTokens ?? 0;
-        if (typeof m.cost.usd === "number") spent.usd = (spent.usd ?? 0) + m.cost.usd;
-        progress.log(
-          `  tokens so far: ${spent.promptTokens + spent.completionTokens}${spent.usd !== null ? `, $${spent.usd.toFixed(4)}` : ""}`,
-        );
+      const cost = spentAnything(metered) ? metered : m.cost;
+      if (spentAnything(cost)) {
+        spent = addSpend(spent, cost!);
+        progress.log(`  so far: ${formatSpend(spent)}`);
       }
+      progress.spent?.(spent);
       outcomes.push({
         id: a.id,
         kind: a.kind,
@@ -242,13 +244,13 @@ export async function runGraph(opts: RunGraphOptions): Promise<ArtifactOutcome[]
       });
     }
     failed = false;
-    emit({
-      type: "run-done",
-      seconds: (Date.now() - started) / 1000,
-      ran: outcomes.filter((o) => o.status === "ran").length,
-      reused: outcomes.filter((o) => o.status === "reused").length,
-      spent,
-    });
+    const seconds = (Date.now() - started) / 1000;
+    const ran = outcomes.filter((o) => o.status === "ran").length;
+    const reused = outcomes.filter((o) => o.status === "reused").length;
+    progress.log(
+      `run done in ${seconds.toFixed(1)}s: ${ran} ran, ${reused} reused; ${formatCount(spent.promptTokens + spent.completionTokens)} tokens (${formatCount(spent.promptTokens)} prompt + ${formatCount(spent.completionTokens)} completion)${spent.usd !== null ? `, ${formatUsd(spent.usd)}` : ", no priced calls"}`,
+    );
+    emit({ type: "run-done", seconds, ran, reused, spent });
     return outcomes;
   } finally {
     finishRun(store, runId, failed ? "failed" : "succeeded");
@@ -266,7 +268,8 @@ async function runOne(
   runtime: () => Promise<LlamaRuntime>,
   reason: string,
   emit: (e: RunEvent) => void,
-): Promise<ArtifactManifest> {
+  onSpend: (live: Spend) => void,
+): Promise<{ manifest: ArtifactManifest; metered: Spend }> {
   const { exp, graph, store, progress } = opts;
   const runDir = exp.runDir;
   const dir = join(runDir, a.dir);
@@ -294,7 +297,15 @@ async function runOne(
     ...(opts.retriever ? { retriever: opts.retriever } : {}),
   };
   try {
-    const r = await a.run(ctx);
+    // every model call made while it runs reports its tokens here (src/models/spend.ts)
+    let metered: Spend = { ...NO_SPEND };
+    const r = await meterSpend(
+      (s) => {
+        metered = addSpend(metered, s);
+        onSpend(metered);
+      },
+      () => a.run(ctx),
+    );
     const finishedAt = new Date();
     const manifest: ArtifactManifest = {
       stage: a.id,
@@ -306,7 +317,7 @@ async function runOne(
       counts: r.counts,
       outputs: r.outputs,
       notes: r.notes ?? [],
-      cost: r.cost ?? null,
+      cost: r.cost ?? (spentAnything(metered) ? metered : null),
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
@@ -324,7 +335,7 @@ async function runOne(
       counts: r.counts,
       cost: manifest.cost,
     });
-    return manifest;
+    return { manifest, metered };
   } catch (error) {
     const message = WayfarerError.isInstance(error) || error instanceof Error ? error.message : String(error);
     writeMarker(runDir, {

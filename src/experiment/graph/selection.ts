@@ -1,8 +1,9 @@
 /**
  * Selection rules as artifacts: `select:<name>` reads the scores of its candidate variants and picks
- * the one with the best mean under one evaluator. Only the pick (`choice.json`) is hashed, so a
- * changed score reruns what starts from the pick only when the pick itself changes; the numbers
- * behind it are in `selection.json` and in the report.
+ * the one with the best mean under one evaluator. Only the pick (`choice.json`: the variant, its adapter
+ * and that adapter's output hash) is hashed, so a changed score reruns what starts from the pick only
+ * when the pick itself changes, and a retrained picked adapter (RAFT's P changed) reruns it too; the
+ * numbers behind it are in `selection.json` and in the report.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +21,8 @@ export interface SelectionChoice {
   variant: string;
   /** The picked variant's adapter (null for a base model). */
   adapter: string | null;
+  /** The output hash of the picked adapter's artifact when the pick ran (null for a base model). */
+  adapterOutput: string | null;
 }
 
 /** `select/<name>/selection.json`: the pick and the numbers behind it. */
@@ -41,9 +44,13 @@ export function selectionArtifact(name: string, s: SelectionConfig, c: Experimen
   return {
     id: `select:${name}`,
     kind: "selection",
-    inputs: s.among.map((v) => `scores:${v}`),
+    // the candidates' adapters too: what starts from the pick trains on the picked adapter's weights
+    inputs: [
+      ...s.among.map((v) => `scores:${v}`),
+      ...new Set(s.among.flatMap((v) => (adapterOf(v) ? [`adapter:${adapterOf(v)}`] : []))),
+    ],
     dir: `select/${name}`,
-    version: 1,
+    version: 2,
     settings: s,
     async run(ctx) {
       const candidates: SelectionRecord["candidates"] = [];
@@ -62,7 +69,14 @@ export function selectionArtifact(name: string, s: SelectionConfig, c: Experimen
         throw new WayfarerError(
           `selection "${name}": none of ${s.among.join(", ")} has a score by ${s.by} (every answer unscored?)`,
         );
-      const choice: SelectionChoice = { selection: name, variant: best.variant, adapter: best.adapter };
+      const adapterOutput = best.adapter
+        ? (
+            JSON.parse(readFileSync(join(ctx.inputDir(`adapter:${best.adapter}`), "manifest.json"), "utf8")) as {
+              outputHash: string;
+            }
+          ).outputHash
+        : null;
+      const choice: SelectionChoice = { selection: name, variant: best.variant, adapter: best.adapter, adapterOutput };
       await writeJson(join(ctx.dir, "selection.json"), {
         ...choice,
         by: s.by,

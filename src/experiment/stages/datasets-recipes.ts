@@ -1,7 +1,8 @@
 /**
- * The recipes of the `datasets` stage beyond top-comment SFT, each writing its dataset and card
- * (src/datasets/card.ts): SFT synthesis targets, preference pairs, golden drafts. The stage file only calls
- * these. Every teacher call goes through `createTeacher` (store cache, so a rerun calls no model).
+ * The dataset recipes beyond top-comment SFT, each writing its dataset and card (src/datasets/card.ts): SFT
+ * synthesis targets, preference pairs, RAFT, golden drafts. Each runs as its own artifact (`dataset:<name>`,
+ * src/experiment/graph/dataset-artifacts.ts). Every teacher call goes through `createTeacher` (store cache,
+ * so a rerun calls no model).
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -90,12 +91,13 @@ export function openTeacher(ctx: StageContext, modelKey: string): Promise<Teache
   });
 }
 
-/** What a recipe reports to the stage. */
+/** What a recipe reports to its artifact. */
 export interface RecipeResult {
   counts: Record<string, number>;
+  /** Files written, relative to the `datasets/` folder (`raft/train.jsonl`). */
   outputs: string[];
   notes: string[];
-  /** Summary for the stage's aggregate `dataset-card.json`. */
+  /** Its part of the aggregate `dataset-card.json` (written to `<name>/summary.json`). */
   summary: Record<string, unknown>;
 }
 

@@ -10,7 +10,9 @@ import { ConfigError } from "../../errors/config-error.ts";
 import { applyPostprocess } from "../../models/postprocess.ts";
 import { promptWithDocuments } from "../../models/rag-prompt.ts";
 import { createGenerator } from "../../models/registry.ts";
+import { reportSpend } from "../../models/spend.ts";
 import type { RetrievedDocument, Retriever } from "../../retrieval/index.ts";
+import { generationCache } from "../../store/generations.ts";
 import type { AnswerRecord } from "../../store/records.ts";
 import type { Stage } from "../stage.ts";
 
@@ -38,17 +40,12 @@ export const generateStage: Stage = {
     const golden = await readJsonlAll<GoldenItem>(join(ctx.dir("datasets"), "golden.jsonl"));
     const records: AnswerRecord[] = [];
     const counts: Record<string, number> = { questions: golden.length };
-    const find = ctx.store.db.prepare(
-      "SELECT answer, finish_reason, model_id, latency_s, prompt_tokens, completion_tokens FROM generations WHERE experiment = ? AND variant = ? AND item_id = ? AND settings_hash = ?",
-    );
-    const insert = ctx.store.db.prepare(
-      "INSERT OR REPLACE INTO generations (experiment, variant, item_id, question, answer, finish_reason, model_id, latency_s, prompt_tokens, completion_tokens, settings_hash, created_at, contexts_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
+    const cache = generationCache(ctx.store);
     let retriever: Promise<Retriever> | undefined;
     const openRetriever = (variant: string): Promise<Retriever> => {
       if (!ctx.retriever)
         throw new ConfigError(
-          `generate.variants "${variant}": retrieval is set but this run has no retrieval index (build it in the datasets stage)`,
+          `generate.variants "${variant}": retrieval is set but this run has no retrieval index (artifact retrieval-index builds it)`,
         );
       retriever ??= ctx.retriever();
       return retriever;
@@ -90,16 +87,7 @@ export const generateStage: Stage = {
             question: item.question,
             ...(documents ? { documents: documents.map((d) => [d.id, d.text]) } : {}),
           });
-          const cached = find.get(config.name, variant.name, item.id, settingsHash) as
-            | {
-                answer: string;
-                finish_reason: string;
-                model_id: string;
-                latency_s: number;
-                prompt_tokens: number;
-                completion_tokens: number;
-              }
-            | undefined;
+          const cached = cache.find(config.name, variant.name, item.id, settingsHash);
           let raw: {
             text: string;
             latencySeconds: number;
@@ -139,21 +127,21 @@ export const generateStage: Stage = {
               ...(ctx.signal ? { signal: ctx.signal } : {}),
             });
             raw = { ...r, modelId: generator.modelId };
-            insert.run(
-              config.name,
-              variant.name,
-              item.id,
-              item.question,
-              r.text,
-              r.finishReason,
-              generator.modelId,
-              r.latencySeconds,
-              r.promptTokens,
-              r.completionTokens,
+            reportSpend(r); // tokens to the run's live view (src/models/spend.ts)
+            cache.insert({
+              experiment: config.name,
+              variant: variant.name,
+              itemId: item.id,
+              question: item.question,
+              answer: r.text,
+              finishReason: r.finishReason,
+              modelId: generator.modelId,
+              latencySeconds: r.latencySeconds,
+              promptTokens: r.promptTokens,
+              completionTokens: r.completionTokens,
               settingsHash,
-              new Date().toISOString(),
-              documents ? JSON.stringify(documents) : null,
-            );
+              contextsJson: documents ? JSON.stringify(documents) : null,
+            });
           }
           const processed = applyPostprocess(raw.text, raw.finishReason, rules);
           for (const rule of processed.applied)

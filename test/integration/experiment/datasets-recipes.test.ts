@@ -11,6 +11,7 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadExperiment } from "../../../src/config/load.ts";
 import type { DatasetCard } from "../../../src/datasets/card.ts";
+import { experimentStatus } from "../../../src/experiment/graph/status.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
 import { HAS_SMOLLM2, ROOT } from "../../helpers/paths.ts";
@@ -165,7 +166,7 @@ describe.skipIf(!HAS_SMOLLM2)("datasets recipes on the quick-start threads", () 
     expect(gold.filters[0]!.out).toBe(drafts.length);
     expect(gold.filters[0]!.dropped).toEqual({ "reply-not-json": 1, "reply-missing-field": 1 });
     expect(gold.filters[0]!.in).toBe(8);
-    expect(card(ds, "golden").files[0]).toMatchObject({ path: "golden.jsonl", rows: 16 });
+    expect(card(ds, "golden").files[0]).toMatchObject({ path: "golden/golden.jsonl", rows: 16 });
 
     const raft = card(ds, "raft");
     expect(raft.files[0]!.rows).toBeGreaterThan(0);
@@ -180,17 +181,53 @@ describe.skipIf(!HAS_SMOLLM2)("datasets recipes on the quick-start threads", () 
     expect(fake.requests.length).toBe(calls); // every reply from the store
     expect(snapshot(ds)).toEqual(before);
 
+    // one artifact per recipe, each with its manifest; the aggregate card lists them all
+    const aggregate = JSON.parse(readFileSync(join(ds, "dataset-card.json"), "utf8")) as Record<string, unknown>;
+    expect(Object.keys(aggregate)).toEqual([
+      "kind",
+      "version",
+      "golden",
+      "sft",
+      "preferences",
+      "raft",
+      "golden-drafts",
+      "excludedForGoldenOverlap",
+    ]);
+    for (const r of ["golden", "sft", "preferences", "raft", "golden-drafts"])
+      expect(JSON.parse(readFileSync(join(ds, r, "manifest.json"), "utf8")).stage).toBe(`dataset:${r}`);
+
     // another P: the RAFT set changes, nothing else does, and no model is called
     writeFileSync(
       join(dir, "exp.yaml"),
       experiment("remote").replace("oracleProbability: 0.8", "oracleProbability: 0.3"),
     );
     const exp2 = await loadExperiment(join(dir, "exp.yaml"));
-    await runExperiment({ exp: exp2, progress: SILENT_PROGRESS, only: ["datasets"], env: {} });
+    // `wayfarer status` before the run: the RAFT set and the aggregate card are stale, no other recipe
+    const status = experimentStatus(exp2)
+      .filter((r) => ["retrieval-index", "dataset", "datasets"].includes(r.kind))
+      .map((r) => `${r.id} ${r.state}${r.state === "done" ? "" : ` (${r.reason})`}`);
+    expect(status).toEqual([
+      "retrieval-index done",
+      "dataset:golden done",
+      "dataset:sft done",
+      "dataset:preferences done",
+      "dataset:raft stale (settings changed)",
+      "dataset:golden-drafts done",
+      "datasets stale (input dataset:raft changes)",
+    ]);
+    const rerun = await runExperiment({ exp: exp2, progress: SILENT_PROGRESS, only: ["datasets"], env: {} });
     expect(fake.requests.length).toBe(calls);
+    const ranIds = rerun.flatMap((g) => g.artifacts.filter((a) => a.status === "ran").map((a) => `${g.stage}:${a.id}`));
+    expect(ranIds).toEqual(["datasets:dataset:raft", "datasets:datasets"]);
     const after = snapshot(ds);
     const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k)).sort();
-    expect(changed).toEqual(["dataset-card.json", "raft/card.json", "raft/card.md", "raft/train.jsonl"]);
+    expect(changed).toEqual([
+      "dataset-card.json",
+      "raft/card.json",
+      "raft/card.md",
+      "raft/summary.json",
+      "raft/train.jsonl",
+    ]);
   }, 120_000);
 
   it("local SmolLM2 teacher at tiny limits: the same recipes produce datasets and cards", async () => {

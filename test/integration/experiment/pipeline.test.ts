@@ -73,6 +73,8 @@ describe.skipIf(!HAS_SMOLLM2 || !HAS_VENV)("wayfarer run, end to end (needs scri
       "collect",
       "import",
       "corpus",
+      "dataset:golden",
+      "dataset:sft",
       "datasets",
       "adapter:tuned",
       "answers:base",

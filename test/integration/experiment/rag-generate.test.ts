@@ -31,6 +31,8 @@ describe.skipIf(!HAS_SMOLLM2)("generate with retrieval (RAG) -> Ragas context me
 workspace: ws
 import:
   inputs: [{ path: ${join(ROOT, "examples/quickstart/threads")}, format: reddit-json }]
+# the graph builds the experiment's index (artifact retrieval-index) for the RAG variant; BM25 only keeps it quick
+retrieval: { dense: false }
 datasets:
   golden: { file: ${join(ROOT, "examples/quickstart/golden.csv")}, limit: 1 }
 models:

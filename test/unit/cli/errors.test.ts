@@ -53,7 +53,7 @@ describe("wayfarer CLI errors", () => {
     const r = await run(["run", join(ROOT, "examples/quickstart.yaml"), "--only", "trian"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'wayfarer: --only trian: "trian" names no artifact, kind or stage of this experiment; artifacts: collect, import, corpus, datasets, adapter:sft, answers:base, answers:sft, generate, scores:base, scores:sft, evaluate, meta, report; stages: collect, import, corpus, datasets, train, generate, evaluate, report\n',
+      'wayfarer: --only trian: "trian" names no artifact, kind or stage of this experiment; artifacts: collect, import, corpus, dataset:golden, dataset:sft, datasets, adapter:sft, answers:base, answers:sft, generate, scores:base, scores:sft, evaluate, meta, report; stages: collect, import, corpus, datasets, train, generate, evaluate, report\n',
     );
   });
 

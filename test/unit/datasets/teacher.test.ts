@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { ModelConfig } from "../../../src/config/experiment.ts";
 import { createTeacher, type TeacherOptions } from "../../../src/datasets/teacher.ts";
 import { ConfigError } from "../../../src/errors/config-error.ts";
+import { meterSpend, type Spend } from "../../../src/models/spend.ts";
 import { Store } from "../../../src/store/store.ts";
 import {
   type FakeOpenAI,
@@ -75,7 +76,13 @@ describe("teacher over an OpenAI-compatible endpoint", () => {
     const t1 = await createTeacher(
       opts({ concurrency: 2, pricing: { promptUsdPerMillion: 1e6, completionUsdPerMillion: 2e6 } }),
     );
-    const r1 = await t1.completeAll(requests, (done) => progress.push(done));
+    // every model call's usage reaches the run's spend meter (the live view's tokens and cost)
+    const metered: Spend[] = [];
+    const r1 = await meterSpend(
+      (sp) => metered.push(sp),
+      () => t1.completeAll(requests, (done) => progress.push(done)),
+    );
+    expect(metered).toEqual(Array(3).fill({ promptTokens: 10, completionTokens: 5, usd: 20 }));
     expect(fake.requests.length).toBe(3); // "a" and "d" share one call
     expect(maxInFlight).toBe(2);
     expect(progress).toEqual([1, 2, 3]);
@@ -100,7 +107,11 @@ describe("teacher over an OpenAI-compatible endpoint", () => {
     await t1.dispose();
 
     const t2 = await createTeacher(opts());
-    const r2 = await t2.completeAll(requests);
+    const r2 = await meterSpend(
+      (sp) => metered.push(sp),
+      () => t2.completeAll(requests),
+    );
+    expect(metered).toHaveLength(3); // reused calls cost nothing now
     expect(fake.requests.length).toBe(3);
     expect([...r2.values()].every((r) => r.cached)).toBe(true);
     expect(r2.get("b")!.text).toBe("echo: two");

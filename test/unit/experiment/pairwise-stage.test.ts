@@ -10,11 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pairwisePairs } from "../../../src/config/experiment.ts";
 import { loadExperiment, stableHash } from "../../../src/config/load.ts";
 import { ConfigError } from "../../../src/errors/config-error.ts";
+import type { RunEvent } from "../../../src/experiment/graph/run-graph.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
 import "../../../src/report/artifact.ts";
 import type { StageManifest } from "../../../src/experiment/stage.ts";
 import { evaluateStage } from "../../../src/experiment/stages/evaluate-stage.ts";
+import type { Spend } from "../../../src/models/spend.ts";
 import type { ReportData } from "../../../src/report/report-data.ts";
 import { ROOT } from "../../helpers/paths.ts";
 import {
@@ -140,7 +142,16 @@ describe("evaluate.pairwise in the experiment file", () => {
     writeStage(exp.runDir, "datasets");
     writeStage(exp.runDir, "train");
     const before = fake.requests.length;
-    const first = await runExperiment({ exp, progress: SILENT_PROGRESS, only: ["evaluate", "report"], env: {} });
+    // the live view's hook: the run's tokens so far, updated as each judge call finishes
+    const seen: Spend[] = [];
+    const events: RunEvent[] = [];
+    const first = await runExperiment({
+      exp,
+      progress: { ...SILENT_PROGRESS, spent: (t) => seen.push(t) },
+      only: ["evaluate", "report"],
+      env: {},
+      onEvent: (e) => events.push(e),
+    });
     expect(first.map((o) => `${o.stage}:${o.status}`)).toEqual(["evaluate:ran", "report:ran"]);
     // 2 pairs x 4 items x 2 orders
     expect(fake.requests.length - before).toBe(16);
@@ -168,6 +179,16 @@ describe("evaluate.pairwise in the experiment file", () => {
       raw: ["Both are fine, I think.", "Both are fine, I think."],
     });
     expect(lines[0]).toMatchObject({ status: "scored", games: ["A", "A"], consistent: true, raw: ["[[A]]", "[[B]]"] });
+    // the judge's tokens reach the view live, the pairwise manifest (artifact-done) and the run's total
+    const prompt = lines.reduce((n, l) => n + l.cost.promptTokens, 0);
+    const completion = lines.reduce((n, l) => n + l.cost.completionTokens, 0);
+    expect(prompt).toBeGreaterThanOrEqual(12 * 30);
+    expect(completion).toBeGreaterThanOrEqual(12 * 3);
+    const done = events.find((e) => e.type === "artifact-done" && e.id === "pairwise");
+    expect(done).toMatchObject({ cost: { promptTokens: prompt, completionTokens: completion, usd: null } });
+    expect(seen.length).toBeGreaterThanOrEqual(8); // at least one update per computed comparison
+    expect(seen.at(-1)).toEqual(events.find((e) => e.type === "run-done" && "spent" in e)!.spent);
+    expect(seen.at(-1)!.promptTokens).toBeGreaterThanOrEqual(prompt);
 
     const report = JSON.parse(readFileSync(join(exp.runDir, "report", "report.json"), "utf8")) as ReportData;
     expect(report.pairwise!.reference).toBe(true);

@@ -2,7 +2,8 @@
  * The preference recipe through the datasets stage with every non-teacher source at once: Reddit votes from the
  * corpus splits, human pairwise choices from the workspace store (rater UI), and judge verdicts of another
  * experiment's evaluate/pairwise.jsonl + generate/answers.jsonl. A judge file with a line missing a field is one
- * clear error naming file, line and field.
+ * clear error naming file, line and field; the recipe (artifact dataset:preferences) then shows as failed while
+ * the other recipes keep their outputs, and the next run reruns it alone.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import type { DatasetCard } from "../../../src/datasets/card.ts";
 import type { PreferencePair } from "../../../src/datasets/preferences.ts";
 import { InputError } from "../../../src/errors/input-error.ts";
 import { createRatingTasks, findRater, submitRating, tasksForRater } from "../../../src/evaluation/human/tasks.ts";
+import { experimentStatus } from "../../../src/experiment/graph/status.ts";
 import { SILENT_PROGRESS } from "../../../src/experiment/progress.ts";
 import { runExperiment } from "../../../src/experiment/runner.ts";
 import { Store } from "../../../src/store/store.ts";
@@ -94,10 +96,8 @@ describe.skipIf(!HAS_SMOLLM2)("preference sources through the datasets stage", (
         verdict,
         consistent,
       });
-    writeFileSync(
-      join(other, "evaluate", "pairwise.jsonl"),
-      `${[v("k1", "B", true), v("k2", "tie", true), v("k3", null, null)].join("\n")}\n`,
-    );
+    const pairwise = `${[v("k1", "B", true), v("k2", "tie", true), v("k3", null, null)].join("\n")}\n`;
+    writeFileSync(join(other, "evaluate", "pairwise.jsonl"), pairwise);
     writeFileSync(
       join(other, "generate", "answers.jsonl"),
       `${["base", "tuned"]
@@ -142,5 +142,33 @@ describe.skipIf(!HAS_SMOLLM2)("preference sources through the datasets stage", (
     expect((err as Error).message).toBe(
       `${join(other, "evaluate", "pairwise.jsonl")}:2 field "variantB": missing or not a string`,
     );
+    // one artifact per recipe: the failed one shows as failed, the others stay done
+    const states = () =>
+      Object.fromEntries(
+        experimentStatus(exp)
+          .filter((r) => r.kind === "dataset" || r.kind === "datasets")
+          .map((r) => [r.id, r.state]),
+      );
+    // (the corpus here is a hand-written fixture whose manifest no key matches: what reads it shows stale)
+    expect(states()).toEqual({
+      "dataset:golden": "done",
+      "dataset:sft": "stale",
+      "dataset:preferences": "failed",
+      datasets: "stale",
+    });
+    // the judged run fixed again: only the preference recipe reruns; its pairs are the first run's, so the
+    // aggregate card (keyed on the recipes' outputs) is as it was
+    writeFileSync(join(other, "evaluate", "pairwise.jsonl"), pairwise);
+    const again = await runExperiment({ exp, progress: SILENT_PROGRESS, only: ["datasets"], env: {} });
+    expect(again.flatMap((g) => g.artifacts.filter((a) => a.status === "ran").map((a) => a.id))).toEqual([
+      "dataset:preferences",
+    ]);
+    expect(
+      readFileSync(join(ds, "preferences", "train.jsonl"), "utf8")
+        .trim()
+        .split("\n"),
+    ).toHaveLength(4);
+    // no longer failed (stale only through the fixture corpus, as above)
+    expect(states()).toMatchObject({ "dataset:golden": "done", "dataset:preferences": "stale" });
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import { ConfigError } from "../../../../src/errors/config-error.ts";
 import { type EvaluationItem, evaluateAll } from "../../../../src/evaluation/engine.ts";
 import { sentenceBleu } from "../../../../src/evaluation/metrics/bleu.ts";
 import { rougeScores } from "../../../../src/evaluation/metrics/rouge.ts";
+import { meterSpend, type Spend } from "../../../../src/models/spend.ts";
 import { Store } from "../../../../src/store/store.ts";
 import { type FakeOpenAI, type FakeReply, startFakeOpenAI, userPrompt } from "../judge/fake-openai-server.ts";
 
@@ -241,11 +242,22 @@ describe("evaluateAll", () => {
   });
 
   it("sums costs when the judge price is known", async () => {
-    const s = await run({
-      items: [items[0]!, items[2]!],
-      evaluators: [{ id: "judge-single" }],
-      context: { judge: fake.generator(), judgePricing: { promptUsdPerMillion: 2, completionUsdPerMillion: 10 } },
-    });
+    const metered: Spend[] = [];
+    const s = await meterSpend(
+      (sp) => metered.push(sp),
+      () =>
+        run({
+          items: [items[0]!, items[2]!],
+          evaluators: [{ id: "judge-single" }],
+          context: { judge: fake.generator(), judgePricing: { promptUsdPerMillion: 2, completionUsdPerMillion: 10 } },
+        }),
+    );
     expect(s.rows[0]!.usd).toBeCloseTo((200 * 2 + 20 * 10) / 1e6, 15);
+    // each judge call's usage reached the run's spend meter (the live view's tokens and cost) as it finished
+    expect(metered).toHaveLength(2);
+    expect(metered.reduce((n, m) => n + m.promptTokens + m.completionTokens, 0)).toBe(
+      s.rows[0]!.promptTokens + s.rows[0]!.completionTokens,
+    );
+    expect(metered.reduce((n, m) => n + m.usd!, 0)).toBeCloseTo(s.rows[0]!.usd!, 15);
   });
 });

@@ -4,16 +4,18 @@
  * whose pick flips reruns what starts from it (and one whose pick stays does not), --only/--from,
  * an artifact that fails leaves no manifest and is rerun, status rows.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Experiment } from "../../../../src/config/experiment.ts";
 import type { LoadedExperiment } from "../../../../src/config/load.ts";
 import { ConfigError } from "../../../../src/errors/config-error.ts";
 import type { Artifact } from "../../../../src/experiment/graph/artifact.ts";
 import { ArtifactGraph, planGraph } from "../../../../src/experiment/graph/graph.ts";
 import { type ArtifactOutcome, type RunEvent, runGraph } from "../../../../src/experiment/graph/run-graph.ts";
+import { selectionArtifact } from "../../../../src/experiment/graph/selection.ts";
 import { SILENT_PROGRESS } from "../../../../src/experiment/progress.ts";
 import { Store } from "../../../../src/store/store.ts";
 
@@ -259,45 +261,90 @@ describe("run events", () => {
   });
 });
 
-describe("reads: an artifact keyed on part of an input", () => {
-  it("changing RAFT's P reruns the datasets, the RAFT adapter and its line — not the SFT adapter or the base answers", async () => {
+describe("one artifact per dataset recipe", () => {
+  it("changing RAFT's P reruns the RAFT set, the RAFT adapter, its answers and scores, the pick, and what starts from the pick only when the pick is the RAFT adapter — not the SFT or preference data, the SFT adapter, the reward model, the base answers", async () => {
     const { exp } = setup();
-    const datasets = (p: number): Artifact => ({
-      id: "datasets",
-      kind: "dataset",
-      inputs: [],
-      dir: "datasets",
-      version: 1,
-      settings: { raft: { p } },
+    /** A recipe writing `train.jsonl` and `card.json` from its settings. */
+    const recipe = (name: string, inputs: string[], text: string): Artifact => ({
+      ...node(`dataset:${name}`, inputs, text),
+      dir: `datasets/${name}`,
       async run(ctx) {
-        runs.push("datasets");
-        await mkdir(join(ctx.dir, "sft"), { recursive: true });
-        await mkdir(join(ctx.dir, "raft"), { recursive: true });
-        await writeFile(join(ctx.dir, "sft", "train.jsonl"), "sft examples");
-        await writeFile(join(ctx.dir, "raft", "train.jsonl"), `raft examples, oracle p=${p}`);
-        await writeFile(join(ctx.dir, "golden.jsonl"), "questions");
-        return { counts: {}, outputs: ["sft/train.jsonl", "raft/train.jsonl", "golden.jsonl"] };
+        runs.push(`dataset:${name}`);
+        await writeFile(join(ctx.dir, "train.jsonl"), text);
+        await writeFile(join(ctx.dir, "card.json"), `{"title": "${name} (${text})"}`);
+        return { counts: {}, outputs: ["train.jsonl", "card.json"] };
       },
     });
-    const reader = (id: string, inputs: string[], reads: Record<string, string[]>, file: string): Artifact => ({
-      ...node(id, [], id),
-      inputs,
-      reads,
+    /** Writes `out.txt` = `file` of its first input + the out.txt of the others that have one + its id. */
+    const reader = (id: string, inputs: string[], file: string, reads?: Record<string, string[]>): Artifact => ({
+      ...node(id, inputs, id),
+      ...(reads ? { reads } : {}),
       async run(ctx) {
         runs.push(id);
-        await writeFile(join(ctx.dir, "out.txt"), readFileSync(join(ctx.inputDir(inputs[0]!), file), "utf8") + id);
+        const parts = [readFileSync(join(ctx.inputDir(inputs[0]!), file), "utf8")];
+        for (const i of inputs.slice(1)) {
+          const f = join(ctx.inputDir(i), "out.txt");
+          if (existsSync(f)) parts.push(readFileSync(f, "utf8"));
+        }
+        await writeFile(join(ctx.dir, "out.txt"), `${parts.join("|")}|${id}`);
         return { counts: {}, outputs: ["out.txt"] };
       },
     });
-    const graph = (p: number) => [
-      datasets(p),
-      reader("adapter:sft", ["datasets"], { datasets: ["sft/"] }, "sft/train.jsonl"),
-      reader("adapter:raft", ["datasets"], { datasets: ["raft/"] }, "raft/train.jsonl"),
-      reader("answers:base", ["datasets"], { datasets: ["golden.jsonl"] }, "golden.jsonl"),
-      reader("answers:raft", ["adapter:raft", "datasets"], { datasets: ["golden.jsonl"] }, "out.txt"),
+    /** One judge score for variant `v`. */
+    const scores = (v: string, value: number): Artifact => ({
+      ...node(`scores:${v}`, [`answers:${v}`], String(value)),
+      async run(ctx) {
+        runs.push(`scores:${v}`);
+        const answer = readFileSync(join(ctx.inputDir(`answers:${v}`), "out.txt"), "utf8");
+        const row = { variant: v, itemId: "q1", evaluator: "judge", status: "scored", value, answer };
+        await writeFile(join(ctx.dir, "scores.jsonl"), `${JSON.stringify(row)}\n`);
+        return { counts: {}, outputs: ["scores.jsonl"] };
+      },
+    });
+    const c = {
+      generate: {
+        variants: [
+          { name: "sft", model: "m", adapter: "sft" },
+          { name: "raft", model: "m", adapter: "raft" },
+        ],
+      },
+    } as unknown as Experiment;
+    const graph = (p: number, sft = 5, raft = 3) => [
+      node("corpus", [], "threads"),
+      recipe("golden", [], "questions"),
+      recipe("sft", ["corpus", "dataset:golden"], "sft examples"),
+      recipe("preferences", ["corpus"], "pairs"),
+      recipe("raft", ["corpus"], `raft examples, oracle p=${p}`),
+      reader("datasets", ["dataset:raft", "dataset:golden", "dataset:sft", "dataset:preferences"], "card.json"),
+      reader("adapter:sft", ["dataset:sft"], "train.jsonl", { "dataset:sft": ["train.jsonl"] }),
+      reader("adapter:raft", ["dataset:raft"], "train.jsonl", { "dataset:raft": ["train.jsonl"] }),
+      reader("adapter:reward", ["dataset:preferences"], "train.jsonl"),
+      reader("answers:base", ["dataset:golden"], "train.jsonl"),
+      reader("answers:sft", ["dataset:golden", "adapter:sft"], "train.jsonl"),
+      reader("answers:raft", ["dataset:golden", "adapter:raft"], "train.jsonl"),
+      scores("sft", sft),
+      scores("raft", raft),
+      // the real selection artifact: its choice.json holds the picked adapter's output hash
+      selectionArtifact("best", { among: ["sft", "raft"], by: "judge", higherIsBetter: true }, c),
+      reader("adapter:dpo", ["select:best", "dataset:preferences"], "choice.json"),
+      node("report", [], "r", {
+        inputs: ["datasets", "answers:base", "scores:sft", "scores:raft", "adapter:dpo", "adapter:reward"],
+      }),
     ];
-    expect((await run(exp, graph(0.8))).ran).toHaveLength(5);
-    expect((await run(exp, graph(0.8))).ran).toEqual([]);
-    expect((await run(exp, graph(0.6))).ran).toEqual(["datasets", "adapter:raft", "answers:raft"]);
+    // what ran, from the runner's outcomes (the selection artifact does not log into `runs`)
+    const ran = async (g: Artifact[]) => (await run(exp, g)).out.filter((o) => o.status === "ran").map((o) => o.id);
+    expect(await ran(graph(0.8))).toHaveLength(17);
+    expect(await ran(graph(0.8))).toEqual([]);
+    const raftLine = ["dataset:raft", "datasets", "adapter:raft", "answers:raft", "scores:raft", "select:best"];
+    // the pick is sft (5 > 3) and stays so: what starts from it is reused
+    expect(await ran(graph(0.6))).toEqual([...raftLine, "report"]);
+    // the pick flips to raft (7 > 5): DPO starts over from the RAFT adapter
+    expect(await ran(graph(0.6, 5, 7))).toEqual(["scores:raft", "select:best", "adapter:dpo", "report"]);
+    expect(JSON.parse(readFileSync(join(exp.runDir, "select", "best", "choice.json"), "utf8"))).toMatchObject({
+      variant: "raft",
+      adapter: "raft",
+    });
+    // the pick stays raft but RAFT's P changes: the retrained RAFT adapter retrains DPO
+    expect(await ran(graph(0.3, 5, 7))).toEqual([...raftLine, "adapter:dpo", "report"]);
   });
 });
