@@ -18,6 +18,7 @@ Facts this relies on (checked with transformers 5.17, see shared/reference/model
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -69,13 +70,22 @@ def _field_value(reader, key: str):
 def read_gguf_arch_info(gguf_path: str) -> GgufArchInfo:
     """Read architecture, block/head counts and tensor shapes from a GGUF file.
 
+    Cached per process on (real path, size, mtime): ``gguf.GGUFReader`` parses every metadata array, which
+    for Gemma's 262k-token vocabulary takes seconds, and exporting several adapters reads the same base.
+
     Raises:
         InputFileError: the file is missing or is not a GGUF model.
     """
-    import gguf
-
     if not os.path.isfile(gguf_path):
         raise InputFileError(gguf_path, "GGUF file does not exist")
+    st = os.stat(gguf_path)
+    return _read_gguf_arch_info(os.path.realpath(gguf_path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_gguf_arch_info(gguf_path: str, size: int, mtime_ns: int) -> GgufArchInfo:
+    import gguf
+
     try:
         reader = gguf.GGUFReader(gguf_path)
     except Exception as e:  # the gguf package raises ValueError/struct errors on bad files
@@ -225,12 +235,15 @@ def prepare_base(gguf_path: str, out_dir: str, log=None) -> dict:
     """
     log = log or (lambda s: print(s, file=sys.stderr))
     gguf_path = os.path.abspath(gguf_path)
-    info = read_gguf_arch_info(gguf_path)
+    if not os.path.isfile(gguf_path):
+        raise InputFileError(gguf_path, "GGUF file does not exist")
+    # the marker check comes first: parsing a GGUF's metadata (Gemma: a 262k-token vocabulary) takes seconds
     if _marker_matches(out_dir, gguf_path):
         with open(os.path.join(out_dir, MARKER_FILE), encoding="utf-8") as f:
             marker = json.load(f)
         log(f"{out_dir} already prepared from {os.path.basename(gguf_path)}; skipping")
         return {"out_dir": out_dir, "skipped": True, **marker.get("result", {})}
+    info = read_gguf_arch_info(gguf_path)
 
     _check_out_dir(out_dir)
     from transformers import AutoModelForCausalLM

@@ -121,6 +121,57 @@ def _check_messages(messages: Any, where: str) -> list[dict[str, str]]:
     return out
 
 
+END_OF_TURN_FIX = ("give the answer text only: the chat template adds exactly one end-of-turn, and a second one "
+                   "(or one mid-answer) teaches the model to stop early")
+
+
+def refuse_end_of_turn(text: str, eot: str, field: str) -> None:
+    """Refuse an answer text (completion, chosen, rejected) that contains the end-of-turn token text ``eot``.
+
+    The tokenizer turns that text into the special token, so the trained answer would carry two end-of-turns
+    (or stop mid-answer). Used by :func:`preference_example` and by ``data.load_dataset_file``.
+
+    Raises:
+        ValueError: ``"<field> contains the end-of-turn token '<eot>'; <fix>"``.
+    """
+    if eot and eot in text:
+        raise ValueError(f"{field} contains the end-of-turn token {eot!r}; {END_OF_TURN_FIX}")
+
+
+def end_of_turn_text(base_model_dir: str) -> str | None:
+    """The end-of-turn token text of a prepared base, read from its ``tokenizer_config.json`` (``eos_token``,
+    which ``prepare-base`` sets to the chat template's turn end: ``<|im_end|>``, ``<end_of_turn>``), without
+    importing transformers, so data files can be checked before anything heavy loads.
+
+    Returns:
+        The token text, or ``None`` when the folder has no readable ``tokenizer_config.json`` (training then
+        fails clearly when it loads the tokenizer; :func:`end_of_turn` checks the token against the template).
+    """
+    import os
+
+    try:
+        with open(os.path.join(base_model_dir, "tokenizer_config.json"), encoding="utf-8") as f:
+            eos = json.load(f).get("eos_token")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if isinstance(eos, dict):  # AddedToken serialized as {"content": ...}
+        eos = eos.get("content")
+    return eos if isinstance(eos, str) and eos else None
+
+
+def examples_without_end_of_turn_label(dataset, eot_id: int) -> list[int]:
+    """Rows of a TRL-prepared SFT dataset (``labels`` column, after TRL's ``max_length`` truncation) whose
+    labels hold no ``eot_id``: their end-of-turn was truncated away, so they teach the model *not* to stop.
+
+    Counted on what TRL will train (not re-derived); :func:`end_of_turn_label` explains one example and agrees
+    with it (tests). Assumes answers hold no end-of-turn of their own (the data loader refuses those).
+
+    Returns:
+        The row indices (0-based, in the prepared dataset's order), empty when every end-of-turn keeps its label.
+    """
+    return [i for i, labels in enumerate(dataset["labels"]) if eot_id not in labels]
+
+
 def preference_example(tokenizer, prompt: list[dict[str, str]], chosen: str, rejected: str) -> dict:
     """A conversational preference example whose chosen and rejected each end with exactly one end-of-turn.
 
@@ -140,11 +191,7 @@ def preference_example(tokenizer, prompt: list[dict[str, str]], chosen: str, rej
     for name, text in (("chosen", chosen), ("rejected", rejected)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{name} must be a non-empty string")
-        if eot in text:
-            raise ValueError(
-                f"{name} contains the end-of-turn token {eot!r}; give the answer text only (the chat template "
-                "adds exactly one end-of-turn)"
-            )
+        refuse_end_of_turn(text, eot, name)
     return {
         "prompt": normalize_messages(prompt),
         "chosen": [{"role": "assistant", "content": strip_answer(chosen)}],

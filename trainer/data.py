@@ -15,6 +15,12 @@ Every example is returned in TRL's *conversational* form (lists of ``{"role", "c
 prompt becomes one user message and a string answer one assistant message, so the chat template
 (and its end-of-turn token) is applied exactly as at serving time. Extra keys (RAFT's gorilla
 fields, provenance) are ignored.
+
+Answers (``completion``, ``chosen``, ``rejected``, the last assistant message) must not contain the base's
+end-of-turn token text (``<|im_end|>``, ``<end_of_turn>``): the chat template adds exactly one, so such a
+row would train two end-of-turns or a stop mid-answer (train/serve parity, ``chat_format``). Such rows are
+bad input, not noise to skip: the file is refused with one error naming the first line and field and
+listing every offending line, so that no pair is lost silently and no file trains half-filtered.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import json
 import os
 from typing import Any, Literal
 
-from .chat_format import strip_answer
+from .chat_format import END_OF_TURN_FIX, end_of_turn_text, strip_answer
 from .errors import InputFileError
 
 DataFormat = Literal["chat", "prompt_completion", "preference", "prompt_only"]
@@ -117,16 +123,44 @@ def parse_example(row: Any, fmt: DataFormat) -> dict[str, Any]:
     raise ValueError(f"expected {EXPECTED[fmt]}; got keys {sorted(keys)}")
 
 
-def load_dataset_file(path: str, fmt: DataFormat, what: str = "data file") -> list[dict[str, Any]]:
+def answer_fields(row: dict[str, Any], fmt: DataFormat) -> list[tuple[str, str]]:
+    """The trained answer texts of a record that :func:`parse_example` accepted, as ``(field, text)`` with the
+    field named as in the file (``"chosen"``, ``"rejected[0].content"``, ``"messages[2].content"``); none for
+    ``prompt_only``."""
+    def texts(key: str) -> list[tuple[str, str]]:
+        v = row[key]
+        return [(key, v)] if isinstance(v, str) else [(f"{key}[{i}].content", m["content"]) for i, m in enumerate(v)]
+
+    if fmt in ("chat", "prompt_completion"):
+        if "messages" in row:
+            return [(f"messages[{len(row['messages']) - 1}].content", row["messages"][-1]["content"])]
+        return texts("completion")
+    if fmt == "preference":
+        return texts("chosen") + texts("rejected")
+    return []
+
+
+#: At most this many offending lines are listed in one error message (the count is always given).
+MAX_LINES_LISTED = 20
+
+
+def load_dataset_file(path: str, fmt: DataFormat, what: str = "data file",
+                      end_of_turn: str | None = None) -> list[dict[str, Any]]:
     """Read a JSONL file of ``fmt`` examples (see the module docstring).
+
+    Args:
+        end_of_turn: the base's end-of-turn token text (``chat_format.end_of_turn_text``); when given, answers
+            containing it are refused (all offending lines listed in one error). ``None``: not checked.
 
     Raises:
         InputFileError: missing file, invalid JSON or an invalid example, naming ``path:line``
-            and the expected format; or no example at all.
+            and the expected format; answers carrying the end-of-turn token (``path:first line``, field,
+            count and line list); or no example at all.
     """
     if not os.path.isfile(path):
         raise InputFileError(path, f"{what} does not exist")
     examples = []
+    with_eot: list[tuple[int, str]] = []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
@@ -140,9 +174,35 @@ def load_dataset_file(path: str, fmt: DataFormat, what: str = "data file") -> li
                 examples.append(parse_example(row, fmt))
             except ValueError as e:
                 raise InputFileError(where, str(e)) from None
+            if end_of_turn:
+                with_eot += [(lineno, field) for field, text in answer_fields(row, fmt) if end_of_turn in text]
+    if with_eot:
+        line, field = with_eot[0]
+        listed = ", ".join(f"{n} ({fld})" for n, fld in with_eot[:MAX_LINES_LISTED])
+        more = f", and {len(with_eot) - MAX_LINES_LISTED} more" if len(with_eot) > MAX_LINES_LISTED else ""
+        raise InputFileError(
+            f"{path}:{line}",
+            f"{what}: field '{field}' contains the end-of-turn token {end_of_turn!r}; {END_OF_TURN_FIX}. "
+            f"{len(with_eot)} answer(s) in this file do, at lines: {listed}{more}",
+        )
     if not examples:
         raise InputFileError(path, f"no examples (the file is empty); expected lines like {EXPECTED[fmt]}")
     return examples
+
+
+def load_job_data(spec, fmt: DataFormat) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """Train and eval examples of a job (``spec.train_file``, optional ``spec.eval_file``) in ``fmt``, answers
+    checked against the end-of-turn token of ``spec.base_model_dir``; read before any model is loaded.
+
+    Returns:
+        ``(train examples, eval examples or None)``.
+    Raises:
+        InputFileError: see :func:`load_dataset_file`.
+    """
+    eot = end_of_turn_text(spec.base_model_dir)
+    train = load_dataset_file(spec.train_file, fmt, "train_file", eot)
+    ev = load_dataset_file(spec.eval_file, fmt, "eval_file", eot) if spec.eval_file else None
+    return train, ev
 
 
 def file_sha256(path: str | None) -> str | None:

@@ -2,54 +2,28 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from .base_config import check_adapter_for_base
-from .base_train import (
-    common_args,
-    dir_sha256,
-    load_base,
-    log_note,
-    lora_config,
-    prepare_output_dir,
-    run_training,
-    stack_adapters,
-)
-from .data import file_sha256, load_dataset_file
+from .base_train import common_args, lora_config, run_training
+from .data import file_sha256
 from .dpo_config import DATA_FORMAT, DpoJobSpec
 from .progress import ProgressReporter
+from .stacked_train import finish_stacked_job, start_stacked_job
 
 
 def run_dpo(spec: DpoJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
     """Train the DPO adapter; returns the ``done`` event's fields plus the last logged
     ``rewards/*`` values (``dpo_metrics_last``) and the held-out ones (``eval_metrics_last``)."""
-    import torch
-
-    if spec.threads is not None:
-        torch.set_num_threads(spec.threads)
-    check_adapter_for_base(spec.start_adapter_dir, spec.base_model_dir, "start_adapter_dir")
-    train_rows = load_dataset_file(spec.train_file, DATA_FORMAT, "train_file")
-    eval_rows = load_dataset_file(spec.eval_file, DATA_FORMAT, "eval_file") if spec.eval_file else None
-    resume, resume_note = prepare_output_dir(
-        spec,
-        {"train_file": file_sha256(spec.train_file), "eval_file": file_sha256(spec.eval_file),
-         "start_adapter": dir_sha256(spec.start_adapter_dir)},
-    )
-    reporter.set_log_path(os.path.join(spec.output_dir, "training_log.jsonl"))
+    job = start_stacked_job(spec, reporter, DATA_FORMAT,
+                            {"train_file": file_sha256(spec.train_file), "eval_file": file_sha256(spec.eval_file)})
+    train_rows, eval_rows = job.train_rows, job.eval_rows
 
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
-    from .base_model import load_tokenizer
-
-    tokenizer = load_tokenizer(spec.base_model_dir)
-    use_cuda = torch.cuda.is_available()
-    model, kind, note = load_base(spec, use_cuda, start_adapter_dir=spec.start_adapter_dir)
-    log_note(f"{note}; {resume_note}")
     has_eval = eval_rows is not None
     args = DPOConfig(
-        **common_args(spec, use_cuda, len(train_rows), has_eval),
+        **common_args(spec, job.use_cuda, len(train_rows), has_eval),
         max_length=spec.training.max_seq_length,
         beta=spec.dpo.beta,
         loss_type=[spec.dpo.loss_type],
@@ -57,12 +31,12 @@ def run_dpo(spec: DpoJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
         dataset_num_proc=None,
     )
     trainer = DPOTrainer(
-        model=model,  # plain (merged) model + peft_config: reference = adapter disabled = the start model
+        model=job.model,  # plain (merged) model + peft_config: reference = adapter disabled = the start model
         ref_model=None,
         args=args,
         train_dataset=Dataset.from_list(train_rows),
         eval_dataset=Dataset.from_list(eval_rows) if has_eval else None,
-        processing_class=tokenizer,
+        processing_class=job.tokenizer,
         peft_config=lora_config(spec),
     )
     def dpo_metrics(tr) -> dict[str, Any]:
@@ -76,18 +50,12 @@ def run_dpo(spec: DpoJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
         }
 
     done = run_training(
-        trainer, spec, reporter, resume=resume, has_eval=has_eval, adapter_subdir="adapter_delta",
+        trainer, spec, reporter, resume=job.resume, has_eval=has_eval, adapter_subdir="adapter_delta",
         extra_done=dpo_metrics,
-        start_fields=dict(method=kind, method_note=note, resume_note=resume_note,
+        start_fields=dict(method=job.kind, method_note=job.note, resume_note=job.resume_note,
                           requested_quantization=spec.quantization, train_examples=len(train_rows),
                           train_examples_kept=len(trainer.train_dataset),
                           eval_examples=len(eval_rows) if eval_rows else 0, beta=spec.dpo.beta,
                           loss_type=spec.dpo.loss_type, start_adapter_dir=spec.start_adapter_dir),
     )
-    served = os.path.join(spec.output_dir, "adapter")
-    if int(os.environ.get("RANK", "0")) == 0:
-        done["served_adapter"] = stack_adapters(spec.base_model_dir, spec.start_adapter_dir, done["adapter_dir"], served)
-    done["delta_adapter_dir"], done["adapter_dir"] = done["adapter_dir"], served
-    done["method"] = kind
-    reporter.emit("done", **done)
-    return done
+    return finish_stacked_job(spec, reporter, done, job.kind)

@@ -74,15 +74,13 @@ def check_data(spec: JobSpec) -> int:
     Returns:
         The number of training examples.
     Raises:
-        InputFileError: naming file, line and the expected format.
+        InputFileError: naming file, line and the expected format, or the answers that carry the base's
+            end-of-turn token (``data.load_job_data``).
     """
-    from .data import load_dataset_file
+    from .data import load_job_data
 
-    fmt = METHODS[spec.method].data_format
-    n = len(load_dataset_file(spec.train_file, fmt, "train_file"))  # type: ignore[arg-type]
-    if spec.eval_file:
-        load_dataset_file(spec.eval_file, fmt, "eval_file")  # type: ignore[arg-type]
-    return n
+    train, _ = load_job_data(spec, METHODS[spec.method].data_format)  # type: ignore[arg-type]
+    return len(train)
 
 
 def runner(method: str) -> Callable[[JobSpec, Any], dict[str, Any]]:

@@ -8,20 +8,25 @@ import os
 from typing import Any
 
 from .base_train import common_args, load_base, log_note, lora_config, prepare_output_dir, run_training
-from .data import file_sha256, load_dataset_file
+from .data import file_sha256, load_job_data
 from .progress import ProgressReporter
 from .reward_config import DATA_FORMAT, REWARD_MARKER, RewardJobSpec
 
 
-def load_reward_model(base_model_dir: str, adapter_dir: str):
-    """Base + trained reward adapter (with its score head) in eval mode; returns ``(model, tokenizer)``."""
+def load_reward_model(base_model_dir: str, adapter_dir: str, tokenizer=None):
+    """Base + trained reward adapter (with its score head) in eval mode; returns ``(model, tokenizer)``.
+
+    Args:
+        tokenizer: the base's tokenizer when the caller has it loaded already (Gemma's takes seconds to load);
+            else it is loaded from ``base_model_dir``.
+    """
     import torch
     from peft import PeftModel
     from transformers import AutoModelForSequenceClassification
 
     from .base_model import load_tokenizer
 
-    tokenizer = load_tokenizer(base_model_dir)
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(base_model_dir)
     base = AutoModelForSequenceClassification.from_pretrained(base_model_dir, num_labels=1, dtype=torch.float32)
     base.config.pad_token_id = tokenizer.pad_token_id
     model = PeftModel.from_pretrained(base, adapter_dir).eval()
@@ -35,8 +40,7 @@ def run_reward(spec: RewardJobSpec, reporter: ProgressReporter) -> dict[str, Any
 
     if spec.threads is not None:
         torch.set_num_threads(spec.threads)
-    train_rows = load_dataset_file(spec.train_file, DATA_FORMAT, "train_file")
-    eval_rows = load_dataset_file(spec.eval_file, DATA_FORMAT, "eval_file") if spec.eval_file else None
+    train_rows, eval_rows = load_job_data(spec, DATA_FORMAT)
     resume, resume_note = prepare_output_dir(
         spec, {"train_file": file_sha256(spec.train_file), "eval_file": file_sha256(spec.eval_file)}
     )

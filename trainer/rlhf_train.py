@@ -8,21 +8,13 @@ import os
 from typing import Any
 
 from .base_config import check_adapter_for_base
-from .base_train import (
-    common_args,
-    dir_sha256,
-    load_base,
-    log_note,
-    lora_config,
-    prepare_output_dir,
-    run_training,
-    stack_adapters,
-)
-from .data import file_sha256, load_dataset_file
+from .base_train import common_args, dir_sha256, lora_config, run_training
+from .data import file_sha256
 from .errors import InputFileError
 from .progress import ProgressReporter
 from .reward_config import REWARD_MARKER
 from .rlhf_config import DATA_FORMAT, RlhfJobSpec
+from .stacked_train import finish_stacked_job, start_stacked_job
 
 
 def _text(x: Any) -> str:
@@ -54,8 +46,9 @@ class RewardModelFunction:
         """Raw scalar scores of full formatted conversations (NaN when the model gives one)."""
         import torch
 
+        # right padding as RewardTrainer trained it (the policy's tokenizer, shared here, pads left)
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_length,
-                             add_special_tokens=False)
+                             add_special_tokens=False, padding_side="right")
         device = next(self.model.parameters()).device
         with torch.no_grad():
             logits = self.model(**{k: v.to(device) for k, v in enc.items()}).logits
@@ -84,34 +77,20 @@ class RewardModelFunction:
 def run_rlhf(spec: RlhfJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
     """Online RL from the start adapter against the reward model; returns the ``done`` fields plus
     ``reward_first`` / ``reward_last`` (mean reward-model score of the sampled groups) and ``kl_last``."""
-    import torch
-
-    if spec.threads is not None:
-        torch.set_num_threads(spec.threads)
     spec.check_settings()
-    check_adapter_for_base(spec.start_adapter_dir, spec.base_model_dir, "start_adapter_dir")
     check_adapter_for_base(spec.reward_model_dir, spec.base_model_dir, "reward_model_dir")
     if not os.path.isfile(os.path.join(spec.reward_model_dir, REWARD_MARKER)):
         raise InputFileError(spec.reward_model_dir, "reward_model_dir is not a reward model (train a `reward` job and give its adapter)")
-    train_rows = load_dataset_file(spec.train_file, DATA_FORMAT, "train_file")
-    resume, resume_note = prepare_output_dir(
-        spec,
-        {"train_file": file_sha256(spec.train_file), "start_adapter": dir_sha256(spec.start_adapter_dir),
-         "reward_model": dir_sha256(spec.reward_model_dir)},
-    )
-    reporter.set_log_path(os.path.join(spec.output_dir, "training_log.jsonl"))
+    job = start_stacked_job(spec, reporter, DATA_FORMAT,
+                            {"train_file": file_sha256(spec.train_file), "reward_model": dir_sha256(spec.reward_model_dir)})
+    train_rows, use_cuda = job.train_rows, job.use_cuda
+    job.tokenizer.padding_side = "left"
 
     from datasets import Dataset
 
-    from .base_model import load_tokenizer
     from .reward_train import load_reward_model
 
-    tokenizer = load_tokenizer(spec.base_model_dir)
-    tokenizer.padding_side = "left"
-    use_cuda = torch.cuda.is_available()
-    model, kind, note = load_base(spec, use_cuda, start_adapter_dir=spec.start_adapter_dir)
-    log_note(f"{note}; {resume_note}")
-    rm, rm_tok = load_reward_model(spec.base_model_dir, spec.reward_model_dir)
+    rm, rm_tok = load_reward_model(spec.base_model_dir, spec.reward_model_dir, tokenizer=job.tokenizer)
     if use_cuda:
         rm = rm.to("cuda")
     box: dict[str, Any] = {}
@@ -137,11 +116,11 @@ def run_rlhf(spec: RlhfJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
         from trl import RLOOConfig as Config, RLOOTrainer as Trainer
     args = Config(**kw, **rl)
     trainer = Trainer(
-        model=model,  # merged start + new LoRA: the reference (for KL) is the adapter disabled
+        model=job.model,  # merged start + new LoRA: the reference (for KL) is the adapter disabled
         reward_funcs=reward_fn,
         args=args,
         train_dataset=Dataset.from_list(train_rows),
-        processing_class=tokenizer,
+        processing_class=job.tokenizer,
         peft_config=lora_config(spec),
     )
     box["trainer"] = trainer
@@ -153,15 +132,9 @@ def run_rlhf(spec: RlhfJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
                 "kl_last": kl[-1] if kl else None, "algorithm": o.algorithm, "beta": o.beta}
 
     done = run_training(
-        trainer, spec, reporter, resume=resume, has_eval=False, adapter_subdir="adapter_delta", extra_done=rl_metrics,
-        start_fields=dict(method=kind, method_note=note, resume_note=resume_note, requested_quantization=spec.quantization,
+        trainer, spec, reporter, resume=job.resume, has_eval=False, adapter_subdir="adapter_delta", extra_done=rl_metrics,
+        start_fields=dict(method=job.kind, method_note=job.note, resume_note=job.resume_note, requested_quantization=spec.quantization,
                           train_examples=len(train_rows), algorithm=o.algorithm, beta=o.beta,
                           start_adapter_dir=spec.start_adapter_dir, reward_model_dir=spec.reward_model_dir),
     )
-    served = os.path.join(spec.output_dir, "adapter")
-    if int(os.environ.get("RANK", "0")) == 0:
-        done["served_adapter"] = stack_adapters(spec.base_model_dir, spec.start_adapter_dir, done["adapter_dir"], served)
-    done["delta_adapter_dir"], done["adapter_dir"] = done["adapter_dir"], served
-    done["method"] = kind
-    reporter.emit("done", **done)
-    return done
+    return finish_stacked_job(spec, reporter, done, job.kind)

@@ -12,7 +12,8 @@ import os
 from typing import Any
 
 from .base_train import common_args, lora_config, load_base, log_note, prepare_output_dir, require_some, run_training
-from .data import file_sha256, load_dataset_file, messages_to_prompt_completion
+from .data import file_sha256, load_dataset_file, load_job_data, messages_to_prompt_completion
+from .chat_format import end_of_turn, examples_without_end_of_turn_label
 from .errors import TrainerError
 from .progress import ProgressReporter
 from .sft_config import SftJobSpec
@@ -28,17 +29,37 @@ def load_examples(path: str) -> list[dict[str, Any]]:
 
 
 def load_supervised_data(spec, fmt: str) -> tuple[list[dict], list[dict] | None]:
-    """Train and eval examples of a supervised job, read before any model is loaded."""
-    train = load_dataset_file(spec.train_file, fmt, "train_file")  # type: ignore[arg-type]
-    ev = load_dataset_file(spec.eval_file, fmt, "eval_file") if spec.eval_file else None  # type: ignore[arg-type]
-    return train, ev
+    """Train and eval examples of a supervised job, read before any model is loaded (``data.load_job_data``)."""
+    return load_job_data(spec, fmt)  # type: ignore[arg-type]
+
+
+def end_of_turn_truncation(trainer, tokenizer, spec, has_eval: bool) -> dict[str, int | None]:
+    """Count the prepared (kept) examples whose end-of-turn token lost its label to ``max_seq_length``: on them
+    the model learns to go on instead of stopping (``chat_format.examples_without_end_of_turn_label``). Logs a
+    line on stderr when any train example is affected.
+
+    Returns:
+        ``{"train_examples_eot_truncated": int, "eval_examples_eot_truncated": int or None without eval}``.
+    """
+    _, eot_id = end_of_turn(tokenizer)
+    train_cut = len(examples_without_end_of_turn_label(trainer.train_dataset, eot_id))
+    eval_cut = len(examples_without_end_of_turn_label(trainer.eval_dataset, eot_id)) if has_eval else None
+    if train_cut:
+        log_note(
+            f"{train_cut} of {len(trainer.train_dataset)} training examples lose their end-of-turn token to "
+            f"training.max_seq_length={spec.training.max_seq_length}: on them the model learns not to stop; raise "
+            "max_seq_length or shorten those examples"
+        )
+    return {"train_examples_eot_truncated": train_cut, "eval_examples_eot_truncated": eval_cut}
 
 
 def run_supervised(spec, reporter: ProgressReporter, fmt: str) -> dict[str, Any]:
     """SFTTrainer with completion-only loss on ``fmt`` data; shared by ``sft`` and ``raft``.
 
     Resumes from the newest checkpoint when data and settings are unchanged, else starts fresh
-    (``base_train.prepare_output_dir``). Emits ``start``, ``progress``, ``eval`` and ``done``.
+    (``base_train.prepare_output_dir``). Emits ``start``, ``progress``, ``eval`` and ``done``; ``start`` and
+    ``done`` carry ``train_examples_eot_truncated`` / ``eval_examples_eot_truncated``
+    (:func:`end_of_turn_truncation`).
 
     Raises:
         InputFileError: unreadable data files or base folder.
@@ -81,14 +102,16 @@ def run_supervised(spec, reporter: ProgressReporter, fmt: str) -> dict[str, Any]
     )
     kept = len(trainer.train_dataset)
     require_some(kept, spec)
+    eot_counts = end_of_turn_truncation(trainer, tokenizer, spec, has_eval)
     done = run_training(
         trainer, spec, reporter, resume=resume, has_eval=has_eval,
         start_fields=dict(
             method=kind, method_note=note, resume_note=resume_note, requested_quantization=spec.quantization,
             train_examples=len(train_rows), train_examples_kept=kept,  # >= 1 completion token after truncation
-            eval_examples=len(eval_rows) if eval_rows else 0,
+            eval_examples=len(eval_rows) if eval_rows else 0, **eot_counts,
         ),
     )
+    done.update(eot_counts)
     done["method"] = kind
     reporter.emit("done", **done)
     return done

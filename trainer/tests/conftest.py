@@ -19,6 +19,10 @@ BASE_GGUF = os.path.join(
     os.environ.get("WAYFARER_HOME", os.path.expanduser("~/.cache/wayfarer")),
     "models/smollm2-135m-instruct-q4_1/SmolLM2-135M-Instruct.Q4_1.gguf",
 )
+GEMMA_GGUF = os.path.join(
+    os.environ.get("WAYFARER_HOME", os.path.expanduser("~/.cache/wayfarer")),
+    "models/gemma-3-270m-q4_k_m/gemma-3-270m-q4_k_m.gguf",
+)
 CACHE = os.path.join(tempfile.gettempdir(), "wayfarer-trainer-test-cache")
 
 
@@ -31,17 +35,36 @@ def run_trainer(*args: str, timeout: float = 600) -> tuple[int, list[dict], str]
     return proc.returncode, events, proc.stderr
 
 
+def _gguf_or_skip(path: str, what: str) -> str:
+    if not os.path.isfile(path):
+        pytest.skip(f"{what} not found at {path} (run npm run setup)")
+    return path
+
+
+def _prepared(gguf_path: str, folder: str) -> str:
+    """The HF folder of ``gguf_path`` in the shared test cache (``prepare-base`` skips when it is there)."""
+    from trainer.base_model import prepare_base
+
+    out = os.path.join(CACHE, folder)
+    prepare_base(gguf_path, out, log=lambda s: None)
+    return out
+
+
 @pytest.fixture(scope="session")
 def base_gguf() -> str:
-    if not os.path.isfile(BASE_GGUF):
-        pytest.skip(f"base model not found at {BASE_GGUF} (run npm run setup)")
-    return BASE_GGUF
+    return _gguf_or_skip(BASE_GGUF, "base model")
 
 
 @pytest.fixture(scope="session")
 def base_dir(base_gguf: str) -> str:
-    from trainer.base_model import prepare_base
+    return _prepared(base_gguf, "smollm2-135m-base")
 
-    out = os.path.join(CACHE, "smollm2-135m-base")
-    prepare_base(base_gguf, out, log=lambda s: None)
-    return out
+
+@pytest.fixture(scope="session")
+def gemma_gguf() -> str:
+    return _gguf_or_skip(GEMMA_GGUF, "Gemma base")
+
+
+@pytest.fixture(scope="session")
+def gemma_dir(gemma_gguf: str) -> str:
+    return _prepared(gemma_gguf, "gemma-3-270m-base")

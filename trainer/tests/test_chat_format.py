@@ -15,32 +15,17 @@ import pytest
 from trainer.chat_format import (
     end_of_turn,
     end_of_turn_label,
+    end_of_turn_text,
+    examples_without_end_of_turn_label,
     preference_example,
     preference_token_ids,
     strip_answer,
 )
 
-from .conftest import CACHE
-
-GEMMA_GGUF = os.path.join(
-    os.environ.get("WAYFARER_HOME", os.path.expanduser("~/.cache/wayfarer")),
-    "models/gemma-3-270m-q4_k_m/gemma-3-270m-q4_k_m.gguf",
-)
 PROMPT = [
     {"role": "system", "content": "You are a concise travel guide."},
     {"role": "user", "content": "What is the best time to visit Lisbon?"},
 ]
-
-
-@pytest.fixture(scope="module")
-def gemma_dir() -> str:
-    if not os.path.isfile(GEMMA_GGUF):
-        pytest.skip(f"Gemma base not found at {GEMMA_GGUF} (run npm run setup)")
-    from trainer.base_model import prepare_base
-
-    out = os.path.join(CACHE, "gemma-3-270m-base")
-    prepare_base(GEMMA_GGUF, out, log=lambda s: None)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +120,30 @@ def test_trl_sft_labels_the_end_of_turn(which, request, tmp_path):
     assert all(labels[i] == -100 for i in eots[:-1])  # the prompt's own turn ends are not trained
     n_prompt = len(tok.apply_chat_template(PROMPT, add_generation_prompt=True)["input_ids"])
     assert all(v == -100 for v in labels[:n_prompt]) and all(v != -100 for v in labels[n_prompt:])
+
+
+@pytest.mark.parametrize("which", ["smol", "gemma"])
+def test_truncated_end_of_turn_is_counted_on_trl_prepared_data(which, request, tmp_path):
+    """What the sft/raft runs report (``examples_without_end_of_turn_label`` on TRL's prepared dataset) agrees
+    with ``end_of_turn_label`` per example: a short answer keeps its end-of-turn within max_length, a long one
+    loses it; a prompt alone filling max_length is dropped by TRL (not counted: it trains nothing)."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    tok = request.getfixturevalue(f"{which}_tok")
+    base = request.getfixturevalue("base_dir" if which == "smol" else "gemma_dir")
+    _, eot_id = end_of_turn(tok)
+    n_prompt = len(tok.apply_chat_template(PROMPT, add_generation_prompt=True)["input_ids"])
+    answers = ["Spring.", "Spring, from March to May: mild weather, fewer crowds and lower hotel prices.", "May."]
+    max_length = n_prompt + 6
+    expected = [end_of_turn_label(tok, PROMPT, a, max_length)["eot_labelled"] for a in answers]
+    assert expected == [True, False, True]
+    data = Dataset.from_list([{"prompt": PROMPT, "completion": [{"role": "assistant", "content": a}]} for a in answers])
+    args = SFTConfig(output_dir=str(tmp_path), completion_only_loss=True, max_length=max_length, report_to="none",
+                     use_cpu=True, bf16=False, packing=False, dataset_num_proc=None)
+    trainer = SFTTrainer(model=_tiny_model(base), args=args, train_dataset=data, processing_class=tok)
+    assert examples_without_end_of_turn_label(trainer.train_dataset, eot_id) == [1]
+    assert end_of_turn_text(base) == end_of_turn(tok)[0]
 
 
 @pytest.mark.parametrize("which", ["smol", "gemma"])

@@ -115,3 +115,50 @@ def test_resume_is_keyed_on_contents(tmp_path):
     assert prepare_output_dir(spec, {"train_file": "aaa"}) == (str(ck), "same data and settings: resuming from checkpoint-4")
     resume, note = prepare_output_dir(spec, {"train_file": "bbb"})  # same path, new content
     assert resume is None and "data or settings changed" in note and not ck.exists()
+
+
+def _eot_base(tmp_path, eos) -> str:
+    base = tmp_path / "eot-base"
+    base.mkdir()
+    (base / "config.json").write_text("{}")
+    (base / "tokenizer_config.json").write_text(json.dumps({"eos_token": eos}))
+    return str(base)
+
+
+def test_answers_carrying_the_end_of_turn_token_are_refused_with_every_line(tmp_path):
+    base = _eot_base(tmp_path, "<|im_end|>")
+    good = {"prompt": "Q?", "chosen": "Spring.", "rejected": "No."}
+    rows = [good, {**good, "chosen": "Spring.<|im_end|>\n"}, good,
+            {**good, "rejected": [{"role": "assistant", "content": "No<|im_end|>"}]},
+            {**good, "prompt": "Where is <|im_end|>?"}]  # a prompt is not an answer: not refused
+    train = tmp_path / "prefs.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    f = spec_file(tmp_path, base_model_dir=base, train_file=str(train), output_dir=str(tmp_path / "o"))
+    code, events, stderr = run_trainer("reward", "--spec", f, "--check-only")
+    assert code == 1 and [e["event"] for e in events] == ["error"] and "Traceback" not in stderr
+    assert events[0]["message"] == (
+        f"{train}:2: train_file: field 'chosen' contains the end-of-turn token '<|im_end|>'; give the answer text "
+        "only: the chat template adds exactly one end-of-turn, and a second one (or one mid-answer) teaches the "
+        "model to stop early. 2 answer(s) in this file do, at lines: 2 (chosen), 4 (rejected[0].content)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_end_of_turn_check_covers_sft_answers_and_caps_the_line_list(tmp_path):
+    from trainer.chat_format import end_of_turn_text
+
+    assert end_of_turn_text(_eot_base(tmp_path, {"content": "<end_of_turn>", "special": True})) == "<end_of_turn>"
+    assert end_of_turn_text(str(tmp_path)) is None  # no tokenizer_config.json: not checked here
+    chat = {"messages": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A.<end_of_turn>"}]}
+    sft = tmp_path / "sft.jsonl"
+    sft.write_text("".join(json.dumps(chat) + "\n" for _ in range(23)))
+    with pytest.raises(InputFileError) as info:
+        load_dataset_file(str(sft), "chat", "train_file", "<end_of_turn>")
+    msg = str(info.value)
+    assert msg.startswith(f"{sft}:1: train_file: field 'messages[1].content' contains the end-of-turn token '<end_of_turn>'")
+    assert msg.endswith("23 answer(s) in this file do, at lines: " + ", ".join(f"{n} (messages[1].content)" for n in range(1, 21))
+                        + ", and 3 more")
+    assert len(load_dataset_file(str(sft), "chat", "train_file", "<|im_end|>")) == 23  # another base's token: fine
+    pc = tmp_path / "pc.jsonl"
+    pc.write_text(json.dumps({"prompt": "Q?", "completion": "A.<end_of_turn>"}) + "\n")
+    with pytest.raises(InputFileError, match=r"pc.jsonl:1: train_file: field 'completion' contains"):
+        load_dataset_file(str(pc), "prompt_completion", "train_file", "<end_of_turn>")

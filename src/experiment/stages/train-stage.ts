@@ -8,6 +8,7 @@ import { resolveGgufPath, wayfarerHome } from "../../models/model-cache.ts";
 import { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
 import { accelerateConfig, accelerateLaunchPrefix } from "../../training/accelerate.ts";
 import { buildJobSpec, jobData, jobInputHashes, trainOrder } from "../../training/jobs.ts";
+import { endOfTurnTruncationNote } from "../../training/notes.ts";
 import { runTrainerCommand, type TrainerEvent } from "../../training/python.ts";
 import type { Stage, StageContext } from "../stage.ts";
 
@@ -110,7 +111,7 @@ export const trainStage: Stage = {
           if (e.event === "start") {
             start = e;
             ctx.progress.log(
-              `  ${adapter.name}: ${adapter.method} (${String(e.method)}) on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}`,
+              `  ${adapter.name}: ${adapter.method} (${String(e.method)}) on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}${endOfTurnTruncationNote(e, adapter.training.max_seq_length)}`,
             );
           } else if (e.event === "progress" && typeof e.step === "number") {
             bar ??= ctx.progress.bar(`train ${adapter.name}`, Number(e.total_steps) || 0);
@@ -170,7 +171,7 @@ export const trainStage: Stage = {
       if (summary.trainLossLast !== null) counts[`${adapter.name}.lossLast`] = summary.trainLossLast;
       const em = summary.epochMeanLoss;
       notes.push(
-        `${adapter.name}: ${adapter.method} (${summary.method}), ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}${methodNote(done)}`,
+        `${adapter.name}: ${adapter.method} (${summary.method}), ${summary.steps} steps in ${summary.seconds.toFixed(0)}s, mean train loss by epoch ${em.map((e) => e.loss.toFixed(3)).join(" -> ")}${summary.evalLossLast !== null ? `, eval loss ${summary.evalLossFirst?.toFixed(3)} -> ${summary.evalLossLast.toFixed(3)}` : ""}${methodNote(done)}${endOfTurnTruncationNote(start, adapter.training.max_seq_length)}`,
       );
     }
     return { counts, outputs, notes };
