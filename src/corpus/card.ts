@@ -29,6 +29,8 @@ export interface CorpusCard {
   splits: Record<SplitName, { threads: number; comments: number }>;
   /** Split warnings (subreddits too small to stratify, a requested split left empty); absent when none. */
   splitWarnings?: string[];
+  /** Chat-template control tokens (`<|im_end|>`, `<end_of_turn>`, `[INST]`, ...) removed from texts; absent in older cards. */
+  controlTokensRemoved?: number;
   /** Measured while writing the splits: thread ids written to two different splits (must be 0). */
   leakage: { threadsInMoreThanOneSplit: number; method: string };
   distributions: { postChars: Histogram; commentChars: Histogram; postScore: Histogram; commentScore: Histogram };
@@ -137,6 +139,11 @@ export function renderCardMarkdown(card: CorpusCard): string {
     `Leakage check: ${card.leakage.threadsInMoreThanOneSplit} threads in more than one split (${card.leakage.method}).`,
     "",
   );
+  if (card.controlTokensRemoved)
+    L.push(
+      `Chat control tokens removed from texts: ${card.controlTokensRemoved} (\`<|im_end|>\`, \`<end_of_turn>\`, \`[INST]\` and kin would end or open a turn inside a training example).`,
+      "",
+    );
   L.push("## Subreddits", "", "| subreddit | in | out | train | validation | test |", "|---|---:|---:|---:|---:|---:|");
   for (const s of card.subreddits)
     L.push(`| ${s.name} | ${s.in} | ${s.out} | ${s.train} | ${s.validation} | ${s.test} |`);

@@ -34,7 +34,7 @@ import { NearDuplicateIndex, type NearDuplicateOptions } from "./near-dup.ts";
 import { evaluatePii, type LabelledSnippet, type PiiType, scrubPii } from "./pii.ts";
 import { planSplits, SPLIT_NAMES, type SplitName } from "./split.ts";
 import { FilterCounter, HistogramCounter, LENGTH_BOUNDS, SCORE_BOUNDS } from "./stats.ts";
-import { cleanText } from "./text.ts";
+import { cleanText, normaliseWhitespace, stripControlTokens } from "./text.ts";
 
 function nearOptions(o: CorpusOptions): NearDuplicateOptions {
   return {
@@ -73,6 +73,8 @@ interface BuildState {
   seenPostText: DigestSet;
   seenCommentText: DigestSet;
   piiReplaced: Partial<Record<PiiType, number>>;
+  /** Chat-template control tokens removed from texts (always on: Reddit text is untrusted). */
+  controlTokensRemoved: number;
   nearPosts: NearDuplicateIndex | null;
   nearComments: NearDuplicateIndex | null;
   language: LanguageFilter | null;
@@ -83,9 +85,13 @@ interface BuildState {
   focusKept: { subreddit: number; mention: number };
 }
 
-/** Cleans text, then scrubs PII when enabled (counting replacements). */
+/** Removes chat control tokens, cleans text, then scrubs PII when enabled (counting both). */
 function cleanAndScrub(s: string, st: BuildState): string {
-  const t = cleanText(s, st.opts.text);
+  // after cleaning: Reddit encodes `<` as `&lt;`, so the tokens appear only once entities are decoded
+  const stripped = stripControlTokens(cleanText(s, st.opts.text));
+  st.controlTokensRemoved += stripped.removed;
+  const t =
+    stripped.removed > 0 && st.opts.text.normaliseWhitespace ? normaliseWhitespace(stripped.text) : stripped.text;
   if (!st.opts.pii.enabled) return t;
   const r = scrubPii(t, st.opts.pii.types);
   for (const [k, v] of Object.entries(r.counts)) st.piiReplaced[k as PiiType] = (st.piiReplaced[k as PiiType] ?? 0) + v;
@@ -384,6 +390,7 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
     seenPostText: new DigestSet(),
     seenCommentText: new DigestSet(),
     piiReplaced: {},
+    controlTokensRemoved: 0,
     nearPosts: o.dedup.nearPosts ? new NearDuplicateIndex(nearOptions(o)) : null,
     nearComments: o.dedup.nearComments ? new NearDuplicateIndex(nearOptions(o)) : null,
     language:
@@ -488,6 +495,7 @@ export async function buildCorpus(opts: BuildCorpusOptions): Promise<CorpusCard>
       }),
     splits: splitCounts,
     ...(splitWarnings.length > 0 ? { splitWarnings } : {}),
+    controlTokensRemoved: st.controlTokensRemoved,
     leakage: {
       threadsInMoreThanOneSplit: leaked,
       method: "split by thread fullname; each thread written to exactly one split",

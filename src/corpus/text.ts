@@ -92,6 +92,30 @@ export function normaliseWhitespace(s: string): string {
     .trim();
 }
 
+/**
+ * Chat-template control tokens of the model families Wayfarer trains and serves: ChatML / Llama-3 /
+ * Qwen style `<|name|>` (`<|im_start|>`, `<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`), Gemma's
+ * `<start_of_turn>`, `<end_of_turn>`, `<bos>`, `<eos>`, `<pad>`, and Llama-2 / Mistral `[INST]`,
+ * `[/INST]`, `<<SYS>>`, `<</SYS>>`. In Reddit text they are never markup, and left in they would
+ * end or open a turn inside a training example (the trainer refuses answers that contain the
+ * end-of-turn text, trainer/chat_format.py) or inject a turn at serving time.
+ */
+export const CHAT_CONTROL_TOKEN =
+  /<\|[A-Za-z0-9_]{1,40}\|>|<\/?(?:start_of_turn|end_of_turn|bos|eos|pad|unk)>|\[\/?INST\]|<<\/?SYS>>/g;
+
+/**
+ * Removes chat-template control tokens ({@link CHAT_CONTROL_TOKEN}) from untrusted text.
+ * Returns the text and how many were removed (0 when none).
+ */
+export function stripControlTokens(s: string): { text: string; removed: number } {
+  let removed = 0;
+  const text = s.replace(CHAT_CONTROL_TOKEN, () => {
+    removed++;
+    return " ";
+  });
+  return removed === 0 ? { text: s, removed } : { text, removed };
+}
+
 /** Which steps {@link cleanText} runs; all default to on. */
 export interface CleanTextOptions {
   decodeEntities: boolean;
