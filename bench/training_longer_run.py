@@ -22,7 +22,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "test", "fixtures", "training")
 
 
+SELECTED = None
+
+
 def run(method, spec, work):
+    if SELECTED is not None and method not in SELECTED:
+        return read_back(method, work)
     spec["output_dir"] = os.path.join(work, method)
     p = os.path.join(work, f"{method}.json")
     with open(p, "w") as f:
@@ -34,6 +39,15 @@ def run(method, spec, work):
         print(f"{method} failed: {events[-1] if events else ''}\n{proc.stderr[-3000:]}", file=sys.stderr)
         return events + [{"event": "failed", "message": events[-1].get("message") if events else proc.stderr[-500:]}]
     print(f"{method}: {time.time() - t0:.0f} s", file=sys.stderr)
+    return events
+
+
+def read_back(method, work):
+    """The events of an earlier invocation's finished job (its training_log.jsonl), or a 'failed' event."""
+    log = os.path.join(work, method, "training_log.jsonl")
+    events = [json.loads(x) for x in open(log)] if os.path.exists(log) else []
+    if not events or events[-1].get("event") != "done":
+        return events + [{"event": "failed", "message": f"not selected and no finished run in {log}"}]
     return events
 
 
@@ -51,7 +65,12 @@ def main():
     a.add_argument("--data", help="a run's datasets folder (runs/<experiment>/datasets: sft/, raft/, preferences/) "
                                   "instead of the test fixtures")
     a.add_argument("--max-seq-length", type=int, default=96)
+    a.add_argument("--methods", default="sft,raft,reward,dpo,rlhf",
+                   help="methods to train; the others are read back from <work>/<method>/training_log.jsonl "
+                        "of an earlier invocation (dpo and rlhf need sft, rlhf needs reward)")
     args = a.parse_args()
+    global SELECTED
+    SELECTED = set(args.methods.split(","))
     os.makedirs(args.work, exist_ok=True)
     n = args.steps
     global DATA_NOTE
