@@ -53,7 +53,18 @@ def read_back(method, work):
 
 def curve(events, key="loss", every=5):
     pts = [(e["step"], e[key] if key in e else e["metrics"].get(key)) for e in events if e["event"] == "progress"]
-    return ", ".join(f"{s}: {v:.3f}" for s, v in pts if s == 1 or s % every == 0 or s == pts[-1][0])
+    return ", ".join(f"{s}: {fmt(v)}" for s, v in pts if s == 1 or s % every == 0 or s == pts[-1][0])
+
+
+def fmt(v):
+    """Three decimals, or three significant digits for values below 0.01 (a GRPO KL of 2e-4 is not 0.000)."""
+    return f"{v:.3f}" if v == 0 or abs(v) >= 0.01 else f"{v:.3g}"
+
+
+def spec_of(method, work):
+    """The job spec this method ran with (<work>/<method>.json), or {}."""
+    p = os.path.join(work, f"{method}.json")
+    return json.load(open(p)) if os.path.exists(p) else {}
 
 
 def main():
@@ -84,9 +95,9 @@ def main():
         DATA_NOTE = f"Data: {args.data} (" + ", ".join(
             f"{k} {count_lines(study_file(args.data, k + '.jsonl', args.work))} train / "
             f"{count_lines(study_file(args.data, k + '.validation.jsonl', args.work)) if study_file(args.data, k + '.validation.jsonl', args.work) else 0} held-out"
-            for k in ("sft", "raft", "preferences")) + f"; RL prompts: the preference prompts); max {args.max_seq_length} tokens."
+            for k in ("sft", "raft", "preferences")) + "; RL prompts: the preference prompts)."
     out = {}
-    report = lambda: write_report(out, n)  # noqa: E731
+    report = lambda: write_report(out, n, args.work)  # noqa: E731
     out["sft"] = run("sft", {**common, "train_file": f("sft.jsonl"), "eval_file": f("sft.validation.jsonl"), "training": tr}, args.work)
     report()
     raft_eval = {"eval_file": f("raft.validation.jsonl")} if f("raft.validation.jsonl") else {}
@@ -131,19 +142,24 @@ def study_file(data, name, work):
     return path if os.path.exists(path) else None
 
 
-def write_report(out, n):
+def write_report(out, n, work):
     lines = [f"# Longer training run: every method on SmolLM2-135M (CPU)\n",
              "`.venv/bin/python bench/training_longer_run.py " + " ".join(sys.argv[1:]).replace(os.path.expanduser("~"), "~") + "`"
              + f", {time.strftime('%Y-%m-%d %H:%M')} UTC, "
              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. {DATA_NOTE} LoRA r 8 (DPO r 16), batch 2, cosine, warm-up 3%, "
-             "eval every 5 steps, early stopping patience 3.\n"]
+             "eval every 5 steps, early stopping patience 3."
+             + (f" Methods not in --methods ({', '.join(m for m in out if m not in SELECTED)}) are read back from the "
+                "training_log.jsonl of an earlier invocation on the same --work folder." if SELECTED and set(out) - SELECTED else "")
+             + "\n"]
     for m, ev in out.items():
         d = ev[-1]
         if d["event"] == "failed":
             lines.append(f"## {m}\n\n- FAILED: {d['message']}\n")
             continue
         lines.append(f"## {m}\n")
-        lines.append(f"- {d['steps']} steps in {d['seconds']:.0f} s ({d.get('method')}); stopped early: {d.get('stopped_early')}")
+        tr = spec_of(m, work).get("training", {})
+        lines.append(f"- {d['steps']} steps in {d['seconds']:.0f} s ({d.get('method')}); stopped early: {d.get('stopped_early')}; "
+                     f"max_seq_length {tr.get('max_seq_length')}, learning rate {tr.get('learning_rate')}")
         lines.append(f"- train loss by step: {curve(ev)}")
         evals = [(e["step"], e["eval_loss"]) for e in ev if e["event"] == "eval"]
         if evals:
@@ -151,7 +167,8 @@ def write_report(out, n):
         if m == "reward":
             accs = [(e["step"], e["metrics"].get("accuracy"), e["metrics"].get("margin")) for e in ev if e["event"] == "eval"]
             lines.append("- held-out accuracy / margin: " + ", ".join(f"{s}: {a:.2f} / {g:.3f}" for s, a, g in accs))
-            lines.append(f"- final held-out accuracy {d['eval_accuracy']:.3f}, margin {d['eval_margin']:.3f}")
+            lines.append(f"- final held-out accuracy {d['eval_accuracy']:.3f}, margin {d['eval_margin']:.3f} "
+                         "(TRL's eval accuracy: the mean over eval batches of each batch's accuracy)")
         if m == "dpo":
             lines.append(f"- rewards/margins by step: {curve(ev, 'rewards/margins')}")
             lines.append(f"- rewards/accuracies by step: {curve(ev, 'rewards/accuracies')}")
