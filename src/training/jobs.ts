@@ -20,10 +20,16 @@ export function jobDeps(a: TrainAdapterConfig): string[] {
  * `adapters` in an order where every job comes after the jobs it depends on; otherwise the order of
  * the experiment file is kept (stable topological sort).
  *
+ * @param trainedElsewhere true for a dependency that is not in `adapters` but already trained (the
+ *   artifact graph trains one adapter per artifact: a DPO adapter's `from` and an RLHF adapter's
+ *   reward model are other artifacts, run before it); default: none.
  * @throws ConfigError naming the adapters of a dependency cycle or an unknown dependency
  *   (the experiment schema rejects both first; this guards direct callers).
  */
-export function trainOrder<T extends TrainAdapterConfig>(adapters: readonly T[]): T[] {
+export function trainOrder<T extends TrainAdapterConfig>(
+  adapters: readonly T[],
+  trainedElsewhere: (name: string) => boolean = () => false,
+): T[] {
   const byName = new Map(adapters.map((a) => [a.name, a]));
   const done = new Set<string>();
   const visiting = new Set<string>();
@@ -35,6 +41,7 @@ export function trainOrder<T extends TrainAdapterConfig>(adapters: readonly T[])
     visiting.add(a.name);
     for (const d of jobDeps(a)) {
       const dep = byName.get(d);
+      if (!dep && trainedElsewhere(d)) continue;
       if (!dep) throw new ConfigError(`train.adapters: "${a.name}" depends on unknown adapter "${d}"`);
       visit(dep, [...path, a.name]);
     }

@@ -50,7 +50,9 @@ export const trainStage: Stage = {
     const notes: string[] = [];
     const counts: Record<string, number> = { adapters: config.train.adapters.length };
     const trainDir = ctx.dir("train");
-    const order = trainOrder(config.train.adapters);
+    // in the artifact graph each adapter is its own artifact: a start adapter or reward model that
+    // another artifact trained is on disk already
+    const order = trainOrder(config.train.adapters, (name) => existsSync(adapterDirOf(trainDir, name)));
     // every job's data must exist before the first model loads
     const data = new Map(order.map((a) => [a.name, jobData(a, ctx.dir("datasets"), ctx.exp.file)]));
     const specs = new Map<string, { spec: JobSpec; gguf: string }>();

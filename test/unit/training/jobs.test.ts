@@ -26,6 +26,16 @@ describe("trainOrder", () => {
       new ConfigError('train.adapters: "d" depends on unknown adapter "nope"'),
     );
   });
+
+  it("takes a dependency trained by another artifact (one adapter per artifact in the graph)", () => {
+    const rlhf = A({ name: "p", method: "rlhf", from: "s", rewardModel: "r" });
+    const trained = new Set(["s", "r"]);
+    expect(trainOrder([rlhf], (n) => trained.has(n)).map((a) => a.name)).toEqual(["p"]);
+    // a dependency neither listed nor trained is still refused
+    expect(() => trainOrder([rlhf], (n) => n === "s")).toThrow(
+      new ConfigError('train.adapters: "p" depends on unknown adapter "r"'),
+    );
+  });
 });
 
 describe("job data and specs", () => {
