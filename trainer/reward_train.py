@@ -9,6 +9,7 @@ from typing import Any
 
 from .base_train import common_args, load_base, log_note, lora_config, prepare_output_dir, run_training
 from .data import file_sha256, load_job_data
+from .errors import TrainerError
 from .progress import ProgressReporter
 from .reward_config import DATA_FORMAT, REWARD_MARKER, RewardJobSpec
 
@@ -31,6 +32,26 @@ def load_reward_model(base_model_dir: str, adapter_dir: str, tokenizer=None):
     base.config.pad_token_id = tokenizer.pad_token_id
     model = PeftModel.from_pretrained(base, adapter_dir).eval()
     return model, tokenizer
+
+
+def require_pairs_fit(trainer, spec: RewardJobSpec, n_train: int, n_eval: int) -> tuple[int, int | None]:
+    """TRL's RewardTrainer drops every pair whose chosen or rejected text is longer than ``max_length``
+    (``training.max_seq_length``) instead of truncating it. Returns ``(train pairs kept, held-out pairs
+    kept or None)``; the ``start`` event reports both so the stage can say how many were dropped.
+
+    Raises:
+        TrainerError: naming the file, when no training pair (or no held-out pair) fits.
+    """
+    kept_train = len(trainer.train_dataset)
+    kept_eval = len(trainer.eval_dataset) if trainer.eval_dataset is not None else None
+    for path, n, kept in ((spec.train_file, n_train, kept_train), (spec.eval_file, n_eval, kept_eval)):
+        if kept == 0 and n > 0:
+            raise TrainerError(
+                f"{path}: all {n} preference pairs are longer than training.max_seq_length="
+                f"{spec.training.max_seq_length} tokens (prompt + answer; TRL's RewardTrainer drops such pairs "
+                "instead of truncating them); raise training.max_seq_length"
+            )
+    return kept_train, kept_eval
 
 
 def run_reward(spec: RewardJobSpec, reporter: ProgressReporter) -> dict[str, Any]:
@@ -72,6 +93,8 @@ def run_reward(spec: RewardJobSpec, reporter: ProgressReporter) -> dict[str, Any
         peft_config=lora_config(spec, task_type="SEQ_CLS"),
     )
 
+    kept = require_pairs_fit(trainer, spec, len(train_rows), len(eval_rows) if has_eval else 0)
+
     def final_eval(tr) -> dict[str, Any]:
         if not has_eval:
             return {"eval_accuracy": None, "eval_margin": None}
@@ -85,8 +108,8 @@ def run_reward(spec: RewardJobSpec, reporter: ProgressReporter) -> dict[str, Any
         trainer, spec, reporter, resume=resume, has_eval=has_eval, extra_done=final_eval,
         start_fields=dict(method=kind, method_note=note, resume_note=resume_note,
                           requested_quantization=spec.quantization, train_examples=len(train_rows),
-                          train_examples_kept=len(trainer.train_dataset),
-                          eval_examples=len(eval_rows) if eval_rows else 0),
+                          train_examples_kept=kept[0], eval_examples=len(eval_rows) if eval_rows else 0,
+                          eval_examples_kept=kept[1]),
     )
     with open(os.path.join(done["adapter_dir"], REWARD_MARKER), "w", encoding="utf-8") as f:
         json.dump({"method": "reward", "base_model_dir": spec.base_model_dir}, f)

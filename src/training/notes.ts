@@ -15,3 +15,20 @@ export function endOfTurnTruncationNote(e: TrainerEvent | undefined, maxSeqLengt
   const limit = maxSeqLength !== undefined ? ` ${maxSeqLength}` : "";
   return `; ${cut}${kept} examples lose their end-of-turn to max_seq_length${limit} (the model never learns to stop on them)`;
 }
+
+/**
+ * The warning for training examples the trainer dropped because they do not fit `training.max_seq_length`:
+ * SFT/RAFT examples with no completion token left after truncation, and preference pairs TRL's
+ * RewardTrainer filters out (it drops a pair whose chosen or rejected text is too long instead of
+ * truncating it). Reads `train_examples` and `train_examples_kept` of the trainer's `start` event;
+ * "" when nothing was dropped or a field is absent.
+ *
+ * @returns e.g. `"; 5 of 30 examples dropped: longer than max_seq_length 128"`.
+ */
+export function droppedExamplesNote(e: TrainerEvent | undefined, maxSeqLength?: number): string {
+  const n = e?.train_examples;
+  const kept = e?.train_examples_kept;
+  if (typeof n !== "number" || typeof kept !== "number" || kept >= n) return "";
+  const limit = maxSeqLength !== undefined ? ` ${maxSeqLength}` : "";
+  return `; ${n - kept} of ${n} examples dropped: longer than max_seq_length${limit}`;
+}

@@ -158,6 +158,17 @@ def test_reward_model_reports_held_out_accuracy_and_margin(base, reward):
     assert cfg["task_type"] == "SEQ_CLS" and "score" in cfg["modules_to_save"]
 
 
+def test_reward_pairs_longer_than_max_seq_length_fail_clearly(base_dir, tmp_path):
+    spec = tmp_path / "job.json"
+    spec.write_text(json.dumps({"base_model_dir": base_dir, "train_file": os.path.join(FIX, "preferences.jsonl"),
+                                "output_dir": str(tmp_path / "o"), "training": {**TRAIN, "max_seq_length": 16}}))
+    code, events, stderr = run_trainer("reward", "--spec", str(spec))
+    assert code == 1 and "Traceback" not in stderr
+    msg = events[-1]["message"]
+    assert events[-1]["event"] == "error" and "preferences.jsonl: all 8 preference pairs" in msg
+    assert "training.max_seq_length=16" in msg
+
+
 def test_dpo_reference_is_the_start_adapter_and_margins_are_logged(dpo):
     start, done = dpo[0], dpo[-1]
     assert start["beta"] == 0.1 and start["loss_type"] == "sigmoid"

@@ -8,7 +8,7 @@ import { resolveGgufPath, wayfarerHome } from "../../models/model-cache.ts";
 import { epochMeans, type LossPoint, type TrainSummary } from "../../store/records.ts";
 import { accelerateConfig, accelerateLaunchPrefix } from "../../training/accelerate.ts";
 import { buildJobSpec, jobData, jobInputHashes, trainOrder } from "../../training/jobs.ts";
-import { endOfTurnTruncationNote } from "../../training/notes.ts";
+import { droppedExamplesNote, endOfTurnTruncationNote } from "../../training/notes.ts";
 import { runTrainerCommand, type TrainerEvent } from "../../training/python.ts";
 import type { Stage, StageContext } from "../stage.ts";
 
@@ -113,7 +113,7 @@ export const trainStage: Stage = {
           if (e.event === "start") {
             start = e;
             ctx.progress.log(
-              `  ${adapter.name}: ${adapter.method} (${String(e.method)}) on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}${endOfTurnTruncationNote(e, adapter.training.max_seq_length)}`,
+              `  ${adapter.name}: ${adapter.method} (${String(e.method)}) on ${String(e.device)}, ${String(e.train_examples)} examples${e.method_note ? ` (${String(e.method_note)})` : ""}${droppedExamplesNote(e, adapter.training.max_seq_length)}${endOfTurnTruncationNote(e, adapter.training.max_seq_length)}`,
             );
           } else if (e.event === "progress" && typeof e.step === "number") {
             bar ??= ctx.progress.bar(`train ${adapter.name}`, Number(e.total_steps) || 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { endOfTurnTruncationNote } from "../../../src/training/notes.ts";
+import { droppedExamplesNote, endOfTurnTruncationNote } from "../../../src/training/notes.ts";
 
 describe("endOfTurnTruncationNote", () => {
   it("says how many kept examples never learn to stop, with the limit", () => {
@@ -15,5 +15,19 @@ describe("endOfTurnTruncationNote", () => {
     ).toBe("");
     expect(endOfTurnTruncationNote({ event: "done", eval_accuracy: 0.5 })).toBe("");
     expect(endOfTurnTruncationNote(undefined)).toBe("");
+  });
+});
+
+describe("droppedExamplesNote", () => {
+  it("says how many examples the trainer dropped for length, with the limit", () => {
+    expect(droppedExamplesNote({ event: "start", train_examples: 30, train_examples_kept: 25 }, 128)).toBe(
+      "; 5 of 30 examples dropped: longer than max_seq_length 128",
+    );
+  });
+
+  it("is empty when every example was kept or the counts are absent", () => {
+    expect(droppedExamplesNote({ event: "start", train_examples: 30, train_examples_kept: 30 }, 128)).toBe("");
+    expect(droppedExamplesNote({ event: "start", train_examples: 30 })).toBe("");
+    expect(droppedExamplesNote(undefined)).toBe("");
   });
 });
