@@ -65,6 +65,50 @@ export function reportFlags(
   return flags;
 }
 
+/** Share of an evaluator's answers (or of the pairwise comparisons) left unmeasured above which its numbers are flagged. */
+export const MAX_UNMEASURED_SHARE = 0.5;
+
+/**
+ * Warnings for evaluators that could not measure most answers — a judge whose output did not parse or
+ * whose calls failed — and for a pairwise judge that gave most comparisons no verdict: their means and
+ * win rates rest on the few that were measured (the 135M stand-in judge of the CPU examples is the usual
+ * cause). Not-applicable answers (a context metric on a variant without retrieval) do not count.
+ *
+ * @param leaderboard variant -> evaluator -> counts (the leaderboard's cells).
+ * @param pairwise pairwise summary rows (comparisons `n`, unparseable and failed ones), or null.
+ * @returns one sentence per flagged evaluator, in the order first seen; [] when none.
+ */
+export function coverageFlags(
+  leaderboard: Record<string, Record<string, { nScored: number; nError: number }>>,
+  pairwise: readonly { n: number; nUnparseable: number; nError: number }[] | null,
+): string[] {
+  const totals = new Map<string, { scored: number; error: number }>();
+  for (const row of Object.values(leaderboard))
+    for (const [e, c] of Object.entries(row)) {
+      const t = totals.get(e) ?? { scored: 0, error: 0 };
+      t.scored += c.nScored;
+      t.error += c.nError;
+      totals.set(e, t);
+    }
+  const flags: string[] = [];
+  for (const [e, t] of totals) {
+    const n = t.scored + t.error;
+    if (n > 0 && t.error / n > MAX_UNMEASURED_SHARE)
+      flags.push(
+        `${e}: ${t.error} of ${n} answers could not be measured (a failed call or output that did not parse; each score's reason says which): its means rest on the ${t.scored} that were — use a stronger judge model or a larger token budget.`,
+      );
+  }
+  if (pairwise?.length) {
+    const n = pairwise.reduce((s, r) => s + r.n, 0);
+    const none = pairwise.reduce((s, r) => s + r.nUnparseable + r.nError, 0);
+    if (n > 0 && none / n > MAX_UNMEASURED_SHARE)
+      flags.push(
+        `pairwise: ${none} of ${n} comparisons got no verdict (the judge's output had no [[A]]/[[B]]/[[C]], or the call failed): the pairwise table says little — use a stronger judge model.`,
+      );
+  }
+  return flags;
+}
+
 /** What produced the report: code revision and library versions. */
 export interface Provenance {
   /** `git rev-parse HEAD` of the Wayfarer checkout; null outside a git checkout. */

@@ -6,7 +6,14 @@ import { type PairSummaryRow, type PairVerdictRecord, summarisePairVerdicts } fr
 import type { ArtifactManifest } from "../store/artifacts.ts";
 import type { AnswerRecord, ScoreRecord, TrainSummary } from "../store/records.ts";
 import type { Store } from "../store/store.ts";
-import { collectProvenance, type MetricScale, metricScale, type Provenance, reportFlags } from "./basics.ts";
+import {
+  collectProvenance,
+  coverageFlags,
+  type MetricScale,
+  metricScale,
+  type Provenance,
+  reportFlags,
+} from "./basics.ts";
 import { buildHumanSection, type HumanSection } from "./human-section.ts";
 
 /** The stage folders whose manifests the report lists (the artifact graph writes one in each). */
@@ -154,7 +161,10 @@ export async function gatherReportData(exp: LoadedExperiment, store: Store, now 
     examples,
     human: buildHumanSection(store, exp.config.name, scores, exp.config.seed),
     pairwise,
-    flags: reportFlags(answers, training, exp.config.generate.maxTokens),
+    flags: [
+      ...reportFlags(answers, training, exp.config.generate.maxTokens),
+      ...coverageFlags(leaderboard, pairwise?.rows ?? null),
+    ],
     provenance: collectProvenance(),
     pipelineSeconds: stages.reduce((sum, s) => sum + s.seconds, 0),
   };

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { coverageFlags } from "../../../src/report/basics.ts";
 import type { ReportData } from "../../../src/report/report-data.ts";
 import { ROOT } from "../../helpers/paths.ts";
 import { ratedReport } from "./report-fixture.ts";
@@ -65,5 +66,33 @@ describe("report basics", () => {
     expect(notes.filter((n) => / level \(/.test(n)).length).toBeLessThanOrEqual(3);
     const md = readFileSync(join(runDir, "report", "report.md"), "utf8");
     expect(md.split("Too few human ratings to conclude").length - 1).toBe(1);
+  });
+});
+
+describe("coverageFlags", () => {
+  const cell = (nScored: number, nError: number) => ({ nScored, nError });
+
+  it("flags an evaluator that measured at most half of its answers, counting across variants", () => {
+    const flags = coverageFlags(
+      {
+        a: { bleu: cell(16, 0), "judge-helpfulness": cell(3, 13) },
+        b: { bleu: cell(16, 0), "judge-helpfulness": cell(7, 9) },
+      },
+      null,
+    );
+    expect(flags).toEqual([
+      "judge-helpfulness: 22 of 32 answers could not be measured (a failed call or output that did not parse; each score's reason says which): its means rest on the 10 that were — use a stronger judge model or a larger token budget.",
+    ]);
+  });
+
+  it("flags a pairwise judge that gave most comparisons no verdict, and nothing at exactly half", () => {
+    const rows = [
+      { n: 16, nUnparseable: 15, nError: 1 },
+      { n: 16, nUnparseable: 8, nError: 0 },
+    ];
+    expect(coverageFlags({}, rows)).toEqual([
+      "pairwise: 24 of 32 comparisons got no verdict (the judge's output had no [[A]]/[[B]]/[[C]], or the call failed): the pairwise table says little — use a stronger judge model.",
+    ]);
+    expect(coverageFlags({ a: { j: cell(8, 8) } }, [{ n: 16, nUnparseable: 8, nError: 0 }])).toEqual([]);
   });
 });
