@@ -10,7 +10,7 @@ import type { LoadedExperiment } from "../config/load.ts";
 import { writeJson } from "../datasets/jsonl.ts";
 import { type Artifact, registerArtifactKind } from "../store/artifacts.ts";
 import { ratingsFingerprint } from "../store/runs.ts";
-import { heatmapSpec, leaderboardSpec, renderCharts, timeSpec, trainingSpec } from "./charts.ts";
+import { heatmapSpec, leaderboardSpec, methodMetricsSpec, renderCharts, timeSpec, trainingSpec } from "./charts.ts";
 import { renderHtml, renderMarkdown } from "./render.ts";
 import { gatherReportData } from "./report-data.ts";
 import { gatherStudyData } from "./study-data.ts";
@@ -24,6 +24,10 @@ export async function writeReport(exp: LoadedExperiment, store: Parameters<typeo
     leaderboard: { title: "leaderboard with 95% intervals", spec: study.stats ? leaderboardSpec(study.stats) : null },
     heatmap: { title: "evaluator agreement heatmap", spec: study.stats ? heatmapSpec(study.stats) : null },
     training: { title: "training curves", spec: trainingSpec(data.training) },
+    methodMetrics: {
+      title: "reward-model accuracy and margin, DPO margins and accuracies, RL reward and KL per step",
+      spec: methodMetricsSpec(data.training),
+    },
     time: { title: "seconds per artifact", spec: timeSpec(study.artifacts) },
   });
   study.charts = Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, { title: c.title, spec: c.spec }]));

@@ -136,6 +136,61 @@ export function trainingSpec(training: readonly TrainSummary[]): vl.TopLevelSpec
   } as vl.TopLevelSpec;
 }
 
+/**
+ * The metrics each method is judged by, under TRL's logged names: the reward model's pairwise accuracy
+ * and margin (chosen minus rejected score), DPO's implicit-reward margin and accuracy, and the RL
+ * policy's mean reward-model score and KL to its start policy. SFT/RAFT have only their loss.
+ */
+export const METHOD_METRICS: Record<string, readonly string[]> = {
+  reward: ["accuracy", "margin"],
+  dpo: ["rewards/margins", "rewards/accuracies"],
+  rlhf: ["reward", "kl"],
+};
+
+/**
+ * Method metrics per logged training step (train batches), one panel per metric, a line per adapter:
+ * reward accuracy and margin, DPO margins and accuracies, RL reward and KL. Null when no adapter
+ * logged any of {@link METHOD_METRICS}.
+ */
+export function methodMetricsSpec(training: readonly TrainSummary[]): vl.TopLevelSpec | null {
+  const values = training.flatMap((t) => {
+    const keys = METHOD_METRICS[t.trainingMethod ?? ""] ?? [];
+    return (t.metrics ?? []).flatMap((m) =>
+      keys.flatMap((k) => {
+        const v = m.metrics[k];
+        return typeof v === "number" && Number.isFinite(v)
+          ? [
+              {
+                adapter: t.adapter,
+                method: t.trainingMethod,
+                metric: `${t.trainingMethod}: ${k}`,
+                step: m.step,
+                value: v,
+              },
+            ]
+          : [];
+      }),
+    );
+  });
+  if (!values.length) return null;
+  return {
+    $schema: SCHEMA,
+    data: { values },
+    facet: { row: { field: "metric", type: "nominal", title: null } },
+    resolve: { scale: { y: "independent" } },
+    spec: {
+      width: 480,
+      height: 120,
+      mark: { type: "line", point: true },
+      encoding: {
+        x: { field: "step", type: "quantitative" },
+        y: { field: "value", type: "quantitative", scale: { zero: false }, title: null },
+        color: { field: "adapter", type: "nominal" },
+      },
+    },
+  } as vl.TopLevelSpec;
+}
+
 /** Seconds per artifact (horizontal bars). */
 export function timeSpec(artifacts: readonly { id: string; kind: string; seconds: number }[]): vl.TopLevelSpec | null {
   if (!artifacts.length) return null;

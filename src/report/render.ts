@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { epochMeans } from "../store/records.ts";
 import { basicsMarkdown, flagsHtml, provenanceHtml, scaleText } from "./basics.ts";
+import { METHOD_METRICS } from "./charts.ts";
 import { trustTableHtml } from "./human-section.ts";
 import type { LeaderboardCell, ReportData } from "./report-data.ts";
 
@@ -16,6 +17,38 @@ export function escapeHtml(s: string): string {
 
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits);
+
+/**
+ * A trained adapter's method metrics as text: first -> last logged value on training batches of each of
+ * {@link METHOD_METRICS} (reward accuracy and margin, DPO rewards/margins and accuracies, RL reward and KL),
+ * then the held-out values the trainer's `done` event reports (reward: eval_accuracy, eval_margin; DPO:
+ * eval_metrics_last). "" for SFT/RAFT or when nothing was logged; else starts with "; ".
+ */
+export function methodMetricsText(t: ReportData["training"][number]): string {
+  const keys = METHOD_METRICS[t.trainingMethod ?? ""] ?? [];
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  // three decimals, or three significant digits below 0.01: a KL of 2e-4 is not 0.000
+  const fmt = (v: number | null | undefined) =>
+    v === null || v === undefined
+      ? "–"
+      : v !== 0 && Math.abs(v) < 0.01
+        ? String(Number(v.toPrecision(3)))
+        : v.toFixed(3);
+  const parts: string[] = [];
+  for (const k of keys) {
+    const vals = (t.metrics ?? []).map((m) => num(m.metrics[k])).filter((v): v is number => v !== null);
+    if (vals.length) parts.push(`${k} ${fmt(vals[0])} -> ${fmt(vals.at(-1))}`);
+  }
+  const done = t.done ?? {};
+  if (t.trainingMethod === "reward" && num(done.eval_accuracy) !== null)
+    parts.push(`held-out accuracy ${fmt(num(done.eval_accuracy))}, margin ${fmt(num(done.eval_margin))}`);
+  const heldOut = done.eval_metrics_last as Record<string, unknown> | undefined;
+  if (t.trainingMethod === "dpo" && heldOut && num(heldOut["rewards/margins"]) !== null)
+    parts.push(
+      `held-out rewards/margins ${fmt(num(heldOut["rewards/margins"]))}, rewards/accuracies ${fmt(num(heldOut["rewards/accuracies"]))}`,
+    );
+  return parts.length ? `; ${parts.join("; ")}` : "";
+}
 
 function cellText(c: LeaderboardCell | undefined): string {
   if (!c) return "–";
@@ -194,7 +227,9 @@ export function renderHtml(d: ReportData): string {
           t.losses,
         )
           .map((x) => fmt(x.loss))
-          .join(" → ")}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td></tr>`,
+          .join(
+            " → ",
+          )}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td><td>${e(methodMetricsText(t).replace(/^; /, "").replaceAll("->", "→"))}</td></tr>`,
     )
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -217,7 +252,7 @@ ${pairwiseHtml(d)}
 <h2>Human evaluation: which evaluator to trust</h2>
 ${humanHtml(d)}
 <h2>Training</h2>
-${d.training.length ? `<table><tr><th>adapter</th><th>method</th><th>base</th><th>examples</th><th>steps</th><th>seconds</th><th>mean train loss per epoch</th><th>eval loss (first → last eval)</th></tr>${training}</table>${lossChartSvg(d.training)}` : "<p>No adapters trained.</p>"}
+${d.training.length ? `<table><tr><th>adapter</th><th>method</th><th>base</th><th>examples</th><th>steps</th><th>seconds</th><th>mean train loss per epoch</th><th>eval loss (first → last eval)</th><th>method metrics (first → last logged step; held-out)</th></tr>${training}</table>${lossChartSvg(d.training)}` : "<p>No adapters trained.</p>"}
 <h2>Stages</h2>
 <table><tr><th>stage</th><th>seconds</th><th>counts</th><th>notes</th></tr>${stageRows}</table>
 <h2>Answers side by side</h2>
@@ -293,7 +328,7 @@ export function renderMarkdown(d: ReportData): string {
         t.losses,
       )
         .map((x) => fmt(x.loss))
-        .join(" -> ")}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}`,
+        .join(" -> ")}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}${methodMetricsText(t)}`,
     );
   }
   lines.push("", "## Stages", "", "| stage | seconds | counts |", "|---|---|---|");

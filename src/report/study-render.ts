@@ -80,7 +80,11 @@ export function renderStudyHtml(s: StudyData, charts: Record<string, Chart>): st
     );
   }
   parts.push(
-    `<section id="study-training"><h2>Training curves</h2>${chartHtml(charts.training, "No adapter was trained in this experiment.")}</section>`,
+    `<section id="study-training"><h2>Training curves</h2><p>Loss per step (train solid, eval dashed).</p>${chartHtml(charts.training, "No adapter was trained in this experiment.")}${
+      charts.methodMetrics
+        ? `<p>What each method optimises, per logged step on its training batches: the reward model's pairwise accuracy and margin, DPO's rewards/margins and rewards/accuracies, the RL policy's mean reward-model score and KL to its start policy.</p>${chartHtml(charts.methodMetrics, "")}`
+        : ""
+    }</section>`,
   );
   if (s.selections.length)
     parts.push(
