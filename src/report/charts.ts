@@ -131,7 +131,18 @@ export function trainingSpec(training: readonly TrainSummary[]): vl.TopLevelSpec
       x: { field: "step", type: "quantitative" },
       y: { field: "loss", type: "quantitative", scale: { zero: false } },
       color: { field: "adapter", type: "nominal" },
-      strokeDash: { field: "split", type: "nominal" },
+      // train solid, eval dashed (the default order is alphabetical: eval would be the solid one)
+      strokeDash: {
+        field: "split",
+        type: "nominal",
+        scale: {
+          domain: ["train", "eval"],
+          range: [
+            [1, 0],
+            [4, 3],
+          ],
+        },
+      },
     },
   } as vl.TopLevelSpec;
 }
