@@ -69,16 +69,19 @@ export function studyIssues(x: StudyShape): StudyIssue[] {
       });
   }
   const adapters = new Map(x.train.adapters.map((a) => [a.name, a]));
-  // edges: adapter -> the adapters it may start from
-  const startsFrom = new Map<string, string[]>();
+  // edges: adapter -> the adapters it may start from (through a selection: `via` names it)
+  const startsFrom = new Map<string, { to: string; via?: string }[]>();
   x.train.adapters.forEach((a, i) => {
     const from = adapterFrom(a);
     if (from === undefined) return;
-    if (adapters.has(from)) startsFrom.set(a.name, [from]);
+    if (adapters.has(from)) startsFrom.set(a.name, [{ to: from }]);
     else if (selections[from])
       startsFrom.set(
         a.name,
-        selections[from].among.map((v) => variants.get(v)?.adapter).filter((n): n is string => n !== undefined),
+        selections[from].among
+          .map((v) => variants.get(v)?.adapter)
+          .filter((n): n is string => n !== undefined)
+          .map((to) => ({ to, via: from })),
       );
     else
       issues.push({
@@ -91,15 +94,18 @@ export function studyIssues(x: StudyShape): StudyIssue[] {
     // depth-first from a: does a path lead back to a?
     const seen = new Set<string>();
     const path: string[] = [a.name];
+    const shown: string[] = [a.name]; // with the selections the path goes through
     const back = (n: string): boolean => {
-      for (const m of startsFrom.get(n) ?? []) {
+      for (const { to: m, via } of startsFrom.get(n) ?? []) {
         path.push(m);
+        shown.push(via ? `selection ${via} -> ${m}` : m);
         if (m === a.name) return true;
         if (!seen.has(m)) {
           seen.add(m);
           if (back(m)) return true;
         }
         path.pop();
+        shown.pop();
       }
       return false;
     };
@@ -109,7 +115,7 @@ export function studyIssues(x: StudyShape): StudyIssue[] {
       reported.add(key);
       issues.push({
         path: ["train", "adapters", i, "from"],
-        message: `starting points form a cycle: ${path.join(" -> ")}`,
+        message: `starting points form a cycle: ${shown.join(" -> ")}`,
       });
     }
   });
