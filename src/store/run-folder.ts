@@ -12,11 +12,12 @@
  *
  * The owner is recorded in `<run folder>/experiment.json`. A folder without one (written before this
  * record existed), or whose recorded file no longer exists (moved or renamed), is claimed by the file
- * that runs now.
+ * that runs now; so is a folder whose owner sits at the same place relative to the folder as the file
+ * that runs now (the whole project was copied or moved: the copy's run folder and store are its own).
  */
 import { existsSync, realpathSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { LoadedExperiment } from "../config/load.ts";
 import { ConfigError } from "../errors/config-error.ts";
 
@@ -28,6 +29,8 @@ export interface RunFolderOwner {
   name: string;
   /** When the file first claimed the folder (ISO 8601). */
   claimedAt: string;
+  /** Absolute, symlink-free path of the run folder when it was claimed (absent in older records). */
+  runDir?: string;
 }
 
 /** File name of the owner record inside a run folder. */
@@ -51,7 +54,9 @@ export async function claimRunFolder(exp: LoadedExperiment, now = new Date()): P
     }
     if (owner && typeof owner.file === "string") {
       if (real(owner.file) === file) return owner;
-      if (existsSync(owner.file))
+      const copiedTree =
+        typeof owner.runDir === "string" && relative(owner.runDir, owner.file) === relative(real(exp.runDir), file);
+      if (existsSync(owner.file) && !copiedTree)
         throw new ConfigError(
           `${exp.file}: experiment name "${exp.config.name}" is already used by ${owner.file}, whose runs are in ${exp.runDir}; ` +
             `two files with one name would overwrite each other's outputs and share their rows in the store. ` +
@@ -59,8 +64,8 @@ export async function claimRunFolder(exp: LoadedExperiment, now = new Date()): P
         );
     }
   }
-  const owner: RunFolderOwner = { file, name: exp.config.name, claimedAt: now.toISOString() };
   await mkdir(exp.runDir, { recursive: true });
+  const owner: RunFolderOwner = { file, name: exp.config.name, claimedAt: now.toISOString(), runDir: real(exp.runDir) };
   await writeFile(record, `${JSON.stringify(owner, null, 2)}\n`);
   return owner;
 }

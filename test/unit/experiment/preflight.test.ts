@@ -117,5 +117,20 @@ evaluate:
     expect(JSON.parse(readFileSync(join(dir, "runs/quickstart/experiment.json"), "utf8")).file).toBe(
       join(dir, "c.yaml"),
     );
+    // the whole project copied: the copy's run folder is its own (same place relative to its file)
+    const copy = `${dir}-copy`;
+    cpSync(dir, copy, { recursive: true });
+    const inCopy = await runExperiment({
+      exp: await loadExperiment(join(copy, "c.yaml")),
+      progress: SILENT_PROGRESS,
+      only: ["collect", "import"],
+      env: {},
+    });
+    expect(inCopy[1]).toMatchObject({ stage: "import" });
+    expect(JSON.parse(readFileSync(join(copy, "runs/quickstart/experiment.json"), "utf8")).file).toBe(
+      join(copy, "c.yaml"),
+    );
+    // and the original is still its own folder's owner
+    expect((await run("c.yaml"))[1]!.status).toBe("skipped");
   });
 });
