@@ -18,36 +18,35 @@ export function escapeHtml(s: string): string {
 const fmt = (v: number | null | undefined, digits = 3) =>
   v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits);
 
+/** Three decimals, or three significant digits below 0.01 (a KL of 2e-4 is not 0.000); "–" for none. */
+const fmtMetric = (v: number | null) =>
+  v === null ? "–" : v !== 0 && Math.abs(v) < 0.01 ? String(Number(v.toPrecision(3))) : v.toFixed(3);
+
 /**
- * A trained adapter's method metrics as text: first -> last logged value on training batches of each of
- * {@link METHOD_METRICS} (reward accuracy and margin, DPO rewards/margins and accuracies, RL reward and KL),
- * then the held-out values the trainer's `done` event reports (reward: eval_accuracy, eval_margin; DPO:
- * eval_metrics_last). "" for SFT/RAFT or when nothing was logged; else starts with "; ".
+ * A trained adapter's method metrics, one phrase each: first -> last logged value on training batches of
+ * each of {@link METHOD_METRICS} (reward accuracy and margin, DPO rewards/margins and accuracies, RL reward
+ * and KL), then the held-out values the trainer's `done` event reports (reward: eval_accuracy, eval_margin;
+ * DPO: eval_metrics_last). [] for SFT/RAFT or when nothing was logged.
+ *
+ * @param arrow what joins first and last ("->" in Markdown, "→" in HTML).
  */
-export function methodMetricsText(t: ReportData["training"][number]): string {
+export function methodMetricsParts(t: ReportData["training"][number], arrow = "->"): string[] {
   const keys = METHOD_METRICS[t.trainingMethod ?? ""] ?? [];
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  // three decimals, or three significant digits below 0.01: a KL of 2e-4 is not 0.000
-  const fmt = (v: number | null | undefined) =>
-    v === null || v === undefined
-      ? "–"
-      : v !== 0 && Math.abs(v) < 0.01
-        ? String(Number(v.toPrecision(3)))
-        : v.toFixed(3);
   const parts: string[] = [];
   for (const k of keys) {
     const vals = (t.metrics ?? []).map((m) => num(m.metrics[k])).filter((v): v is number => v !== null);
-    if (vals.length) parts.push(`${k} ${fmt(vals[0])} -> ${fmt(vals.at(-1))}`);
+    if (vals.length) parts.push(`${k} ${fmtMetric(vals[0]!)} ${arrow} ${fmtMetric(vals.at(-1)!)}`);
   }
   const done = t.done ?? {};
   if (t.trainingMethod === "reward" && num(done.eval_accuracy) !== null)
-    parts.push(`held-out accuracy ${fmt(num(done.eval_accuracy))}, margin ${fmt(num(done.eval_margin))}`);
+    parts.push(`held-out accuracy ${fmtMetric(num(done.eval_accuracy))}, margin ${fmtMetric(num(done.eval_margin))}`);
   const heldOut = done.eval_metrics_last as Record<string, unknown> | undefined;
   if (t.trainingMethod === "dpo" && heldOut && num(heldOut["rewards/margins"]) !== null)
     parts.push(
-      `held-out rewards/margins ${fmt(num(heldOut["rewards/margins"]))}, rewards/accuracies ${fmt(num(heldOut["rewards/accuracies"]))}`,
+      `held-out rewards/margins ${fmtMetric(num(heldOut["rewards/margins"]))}, rewards/accuracies ${fmtMetric(num(heldOut["rewards/accuracies"]))}`,
     );
-  return parts.length ? `; ${parts.join("; ")}` : "";
+  return parts;
 }
 
 function cellText(c: LeaderboardCell | undefined): string {
@@ -229,7 +228,7 @@ export function renderHtml(d: ReportData): string {
           .map((x) => fmt(x.loss))
           .join(
             " → ",
-          )}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td><td>${e(methodMetricsText(t).replace(/^; /, "").replaceAll("->", "→"))}</td></tr>`,
+          )}</td><td>${fmt(t.evalLossFirst)} → ${fmt(t.evalLossLast)}</td><td>${e(methodMetricsParts(t, "→").join("; "))}</td></tr>`,
     )
     .join("");
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -328,7 +327,9 @@ export function renderMarkdown(d: ReportData): string {
         t.losses,
       )
         .map((x) => fmt(x.loss))
-        .join(" -> ")}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}${methodMetricsText(t)}`,
+        .join(" -> ")}; eval loss ${fmt(t.evalLossFirst)} -> ${fmt(t.evalLossLast)}${methodMetricsParts(t)
+        .map((p) => `; ${p}`)
+        .join("")}`,
     );
   }
   lines.push("", "## Stages", "", "| stage | seconds | counts |", "|---|---|---|");

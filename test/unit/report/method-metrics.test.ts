@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { methodMetricsSpec, renderVegaLite } from "../../../src/report/charts.ts";
-import { methodMetricsText } from "../../../src/report/render.ts";
+import { methodMetricsParts } from "../../../src/report/render.ts";
 import type { TrainSummary } from "../../../src/store/records.ts";
 
 const summary = (
@@ -79,13 +79,17 @@ describe("method metrics", () => {
   });
 
   it("text: first -> last logged value and the held-out values", () => {
-    expect(methodMetricsText(reward)).toBe(
-      "; accuracy 0.500 -> 1.000; margin 0.100 -> 0.400; held-out accuracy 1.000, margin 0.300",
-    );
-    expect(methodMetricsText(dpo)).toBe(
-      "; rewards/margins 0.000 -> 0.250; rewards/accuracies 0.000 -> 0.500; held-out rewards/margins 0.0095, rewards/accuracies 1.000",
-    );
-    expect(methodMetricsText(rl)).toBe("; reward -0.290 -> -0.200; kl 0.000 -> 0.0002");
-    expect(methodMetricsText(sft)).toBe("");
+    expect(methodMetricsParts(reward)).toEqual([
+      "accuracy 0.500 -> 1.000",
+      "margin 0.100 -> 0.400",
+      "held-out accuracy 1.000, margin 0.300",
+    ]);
+    expect(methodMetricsParts(dpo)).toEqual([
+      "rewards/margins 0.000 -> 0.250",
+      "rewards/accuracies 0.000 -> 0.500",
+      "held-out rewards/margins 0.0095, rewards/accuracies 1.000",
+    ]);
+    expect(methodMetricsParts(rl, "→")).toEqual(["reward -0.290 → -0.200", "kl 0.000 → 0.0002"]);
+    expect(methodMetricsParts(sft)).toEqual([]);
   });
 });
